@@ -1,5 +1,6 @@
 package io.streamdistill.schemas.serde;
 
+import io.streamdistill.schemas.AvroTrust;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import java.io.EOFException;
@@ -27,6 +28,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * {@link MalformedAvroException}, {@link io.streamdistill.schemas.registry.UnknownSchemaIdException}.
  */
 public class AvroDeserializer<T> implements Deserializer<T> {
+    static {
+        AvroTrust.install();
+    }
+
     /** Kafka config key naming the generated class to read values into; absent = generic records. */
     public static final String VALUE_TYPE = "specific.avro.value.type";
     /** Kafka config key naming the generated class to read keys into. */

@@ -1,6 +1,7 @@
 package io.streamdistill.schemas.serde;
 
 import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.AvroTrust;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import java.io.ByteArrayOutputStream;
@@ -25,6 +26,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * Thread-safe, as Kafka producers require.
  */
 public class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
+    static {
+        AvroTrust.install();
+    }
+
     private SchemaRegistryClient client;
     private boolean ownsClient;
     private boolean isKey;
@@ -71,7 +76,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
         out.writeBytes(header);
         try {
             BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-            writers.computeIfAbsent(schema, AvroSerializer::writerFor).write(record, encoder);
+            writers.computeIfAbsent(schema, s -> writerFor(record)).write(record, encoder);
             encoder.flush();
         } catch (IOException | RuntimeException e) {
             throw new MalformedAvroException("cannot encode a " + schema.getFullName() + " for topic " + topic + ": " + e, e);
@@ -79,11 +84,10 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
         return out.toByteArray();
     }
 
-    @SuppressWarnings("unchecked")
-    private static DatumWriter<Object> writerFor(Schema schema) {
-        Class<?> generated = SpecificData.get().getClass(schema);
-        return generated != null && SpecificRecord.class.isAssignableFrom(generated)
-                ? (DatumWriter<Object>) (DatumWriter<?>) new SpecificDatumWriter<>(schema)
+    private static DatumWriter<Object> writerFor(GenericContainer record) {
+        Schema schema = record.getSchema();
+        return record instanceof SpecificRecord
+                ? new SpecificDatumWriter<>(schema, SpecificData.getForClass(record.getClass()))
                 : new GenericDatumWriter<>(schema);
     }
 
