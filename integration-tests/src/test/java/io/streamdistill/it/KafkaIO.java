@@ -36,7 +36,11 @@ final class KafkaIO {
         return c;
     }
 
-    /** Reads the topic from the start until {@code expected} records arrived or 30 s passed. */
+    /**
+     * Reads the topic from the start until {@code expected} records arrived or 30 s passed, then
+     * polls half a second more, so that an unexpected extra record (a duplicate, a leaked abort)
+     * shows up in the result.
+     */
     static <V> List<ConsumerRecord<String, V>> readAll(String topic, Map<String, Object> config, int expected) {
         try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(config)) {
             return drain(consumer, topic, expected);
@@ -61,6 +65,10 @@ final class KafkaIO {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (out.size() < expected && System.nanoTime() < deadline) {
             consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+        }
+        long settle = System.nanoTime() + Duration.ofMillis(500).toNanos();
+        while (System.nanoTime() < settle) {
+            consumer.poll(Duration.ofMillis(100)).forEach(out::add);
         }
         return out;
     }
