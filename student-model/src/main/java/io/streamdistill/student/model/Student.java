@@ -1,0 +1,258 @@
+package io.streamdistill.student.model;
+
+import io.streamdistill.student.train.Rng;
+
+/**
+ * The parameters of an EmbeddingBag student and its forward and backward passes.
+ *
+ * <p>Forward, for one text with token ids t_1..t_n: the features are the tokens plus (when
+ * bigram buckets are on) the hashed pairs of consecutive tokens; pooled = mean of their
+ * embedding rows; z = act(W1 pooled + b1) when there is a hidden layer, else pooled;
+ * out = W2 z + b2; classification outputs softmax(out), embedding outputs out / |out|.
+ * The ONNX export computes exactly this from input_ids and attention_mask.
+ *
+ * <p>Layout: row-major float arrays; {@code tokens[id * dim + j]}, {@code w1[i * dim + j]},
+ * {@code w2[o * headIn + i]}.
+ */
+public final class Student {
+    /** Output norms below this are treated as this, in Java and in ONNX alike. */
+    public static final float NORM_EPSILON = 1e-12f;
+
+    private final StudentConfig config;
+    final float[] tokens;
+    final float[] bigrams;
+    final float[] w1;
+    final float[] b1;
+    final float[] w2;
+    final float[] b2;
+
+    /** Fresh parameters drawn from the config's seed: the same seed gives the same student. */
+    public Student(StudentConfig config) {
+        this.config = config;
+        int d = config.embeddingDim();
+        int h = config.hiddenDim();
+        int in = config.headInputDim();
+        int o = config.outputDim();
+        this.tokens = new float[Math.multiplyExact(config.vocabSize(), d)];
+        this.bigrams = new float[Math.multiplyExact(config.bigramBuckets(), d)];
+        this.w1 = new float[h * d];
+        this.b1 = new float[h];
+        this.w2 = new float[o * in];
+        this.b2 = new float[o];
+        Rng rng = new Rng(config.seed());
+        fill(tokens, rng, 0.1 / Math.sqrt(d));
+        fill(bigrams, rng, 0.1 / Math.sqrt(d));
+        fill(w1, rng, Math.sqrt(2.0 / d));
+        fill(w2, rng, Math.sqrt(1.0 / in));
+    }
+
+    private static void fill(float[] a, Rng rng, double std) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (rng.nextGaussian() * std);
+        }
+    }
+
+    public StudentConfig config() {
+        return config;
+    }
+
+    /** The parameter arrays in a fixed order: tokens, bigrams, w1, b1, w2, b2 (state files and export use it). */
+    public float[][] parameters() {
+        return new float[][] {tokens, bigrams, w1, b1, w2, b2};
+    }
+
+    /** Index of the token-embedding and bigram tables in {@link #parameters()}: updated sparsely. */
+    public static final int TOKENS = 0;
+    public static final int BIGRAMS = 1;
+
+    /** The bigram bucket of two consecutive token ids (the ONNX graph computes the same). */
+    public static int bigramBucket(int left, int right, int buckets) {
+        return (int) Math.floorMod(left * StudentConfig.BIGRAM_PRIME + right, (long) buckets);
+    }
+
+    /**
+     * Working memory of one forward pass, reused across calls by one thread. {@link #features}
+     * lists the rows that were pooled: token ids as-is, bigram buckets as {@code -1 - bucket}.
+     */
+    public static final class Activations {
+        final float[] pooled;
+        final float[] hiddenPre;
+        final float[] hidden;
+        /** out: logits (classification) or the unnormalised embedding. */
+        public final float[] out;
+        /** What the model outputs: probabilities or the unit embedding. */
+        public final float[] prediction;
+        float outNorm;
+        int[] features = new int[64];
+        int featureCount;
+
+        public Activations(StudentConfig c) {
+            pooled = new float[c.embeddingDim()];
+            hiddenPre = new float[c.hiddenDim()];
+            hidden = new float[c.hiddenDim()];
+            out = new float[c.outputDim()];
+            prediction = new float[c.outputDim()];
+        }
+
+        void addFeature(int f) {
+            if (featureCount == features.length) {
+                features = java.util.Arrays.copyOf(features, features.length * 2);
+            }
+            features[featureCount++] = f;
+        }
+    }
+
+    /**
+     * Forward pass for one text.
+     *
+     * @param keep when not null, keep[i] false drops token i (and every bigram it is part of); training only
+     */
+    public void forward(int[] tokenIds, boolean[] keep, Activations a) {
+        int d = config.embeddingDim();
+        int buckets = config.bigramBuckets();
+        a.featureCount = 0;
+        for (int i = 0; i < tokenIds.length; i++) {
+            int id = tokenIds[i];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+            }
+            if (keep == null || keep[i]) {
+                a.addFeature(id);
+            }
+            if (buckets > 0 && i + 1 < tokenIds.length && (keep == null || (keep[i] && keep[i + 1]))) {
+                a.addFeature(-1 - bigramBucket(id, tokenIds[i + 1], buckets));
+            }
+        }
+        float[] p = a.pooled;
+        java.util.Arrays.fill(p, 0f);
+        for (int f = 0; f < a.featureCount; f++) {
+            int feature = a.features[f];
+            float[] table = feature >= 0 ? tokens : bigrams;
+            int row = (feature >= 0 ? feature : -1 - feature) * d;
+            for (int j = 0; j < d; j++) {
+                p[j] += table[row + j];
+            }
+        }
+        float inv = 1f / Math.max(a.featureCount, 1);
+        for (int j = 0; j < d; j++) {
+            p[j] *= inv;
+        }
+        float[] z = p;
+        int h = config.hiddenDim();
+        if (h > 0) {
+            Activation act = config.activation();
+            for (int i = 0; i < h; i++) {
+                float s = b1[i];
+                int row = i * d;
+                for (int j = 0; j < d; j++) {
+                    s += w1[row + j] * p[j];
+                }
+                a.hiddenPre[i] = s;
+                a.hidden[i] = act.apply(s);
+            }
+            z = a.hidden;
+        }
+        int in = config.headInputDim();
+        int o = config.outputDim();
+        for (int k = 0; k < o; k++) {
+            float s = b2[k];
+            int row = k * in;
+            for (int i = 0; i < in; i++) {
+                s += w2[row + i] * z[i];
+            }
+            a.out[k] = s;
+        }
+        if (config.task() == Task.CLASSIFICATION) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (float v : a.out) {
+                max = Math.max(max, v);
+            }
+            double sum = 0;
+            for (int k = 0; k < o; k++) {
+                float e = (float) Math.exp(a.out[k] - max);
+                a.prediction[k] = e;
+                sum += e;
+            }
+            for (int k = 0; k < o; k++) {
+                a.prediction[k] = (float) (a.prediction[k] / sum);
+            }
+        } else {
+            double sq = 0;
+            for (float v : a.out) {
+                sq += (double) v * v;
+            }
+            a.outNorm = (float) Math.max(Math.sqrt(sq), NORM_EPSILON);
+            for (int k = 0; k < o; k++) {
+                a.prediction[k] = a.out[k] / a.outNorm;
+            }
+        }
+    }
+
+    /** dLoss/dOut for an embedding head, from dLoss/dPrediction: back through the L2 normalisation. */
+    public static void backThroughNormalisation(Activations a, float[] gradPrediction, float[] gradOut) {
+        double dot = 0;
+        for (int k = 0; k < gradPrediction.length; k++) {
+            dot += (double) a.prediction[k] * gradPrediction[k];
+        }
+        for (int k = 0; k < gradPrediction.length; k++) {
+            gradOut[k] = (float) ((gradPrediction[k] - a.prediction[k] * dot) / a.outNorm);
+        }
+    }
+
+    /**
+     * Backward pass for one text, after {@link #forward}: adds dLoss/dParameters, scaled by
+     * {@code scale}, into {@code g}.
+     *
+     * @param gradOut dLoss/dOut (logits, or the unnormalised embedding)
+     */
+    public void backward(Activations a, float[] gradOut, float scale, Gradients g) {
+        int d = config.embeddingDim();
+        int h = config.hiddenDim();
+        int in = config.headInputDim();
+        int o = config.outputDim();
+        float[] z = h > 0 ? a.hidden : a.pooled;
+        float[] gz = g.scratchHeadIn;
+        java.util.Arrays.fill(gz, 0f);
+        for (int k = 0; k < o; k++) {
+            float go = gradOut[k] * scale;
+            if (go == 0f) {
+                continue;
+            }
+            g.b2[k] += go;
+            int row = k * in;
+            for (int i = 0; i < in; i++) {
+                g.w2[row + i] += go * z[i];
+                gz[i] += go * w2[row + i];
+            }
+        }
+        float[] gp;
+        if (h > 0) {
+            gp = g.scratchPooled;
+            java.util.Arrays.fill(gp, 0f);
+            Activation act = config.activation();
+            for (int i = 0; i < h; i++) {
+                float ga = gz[i] * act.derivative(a.hiddenPre[i], a.hidden[i]);
+                if (ga == 0f) {
+                    continue;
+                }
+                g.b1[i] += ga;
+                int row = i * d;
+                for (int j = 0; j < d; j++) {
+                    g.w1[row + j] += ga * a.pooled[j];
+                    gp[j] += ga * w1[row + j];
+                }
+            }
+        } else {
+            gp = gz;
+        }
+        float inv = 1f / Math.max(a.featureCount, 1);
+        for (int f = 0; f < a.featureCount; f++) {
+            int feature = a.features[f];
+            if (feature >= 0) {
+                g.addTokenRow(feature, gp, inv);
+            } else {
+                g.addBigramRow(-1 - feature, gp, inv);
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package io.streamdistill.student.train;
+
+/**
+ * The outcome of one training step.
+ *
+ * @param step          the step count after it
+ * @param meanLoss      mean loss over the batch, before the update
+ * @param meanAgreement mean agreement (top-1 or cosine) over the batch, before the update
+ * @param gradientNorm  the gradient's L2 norm before clipping
+ * @param learningRate  the learning rate used
+ */
+public record BatchResult(long step, float meanLoss, float meanAgreement, float gradientNorm, float learningRate) {
+}

@@ -1,0 +1,258 @@
+package io.streamdistill.student.train;
+
+import io.streamdistill.student.loss.DistillationLoss;
+import io.streamdistill.student.model.Gradients;
+import io.streamdistill.student.model.Student;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.model.Task;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A student plus everything needed to keep training it: the configs, Adam's moments, the step
+ * count and the random state. {@link #toBytes()} captures all of it, so training after
+ * {@link #fromBytes(byte[])} is bit-identical to training without the round trip. Not
+ * thread-safe: one trainer per thread (a Flink operator instance).
+ */
+public final class StudentTrainer {
+    /** Version of the {@link #toBytes()} format; bumped on any change to it. */
+    public static final int STATE_FORMAT_VERSION = 1;
+    private static final int MAGIC = 0x53445354; // "SDST"
+
+    private final StudentConfig config;
+    private final TrainingConfig training;
+    private final Student student;
+    private final Adam adam;
+    private final Rng rng;
+    private long step;
+
+    private final Gradients gradients;
+    private final Student.Activations activations;
+    private final float[] gradPrediction;
+    private final float[] gradOut;
+
+    private StudentTrainer(StudentConfig config, TrainingConfig training, Student student, Adam adam, Rng rng, long step) {
+        this.config = config;
+        this.training = training;
+        this.student = student;
+        this.adam = adam;
+        this.rng = rng;
+        this.step = step;
+        this.gradients = new Gradients(config);
+        this.activations = new Student.Activations(config);
+        this.gradPrediction = new float[config.outputDim()];
+        this.gradOut = new float[config.outputDim()];
+    }
+
+    /** A fresh student initialised from {@code config.seed()}. */
+    public static StudentTrainer create(StudentConfig config, TrainingConfig training) {
+        Student student = new Student(config);
+        // A separate stream for training-time randomness (token dropout), also from the seed.
+        return new StudentTrainer(config, training, student, new Adam(student), new Rng(~config.seed()), 0);
+    }
+
+    public StudentConfig config() {
+        return config;
+    }
+
+    public TrainingConfig training() {
+        return training;
+    }
+
+    public Student student() {
+        return student;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** One optimiser step on the batch (mean loss). Returns the batch's loss and agreement before the update. */
+    public BatchResult train(List<Example> batch) {
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("cannot train on an empty batch");
+        }
+        gradients.clear();
+        float scale = 1f / batch.size();
+        double lossSum = 0;
+        double agreementSum = 0;
+        boolean[] keep = null;
+        for (Example e : batch) {
+            if (training.tokenDropout() > 0) {
+                keep = dropout(e.tokenIds().length, keep);
+            }
+            student.forward(e.tokenIds(), keep, activations);
+            float loss = lossAndGradient(e);
+            lossSum += loss;
+            agreementSum += agreement(e);
+            student.backward(activations, gradOut, scale, gradients);
+        }
+        step++;
+        float norm = (float) Math.sqrt(gradients.squaredNorm());
+        float clip = training.clipNorm() > 0 && norm > training.clipNorm() ? training.clipNorm() / norm : 1f;
+        float lr = training.learningRateAt(step);
+        adam.apply(student, gradients, training, step, lr, clip);
+        return new BatchResult(step, (float) (lossSum / batch.size()), (float) (agreementSum / batch.size()), norm, lr);
+    }
+
+    /** Scores one example without training on it (progressive validation, holdout). */
+    public Evaluation evaluate(Example e) {
+        student.forward(e.tokenIds(), null, activations);
+        float loss = lossAndGradient(e);
+        float agreement = agreement(e);
+        if (config.task() == Task.CLASSIFICATION) {
+            float kl = DistillationLoss.klDivergence(activations.out, e.teacher(), training.temperature());
+            float correct = e.label() < 0 ? Float.NaN : DistillationLoss.argmax(activations.out) == e.label() ? 1f : 0f;
+            return new Evaluation(loss, agreement, kl, correct);
+        }
+        return new Evaluation(loss, agreement, 0f, Float.NaN);
+    }
+
+    /** The model's output for one text: probabilities (classification) or the unit embedding. */
+    public float[] predict(int[] tokenIds) {
+        student.forward(tokenIds, null, activations);
+        return activations.prediction.clone();
+    }
+
+    private float lossAndGradient(Example e) {
+        if (config.task() == Task.CLASSIFICATION) {
+            return DistillationLoss.classification(activations.out, e.teacher(), e.label(), training.temperature(),
+                    training.alpha(), gradOut);
+        }
+        float loss = DistillationLoss.embedding(activations.prediction, e.teacher(), training.embeddingLoss(), gradPrediction);
+        Student.backThroughNormalisation(activations, gradPrediction, gradOut);
+        return loss;
+    }
+
+    private float agreement(Example e) {
+        if (config.task() == Task.CLASSIFICATION) {
+            return DistillationLoss.argmax(activations.out) == DistillationLoss.argmax(e.teacher()) ? 1f : 0f;
+        }
+        return DistillationLoss.cosine(activations.prediction, e.teacher());
+    }
+
+    private boolean[] dropout(int n, boolean[] reuse) {
+        boolean[] keep = reuse != null && reuse.length >= n ? reuse : new boolean[Math.max(n, 16)];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            keep[i] = rng.nextDouble() >= training.tokenDropout();
+            any |= keep[i];
+        }
+        if (!any && n > 0) {
+            keep[(int) Math.floorMod(rng.nextLong(), (long) n)] = true;
+        }
+        return keep;
+    }
+
+    /** The whole trainer as bytes: format version, configs, step, random state, parameters, Adam moments. */
+    public byte[] toBytes() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(estimateBytes());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(MAGIC);
+            out.writeInt(STATE_FORMAT_VERSION);
+            writeMap(out, config.toMap());
+            writeMap(out, training.toMap());
+            out.writeLong(step);
+            out.writeLong(rng.state());
+            float[][] params = student.parameters();
+            for (int i = 0; i < params.length; i++) {
+                writeFloats(out, params[i]);
+                writeFloats(out, adam.m[i]);
+                writeFloats(out, adam.v[i]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Restores a trainer written by {@link #toBytes()}.
+     *
+     * @throws IllegalArgumentException when the bytes are not a trainer state, or of another format version
+     */
+    public static StudentTrainer fromBytes(byte[] state) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
+            if (state.length < 8 || in.readInt() != MAGIC) {
+                throw new IllegalArgumentException("these " + state.length + " bytes are not a StreamDistill trainer state");
+            }
+            int version = in.readInt();
+            if (version != STATE_FORMAT_VERSION) {
+                throw new IllegalArgumentException("trainer state format version " + version + " is not supported (this build reads "
+                        + STATE_FORMAT_VERSION + ")");
+            }
+            StudentConfig config = StudentConfig.fromMap(readMap(in));
+            TrainingConfig training = TrainingConfig.fromMap(readMap(in));
+            long step = in.readLong();
+            Rng rng = new Rng(in.readLong());
+            Student student = new Student(config);
+            Adam adam = new Adam(student);
+            float[][] params = student.parameters();
+            for (int i = 0; i < params.length; i++) {
+                readFloats(in, params[i]);
+                readFloats(in, adam.m[i]);
+                readFloats(in, adam.v[i]);
+            }
+            return new StudentTrainer(config, training, student, adam, rng, step);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the trainer state is truncated or corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy with other training settings (a replay may change them); architecture and weights stay. */
+    public StudentTrainer withTraining(TrainingConfig other) {
+        StudentTrainer copy = fromBytes(toBytes());
+        return new StudentTrainer(copy.config, other, copy.student, copy.adam, copy.rng, copy.step);
+    }
+
+    private int estimateBytes() {
+        long n = 0;
+        for (float[] p : student.parameters()) {
+            n += 12L * p.length + 12;
+        }
+        return (int) Math.min(Integer.MAX_VALUE - 8, n + 4096);
+    }
+
+    private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
+        out.writeInt(map.size());
+        for (Map.Entry<String, String> e : map.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeUTF(e.getValue());
+        }
+    }
+
+    private static Map<String, String> readMap(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            map.put(in.readUTF(), in.readUTF());
+        }
+        return map;
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
+        out.writeInt(a.length);
+        ByteBuffer buf = ByteBuffer.allocate(a.length * 4).order(ByteOrder.BIG_ENDIAN);
+        buf.asFloatBuffer().put(a);
+        out.write(buf.array());
+    }
+
+    private static void readFloats(DataInputStream in, float[] into) throws IOException {
+        int n = in.readInt();
+        if (n != into.length) {
+            throw new IOException("an array has " + n + " values where the config implies " + into.length);
+        }
+        byte[] raw = new byte[n * 4];
+        in.readFully(raw);
+        ByteBuffer.wrap(raw).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().get(into);
+    }
+}
