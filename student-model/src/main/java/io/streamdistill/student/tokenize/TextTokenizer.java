@@ -1,0 +1,185 @@
+package io.streamdistill.student.tokenize;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * A Hugging Face tokenizer (any {@code tokenizer.json}) through DJL's native binding, fully
+ * offline: it is loaded from a file, never by hub name, and DJL is told not to download its
+ * native library (the CPU build ships inside the DJL jar). Texts are truncated to
+ * {@link #maxTokens()} including special tokens; no padding, since the student pools a bag.
+ * Thread-safe.
+ */
+public final class TextTokenizer implements AutoCloseable {
+    static {
+        // The linux-x86_64 CPU library is bundled in the jar; without these DJL may try to fetch a CUDA build.
+        if (System.getProperty("DJL_OFFLINE") == null && System.getenv("DJL_OFFLINE") == null) {
+            System.setProperty("DJL_OFFLINE", "true");
+        }
+        if (System.getProperty("RUST_FLAVOR") == null && System.getenv("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
+    }
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int maxTokens;
+    private final int vocabSize;
+    private final String id;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, int vocabSize, String id) {
+        this.tokenizer = tokenizer;
+        this.maxTokens = maxTokens;
+        this.vocabSize = vocabSize;
+        this.id = id;
+    }
+
+    /**
+     * Loads {@code tokenizer.json}.
+     *
+     * @param name      a short name for ids and logs (e.g. "all-MiniLM-L6-v2")
+     * @param maxTokens texts are cut to this many tokens, special tokens included
+     */
+    public static TextTokenizer load(Path tokenizerJson, String name, int maxTokens) {
+        if (maxTokens < 2) {
+            throw new IllegalArgumentException("maxTokens must be >= 2 (room for the special tokens), got " + maxTokens);
+        }
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new IllegalArgumentException("tokenizer file " + tokenizerJson + " does not exist");
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(tokenizerJson);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + tokenizerJson, e);
+        }
+        int vocab = vocabSize(bytes, tokenizerJson);
+        HuggingFaceTokenizer hf;
+        try {
+            hf = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(tokenizerJson)
+                    .optAddSpecialTokens(true)
+                    .optPadding(false)
+                    .optTruncation(true)
+                    .optMaxLength(maxTokens)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot load the tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
+        }
+        return new TextTokenizer(hf, maxTokens, vocab, name + "@sha256:" + sha256(bytes));
+    }
+
+    /** Token ids of one text, special tokens included, at most {@link #maxTokens()}. */
+    public int[] encode(String text) {
+        return toInts(tokenizer.encode(text).getIds());
+    }
+
+    /** Token ids of many texts in one native call. */
+    public int[][] encode(List<String> texts) {
+        Encoding[] encodings = tokenizer.batchEncode(texts);
+        int[][] out = new int[encodings.length][];
+        for (int i = 0; i < encodings.length; i++) {
+            out[i] = toInts(encodings[i].getIds());
+        }
+        return out;
+    }
+
+    /** Whether a text was longer than {@link #maxTokens()} and got cut. */
+    public boolean wouldTruncate(String text) {
+        return tokenizer.encode(text).exceedMaxLength();
+    }
+
+    /**
+     * Pads ids to a rectangular batch: {@code input_ids} and {@code attention_mask}, int64
+     * {@code [batch, longest]}, as ONNX models take them.
+     */
+    public static PaddedBatch pad(int[][] ids, long padId) {
+        int longest = 1;
+        for (int[] row : ids) {
+            longest = Math.max(longest, row.length);
+        }
+        long[][] inputIds = new long[ids.length][longest];
+        long[][] mask = new long[ids.length][longest];
+        for (int r = 0; r < ids.length; r++) {
+            java.util.Arrays.fill(inputIds[r], padId);
+            for (int c = 0; c < ids[r].length; c++) {
+                inputIds[r][c] = ids[r][c];
+                mask[r][c] = 1;
+            }
+        }
+        return new PaddedBatch(inputIds, mask);
+    }
+
+    /** A padded batch: ids and mask, both {@code [batch, sequence]}. */
+    public record PaddedBatch(long[][] inputIds, long[][] attentionMask) {
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** The size of the tokenizer's vocabulary (the student's embedding table has this many rows). */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** Name plus the SHA-256 of tokenizer.json: identifies exactly which tokenizer made the ids. */
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    /** The largest id in the model vocabulary or the added tokens, plus one. */
+    private static int vocabSize(byte[] json, Path path) {
+        try {
+            JsonNode root = new ObjectMapper().readTree(json);
+            int max = -1;
+            JsonNode vocab = root.path("model").path("vocab");
+            if (vocab.isObject()) {
+                for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
+                    max = Math.max(max, id.asInt());
+                }
+            } else if (vocab.isArray()) {
+                max = vocab.size() - 1; // Unigram: [[piece, score], ...]
+            }
+            for (JsonNode added : root.path("added_tokens")) {
+                max = Math.max(max, added.path("id").asInt());
+            }
+            if (max < 0) {
+                throw new IllegalArgumentException(path + " has no model.vocab: is it a Hugging Face tokenizer.json?");
+            }
+            return max + 1;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(path + " is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
