@@ -1,5 +1,6 @@
 package io.streamdistill.student.tokenize;
 
+import io.streamdistill.student.Hashing;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,9 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -75,7 +73,7 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot load the tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
-        return new TextTokenizer(hf, maxTokens, vocab, name + "@sha256:" + sha256(bytes));
+        return new TextTokenizer(hf, maxTokens, vocab, name + "@sha256:" + Hashing.sha256(bytes));
     }
 
     /** Token ids of one text, special tokens included, at most {@link #maxTokens()}. */
@@ -172,14 +170,6 @@ public final class TextTokenizer implements AutoCloseable {
             return max + 1;
         } catch (IOException e) {
             throw new IllegalArgumentException(path + " is not valid JSON: " + e.getMessage(), e);
-        }
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
