@@ -142,11 +142,7 @@ public final class Student {
         if (h > 0) {
             Activation act = config.activation();
             for (int i = 0; i < h; i++) {
-                float s = b1[i];
-                int row = i * d;
-                for (int j = 0; j < d; j++) {
-                    s += w1[row + j] * p[j];
-                }
+                float s = b1[i] + dot(w1, i * d, p, d);
                 a.hiddenPre[i] = s;
                 a.hidden[i] = act.apply(s);
             }
@@ -155,12 +151,7 @@ public final class Student {
         int in = config.headInputDim();
         int o = config.outputDim();
         for (int k = 0; k < o; k++) {
-            float s = b2[k];
-            int row = k * in;
-            for (int i = 0; i < in; i++) {
-                s += w2[row + i] * z[i];
-            }
-            a.out[k] = s;
+            a.out[k] = b2[k] + dot(w2, k * in, z, in);
         }
         if (config.task() == Task.CLASSIFICATION) {
             float max = Float.NEGATIVE_INFINITY;
@@ -185,6 +176,35 @@ public final class Student {
             for (int k = 0; k < o; k++) {
                 a.prediction[k] = a.out[k] / a.outNorm;
             }
+        }
+    }
+
+    /**
+     * {@code w[off..off+n) . x[0..n)} with four independent partial sums: a single running sum is
+     * bound by the latency of float addition (the JIT may not reorder it), four keep the FPU busy.
+     */
+    static float dot(float[] w, int off, float[] x, int n) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += w[off + i] * x[i];
+            s1 += w[off + i + 1] * x[i + 1];
+            s2 += w[off + i + 2] * x[i + 2];
+            s3 += w[off + i + 3] * x[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += w[off + i] * x[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@code y[yOff + i] += alpha * x[xOff + i]} for i in [0, n). */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
         }
     }
 
@@ -220,10 +240,9 @@ public final class Student {
             }
             g.b2[k] += go;
             int row = k * in;
-            for (int i = 0; i < in; i++) {
-                g.w2[row + i] += go * z[i];
-                gz[i] += go * w2[row + i];
-            }
+            // Two simple loops rather than one: each is a plain a += s * b that the JIT vectorises.
+            axpy(go, z, 0, g.w2, row, in);
+            axpy(go, w2, row, gz, 0, in);
         }
         float[] gp;
         if (h > 0) {
@@ -237,10 +256,8 @@ public final class Student {
                 }
                 g.b1[i] += ga;
                 int row = i * d;
-                for (int j = 0; j < d; j++) {
-                    g.w1[row + j] += ga * a.pooled[j];
-                    gp[j] += ga * w1[row + j];
-                }
+                axpy(ga, a.pooled, 0, g.w1, row, d);
+                axpy(ga, w1, row, gp, 0, d);
             }
         } else {
             gp = gz;

@@ -8,6 +8,10 @@ import ai.onnxruntime.OrtSession;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +25,6 @@ public final class StudentRunner implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final TextTokenizer tokenizer;
-    private final String outputName;
     private final Map<String, String> metadata;
     private final String sha256;
 
@@ -31,7 +34,6 @@ public final class StudentRunner implements AutoCloseable {
         this.session = session;
         this.tokenizer = tokenizer;
         this.sha256 = sha256;
-        this.outputName = session.getOutputNames().iterator().next();
         this.metadata = Map.copyOf(session.getMetadata().getCustomMetadata());
     }
 
@@ -82,12 +84,34 @@ public final class StudentRunner implements AutoCloseable {
         if (ids.length == 0) {
             return new float[0][];
         }
-        TextTokenizer.PaddedBatch batch = TextTokenizer.pad(ids, 0);
-        try (OnnxTensor inputIds = OnnxTensor.createTensor(env, batch.inputIds());
-             OnnxTensor mask = OnnxTensor.createTensor(env, batch.attentionMask());
-             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT_IDS, inputIds,
-                     OnnxExporter.ATTENTION_MASK, mask))) {
-            return (float[][]) result.get(outputName).orElseThrow().getValue();
+        int longest = 1;
+        for (int[] row : ids) {
+            longest = Math.max(longest, row.length);
+        }
+        // Flat direct buffers: ONNX Runtime reads them in place, where long[][] would be copied row by row.
+        LongBuffer inputIds = ByteBuffer.allocateDirect(ids.length * longest * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+        LongBuffer mask = ByteBuffer.allocateDirect(ids.length * longest * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+        for (int[] row : ids) {
+            for (int c = 0; c < longest; c++) {
+                boolean real = c < row.length;
+                inputIds.put(real ? row[c] : 0L);
+                mask.put(real ? 1L : 0L);
+            }
+        }
+        inputIds.flip();
+        mask.flip();
+        long[] shape = {ids.length, longest};
+        try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, inputIds, shape);
+             OnnxTensor maskTensor = OnnxTensor.createTensor(env, mask, shape);
+             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT_IDS, idsTensor,
+                     OnnxExporter.ATTENTION_MASK, maskTensor))) {
+            FloatBuffer flat = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            int width = flat.remaining() / ids.length;
+            float[][] out = new float[ids.length][width];
+            for (float[] row : out) {
+                flat.get(row);
+            }
+            return out;
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed to run the student: " + e.getMessage(), e);
         }

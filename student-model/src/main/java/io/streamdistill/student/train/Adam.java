@@ -54,13 +54,14 @@ final class Adam {
 
     private static void update(float[] p, float[] g, float[] m, float[] v, int from, int n, float b1, float b2,
                                float c2, float stepSize, float eps, float gradScale) {
+        float invC2 = 1f / c2;
         for (int i = from; i < from + n; i++) {
             float gi = g[i] * gradScale;
             float mi = b1 * m[i] + (1 - b1) * gi;
             float vi = b2 * v[i] + (1 - b2) * gi * gi;
             m[i] = mi;
             v[i] = vi;
-            p[i] -= stepSize * mi / ((float) Math.sqrt(vi / c2) + eps);
+            p[i] -= stepSize * mi / ((float) Math.sqrt(vi * invC2) + eps);
         }
     }
 }

@@ -1,0 +1,274 @@
+package io.streamdistill.student.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.loss.EmbeddingLoss;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.model.Task;
+import io.streamdistill.student.onnx.OnnxExporter;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.MiniLmFiles;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.Rng;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.TrainingConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The student-model benchmark: training examples/s per thread for each head (batch 32, ~24
+ * tokens), and ONNX inference of the student vs the all-MiniLM-L6-v2 teacher at batch 1 and 32,
+ * all on one thread and in one run, so the ratios compare like with like. Prints a table and
+ * writes JSON to {@code target/benchmarks/student-model.json}.
+ *
+ * <pre>mvn -pl student-model -am -DskipTests install && mvn -pl student-model exec:java@benchmark</pre>
+ */
+public final class StudentBenchmark {
+    private static final double SECONDS_PER_MEASUREMENT = Double.parseDouble(System.getProperty("bench.seconds", "4"));
+
+    public static void main(String[] args) throws Exception {
+        TextTokenizer tokenizer = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128);
+        List<String> texts = sentences(tokenizer, 2048, 22, new Rng(1));
+        int[][] ids = tokenizer.encode(texts);
+        double meanTokens = 0;
+        for (int[] row : ids) {
+            meanTokens += row.length;
+        }
+        meanTokens /= ids.length;
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("date", Instant.now().toString());
+        results.put("machine", machine());
+        results.put("mean_tokens_per_text", meanTokens);
+        results.put("threads", 1);
+
+        StudentConfig classification = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(tokenizer.vocabSize())
+                .embeddingDim(64).bigramBuckets(1 << 16).classNames(List.of("a", "b", "c", "d")).build();
+        // Token embeddings only, like Model2Vec's static students.
+        StudentConfig embedding = StudentConfig.builder().task(Task.EMBEDDING).vocabSize(tokenizer.vocabSize())
+                .embeddingDim(64).outputDim(384).build();
+        StudentConfig embeddingWide = StudentConfig.builder().task(Task.EMBEDDING).vocabSize(tokenizer.vocabSize())
+                .embeddingDim(128).bigramBuckets(1 << 16).outputDim(384).build();
+
+        Map<String, Double> train = new LinkedHashMap<>();
+        train.put("classification d=64 +64k bigrams, 4 classes, KL+CE", trainThroughput(classification, ids, 4));
+        train.put("embedding d=64, 384-d out, cosine", trainThroughput(embedding, ids, 384));
+        train.put("embedding d=128 +64k bigrams, 384-d out, cosine", trainThroughput(embeddingWide, ids, 384));
+        results.put("train_examples_per_s", train);
+
+        Map<String, Double> inference = new LinkedHashMap<>();
+        try (TeacherSession teacher = new TeacherSession(MiniLmFiles.model());
+             StudentRunner student = exported(classification, tokenizer);
+             StudentRunner studentEmb = exported(embedding, tokenizer)) {
+            StudentTrainer javaClassifier = StudentTrainer.create(classification, TrainingConfig.defaults());
+            StudentTrainer javaEmbedding = StudentTrainer.create(embedding, TrainingConfig.defaults());
+            for (int batch : new int[] {1, 32}) {
+                inference.put("teacher all-MiniLM-L6-v2, batch " + batch, throughput(batch, b -> teacher.run(slice(ids, b, batch))));
+                inference.put("student classification, batch " + batch, throughput(batch, b -> student.scoreIds(slice(ids, b, batch)).length));
+                inference.put("student embedding, batch " + batch, throughput(batch, b -> studentEmb.scoreIds(slice(ids, b, batch)).length));
+                // The same model in the Java forward pass (equal to the ONNX output within 1e-5, see OnnxExportTest):
+                // no per-call ONNX Runtime overhead, which dominates at batch 1.
+                inference.put("student classification, Java forward, batch " + batch,
+                        throughput(batch, b -> predictAll(javaClassifier, slice(ids, b, batch))));
+                inference.put("student embedding, Java forward, batch " + batch,
+                        throughput(batch, b -> predictAll(javaEmbedding, slice(ids, b, batch))));
+            }
+        }
+        results.put("inference_texts_per_s", inference);
+
+        double teacher32 = inference.get("teacher all-MiniLM-L6-v2, batch 32");
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        for (var e : train.entrySet()) {
+            ratios.put("train " + e.getKey() + " / teacher inference (batch 32)", e.getValue() / teacher32);
+        }
+        for (int batch : new int[] {1, 32}) {
+            double t = inference.get("teacher all-MiniLM-L6-v2, batch " + batch);
+            ratios.put("student classification / teacher, batch " + batch, inference.get("student classification, batch " + batch) / t);
+            ratios.put("student embedding / teacher, batch " + batch, inference.get("student embedding, batch " + batch) / t);
+            ratios.put("student classification, Java forward / teacher, batch " + batch,
+                    inference.get("student classification, Java forward, batch " + batch) / t);
+            ratios.put("student embedding, Java forward / teacher, batch " + batch,
+                    inference.get("student embedding, Java forward, batch " + batch) / t);
+        }
+        results.put("ratios", ratios);
+
+        printTable(results, train, inference, ratios);
+        Path out = Path.of("target", "benchmarks", "student-model.json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                .writeValueAsString(results));
+        System.out.println("\nwrote " + out.toAbsolutePath());
+    }
+
+    /**
+     * Texts of {@code words} whole words drawn from the tokenizer's own vocabulary with Zipf's law
+     * (weight 1/rank), as word frequencies in natural text fall: uniform draws would touch far more
+     * distinct embedding rows per batch than real traffic does.
+     */
+    static List<String> sentences(TextTokenizer tokenizer, int n, int words, Rng rng) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode vocab = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(MiniLmFiles.tokenizer().toFile()).path("model").path("vocab");
+        List<String> plain = new ArrayList<>();
+        vocab.fieldNames().forEachRemaining(w -> {
+            if (w.matches("[a-z]{3,}")) {
+                plain.add(w);
+            }
+        });
+        java.util.Collections.shuffle(plain, new java.util.Random(7)); // rank order unrelated to vocabulary order
+        double[] cumulative = new double[plain.size()];
+        double total = 0;
+        for (int r = 0; r < cumulative.length; r++) {
+            total += 1.0 / (r + 1);
+            cumulative[r] = total;
+        }
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            StringBuilder s = new StringBuilder();
+            for (int w = 0; w < words; w++) {
+                int rank = java.util.Arrays.binarySearch(cumulative, rng.nextDouble() * total);
+                rank = rank >= 0 ? rank : -rank - 1;
+                s.append(w == 0 ? "" : " ").append(plain.get(Math.min(rank, plain.size() - 1)));
+            }
+            out.add(s.toString());
+        }
+        return out;
+    }
+
+    private static double trainThroughput(StudentConfig config, int[][] ids, int teacherDim) {
+        Rng rng = new Rng(2);
+        List<Example> examples = new ArrayList<>(ids.length);
+        for (int[] row : ids) {
+            float[] teacher = new float[teacherDim];
+            for (int k = 0; k < teacherDim; k++) {
+                teacher[k] = (float) rng.nextGaussian();
+            }
+            examples.add(new Example(row, teacher, config.task() == Task.CLASSIFICATION ? (int) (rng.nextDouble() * 4) : -1));
+        }
+        StudentTrainer trainer = StudentTrainer.create(config,
+                TrainingConfig.builder().embeddingLoss(EmbeddingLoss.COSINE).build());
+        int batches = examples.size() / 32;
+        return throughput(32, b -> {
+            int from = (b % batches) * 32;
+            trainer.train(examples.subList(from, from + 32));
+            return 32;
+        });
+    }
+
+    private static int predictAll(StudentTrainer trainer, int[][] ids) {
+        for (int[] row : ids) {
+            trainer.predict(row);
+        }
+        return ids.length;
+    }
+
+    interface Work {
+        int run(int iteration) throws Exception;
+    }
+
+    /** Items per second: one second of warm-up, then as many iterations as fit in the measurement window. */
+    private static double throughput(int batch, Work work) {
+        try {
+            long warm = System.nanoTime() + 1_000_000_000L;
+            int i = 0;
+            while (System.nanoTime() < warm) {
+                work.run(i++);
+            }
+            long items = 0;
+            long start = System.nanoTime();
+            long end = start + (long) (SECONDS_PER_MEASUREMENT * 1e9);
+            while (System.nanoTime() < end) {
+                items += work.run(i++);
+            }
+            return items / ((System.nanoTime() - start) / 1e9);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int[][] slice(int[][] ids, int iteration, int batch) {
+        int batches = ids.length / batch;
+        int from = (iteration % batches) * batch;
+        int[][] out = new int[batch][];
+        System.arraycopy(ids, from, out, 0, batch);
+        return out;
+    }
+
+    private static StudentRunner exported(StudentConfig config, TextTokenizer tokenizer) {
+        byte[] model = OnnxExporter.export(StudentTrainer.create(config, TrainingConfig.defaults()).student(),
+                new OnnxExporter.Metadata(tokenizer.id(), 0));
+        return StudentRunner.fromBytes(model, Hashing.sha256(model), tokenizer, 1);
+    }
+
+    /** The MiniLM teacher run directly in ONNX Runtime, with mean pooling: what the teacher service does per batch. */
+    static final class TeacherSession implements AutoCloseable {
+        private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+        private final OrtSession session;
+
+        TeacherSession(Path model) throws OrtException {
+            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+            options.setIntraOpNumThreads(1);
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            session = env.createSession(model.toString(), options);
+        }
+
+        int run(int[][] ids) throws OrtException {
+            TextTokenizer.PaddedBatch batch = TextTokenizer.pad(ids, 0);
+            long[][] types = new long[ids.length][batch.inputIds()[0].length];
+            try (OnnxTensor in = OnnxTensor.createTensor(env, batch.inputIds());
+                 OnnxTensor mask = OnnxTensor.createTensor(env, batch.attentionMask());
+                 OnnxTensor tt = OnnxTensor.createTensor(env, types);
+                 OrtSession.Result r = session.run(Map.of("input_ids", in, "attention_mask", mask, "token_type_ids", tt))) {
+                float[][][] hidden = (float[][][]) r.get(0).getValue();
+                float[][] pooled = new float[ids.length][hidden[0][0].length];
+                for (int b = 0; b < ids.length; b++) {
+                    for (int t = 0; t < ids[b].length; t++) {
+                        for (int j = 0; j < pooled[b].length; j++) {
+                            pooled[b][j] += hidden[b][t][j] / ids[b].length;
+                        }
+                    }
+                }
+                return pooled.length;
+            }
+        }
+
+        @Override
+        public void close() throws OrtException {
+            session.close();
+        }
+    }
+
+    private static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+        } catch (IOException ignored) {
+            // Not Linux: keep "unknown CPU".
+        }
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version");
+    }
+
+    private static void printTable(Map<String, Object> results, Map<String, Double> train, Map<String, Double> inference,
+                                   Map<String, Double> ratios) {
+        System.out.printf("%nStreamDistill student-model benchmark — %s%n%s, %.1f tokens/text, 1 thread%n%n",
+                results.get("date"), results.get("machine"), (double) results.get("mean_tokens_per_text"));
+        System.out.printf("| %-56s | %14s |%n", "training (batch 32)", "examples/s");
+        System.out.printf("|%s|%s|%n", "-".repeat(58), "-".repeat(16));
+        train.forEach((k, v) -> System.out.printf("| %-56s | %,14.0f |%n", k, v));
+        System.out.printf("%n| %-56s | %14s |%n", "ONNX Runtime inference", "texts/s");
+        System.out.printf("|%s|%s|%n", "-".repeat(58), "-".repeat(16));
+        inference.forEach((k, v) -> System.out.printf("| %-56s | %,14.0f |%n", k, v));
+        System.out.printf("%n| %-72s | %9s |%n", "ratio", "x");
+        System.out.printf("|%s|%s|%n", "-".repeat(82), "-".repeat(11));
+        ratios.forEach((k, v) -> System.out.printf("| %-80s | %9.0f |%n", k, v));
+    }
+}
