@@ -91,6 +91,20 @@ public final class TextTokenizer implements AutoCloseable {
         return out;
     }
 
+    /** Token ids of one text and whether it was cut to {@link #maxTokens()}. */
+    public record Encoded(int[] ids, boolean truncated) {
+    }
+
+    /** Like {@link #encode(List)}, also saying which texts were cut. */
+    public List<Encoded> encodeWithTruncation(List<String> texts) {
+        Encoding[] encodings = tokenizer.batchEncode(texts);
+        List<Encoded> out = new java.util.ArrayList<>(encodings.length);
+        for (Encoding e : encodings) {
+            out.add(new Encoded(toInts(e.getIds()), e.exceedMaxLength()));
+        }
+        return out;
+    }
+
     /** Whether a text was longer than {@link #maxTokens()} and got cut. */
     public boolean wouldTruncate(String text) {
         return tokenizer.encode(text).exceedMaxLength();
