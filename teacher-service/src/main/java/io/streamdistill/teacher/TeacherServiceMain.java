@@ -1,0 +1,106 @@
+package io.streamdistill.teacher;
+
+import io.streamdistill.teacher.http.HealthServer;
+import io.streamdistill.teacher.model.BuiltInTeachers;
+import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.model.TeacherDescriptor;
+import io.streamdistill.teacher.service.Metrics;
+import io.streamdistill.teacher.service.TeacherConfig;
+import io.streamdistill.teacher.service.TeacherService;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the teacher service:
+ * {@code java -jar streamdistill-teacher-service.jar [--config FILE] [--key=value ...]}.
+ * Settings also come from {@code STREAMDISTILL_TEACHER_*} environment variables; see
+ * {@link TeacherConfig}. SIGTERM stops it gracefully.
+ */
+public final class TeacherServiceMain {
+    private static final Logger LOG = LoggerFactory.getLogger(TeacherServiceMain.class);
+
+    public static void main(String[] args) throws Exception {
+        TeacherConfig config;
+        try {
+            config = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("teacher-service: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+        LOG.info("starting with {}", config);
+        Teacher teacher = loadTeacher(config);
+        TeacherService service = new TeacherService(config, teacher, new Metrics());
+        HealthServer http = config.integer("http.port") < 0 ? null
+                : new HealthServer(config.integer("http.port"), service::isHealthy, service::isReady,
+                        () -> service.metrics().prometheus(service.isReady()));
+        if (http != null) {
+            LOG.info("health, readiness and metrics on http://0.0.0.0:{}/{{health,ready,metrics}}", http.port());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping: finishing the transaction in progress");
+            service.close();
+            if (http != null) {
+                http.close();
+            }
+            teacher.close();
+        }, "teacher-shutdown"));
+        service.run();
+    }
+
+    /** Loads a built-in teacher by id, or a descriptor file by path. */
+    public static Teacher loadTeacher(TeacherConfig config) {
+        String name = config.string("teacher");
+        BuiltInTeachers builtIn = BuiltInTeachers.byId(name);
+        TeacherDescriptor d;
+        if (builtIn != null) {
+            d = builtIn.descriptor();
+        } else if (Files.isRegularFile(Path.of(name))) {
+            d = TeacherDescriptor.read(Path.of(name));
+        } else {
+            throw new IllegalArgumentException("teacher '" + name + "' is neither a built-in teacher " + BuiltInTeachers.ids()
+                    + " nor a descriptor file");
+        }
+        if (config.integer("teacher.max.tokens") > 0) {
+            d = d.withMaxTokens(config.integer("teacher.max.tokens"));
+        }
+        return Teacher.load(d, config.integer("teacher.threads"), config.enumValue("teacher.device", Teacher.Device.class),
+                config.integer("teacher.cuda.device"));
+    }
+
+    static TeacherConfig parse(String[] args) {
+        Path file = null;
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println(usage());
+                System.exit(0);
+            } else if (a.equals("--config")) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("--config needs a file");
+                }
+                file = Path.of(args[++i]);
+            } else if (a.startsWith("--") && a.contains("=")) {
+                flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else {
+                throw new IllegalArgumentException("unexpected argument '" + a + "'");
+            }
+        }
+        return TeacherConfig.load(file, System.getenv(), flags);
+    }
+
+    static String usage() {
+        return "usage: teacher-service [--config FILE] [--key=value ...]\n"
+                + "  e.g. --bootstrap.servers=127.0.0.1:9092 --schema.registry.url=http://127.0.0.1:8080/apis/ccompat/v7\n"
+                + "  settings: see docs/teacher-service.md; env STREAMDISTILL_TEACHER_<KEY> also works";
+    }
+
+    private TeacherServiceMain() {
+    }
+}

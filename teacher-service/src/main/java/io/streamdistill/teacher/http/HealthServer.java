@@ -1,0 +1,54 @@
+package io.streamdistill.teacher.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * {@code /health} (200 while the process works), {@code /ready} (200 while it consumes: a load
+ * balancer or Kubernetes probe waits for it) and {@code /metrics} (Prometheus text).
+ */
+public final class HealthServer implements AutoCloseable {
+    private final HttpServer server;
+
+    public HealthServer(int port, BooleanSupplier healthy, BooleanSupplier ready, Supplier<String> metrics) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(port), 0);
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "health-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/health", ex -> status(ex, healthy.getAsBoolean(), "ok\n", "failed\n"));
+        server.createContext("/ready", ex -> status(ex, ready.getAsBoolean(), "ready\n", "not ready\n"));
+        server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void status(HttpExchange ex, boolean ok, String yes, String no) throws IOException {
+        send(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? yes : no);
+    }
+
+    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", type);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,133 @@
+package io.streamdistill.teacher.service;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The teacher service's counters, gauges and histograms, written in the Prometheus text format. */
+public final class Metrics {
+    private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
+    private static final double[] SECONDS_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+    final LongAdder recordsIn = new LongAdder();
+    final LongAdder softTargets = new LongAdder();
+    final LongAdder truncated = new LongAdder();
+    final Map<String, LongAdder> deadLetters = new ConcurrentHashMap<>();
+    final LongAdder commits = new LongAdder();
+    final LongAdder aborts = new LongAdder();
+    final Histogram batchSize = new Histogram(BATCH_BUCKETS);
+    final Histogram inferenceSeconds = new Histogram(SECONDS_BUCKETS);
+    final AtomicLong consumerLag = new AtomicLong();
+    private volatile double recordsPerSecond;
+    private long rateWindowStart = System.nanoTime();
+    private long rateWindowCount;
+
+    void deadLetter(String reason) {
+        deadLetters.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    }
+
+    /** Called by the loop after each transaction: an exponentially weighted records/s over ~10 s. */
+    synchronized void recordProcessed(int n) {
+        rateWindowCount += n;
+        long now = System.nanoTime();
+        double elapsed = (now - rateWindowStart) / 1e9;
+        if (elapsed >= 1) {
+            double rate = rateWindowCount / elapsed;
+            recordsPerSecond = recordsPerSecond == 0 ? rate : 0.9 * recordsPerSecond + 0.1 * rate;
+            rateWindowStart = now;
+            rateWindowCount = 0;
+        }
+    }
+
+    public long recordsIn() {
+        return recordsIn.sum();
+    }
+
+    public long softTargets() {
+        return softTargets.sum();
+    }
+
+    public long deadLetters() {
+        return deadLetters.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    public long aborts() {
+        return aborts.sum();
+    }
+
+    /** The Prometheus text exposition (version 0.0.4). */
+    public String prometheus(boolean ready) {
+        StringBuilder out = new StringBuilder();
+        counter(out, "streamdistill_teacher_records_in_total", "Input records read from the text topic.", recordsIn.sum());
+        counter(out, "streamdistill_teacher_soft_targets_total", "Soft targets published.", softTargets.sum());
+        counter(out, "streamdistill_teacher_truncated_total", "Texts cut to the character or token limit.", truncated.sum());
+        out.append("# HELP streamdistill_teacher_dead_letters_total Dead letters published, by reason.\n")
+                .append("# TYPE streamdistill_teacher_dead_letters_total counter\n");
+        deadLetters.forEach((reason, n) -> out.append("streamdistill_teacher_dead_letters_total{reason=\"").append(reason)
+                .append("\"} ").append(n.sum()).append('\n'));
+        out.append("# HELP streamdistill_teacher_transactions_total Kafka transactions, by outcome.\n")
+                .append("# TYPE streamdistill_teacher_transactions_total counter\n")
+                .append("streamdistill_teacher_transactions_total{outcome=\"commit\"} ").append(commits.sum()).append('\n')
+                .append("streamdistill_teacher_transactions_total{outcome=\"abort\"} ").append(aborts.sum()).append('\n');
+        gauge(out, "streamdistill_teacher_records_per_second", "Input records processed per second (smoothed).", recordsPerSecond);
+        gauge(out, "streamdistill_teacher_consumer_lag", "Largest lag of the input consumer over its partitions, in records.",
+                consumerLag.get());
+        gauge(out, "streamdistill_teacher_ready", "1 when the service is consuming.", ready ? 1 : 0);
+        batchSize.write(out, "streamdistill_teacher_batch_size", "Texts per teacher batch.");
+        inferenceSeconds.write(out, "streamdistill_teacher_inference_seconds", "Wall time of one teacher batch.");
+        return out.toString();
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, double value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(value).append('\n');
+    }
+
+    /** A cumulative-bucket histogram. */
+    static final class Histogram {
+        private final double[] bounds;
+        private final LongAdder[] counts;
+        private final LongAdder count = new LongAdder();
+        private final DoubleAdder sum = new DoubleAdder();
+
+        Histogram(double[] bounds) {
+            this.bounds = bounds;
+            this.counts = new LongAdder[bounds.length];
+            for (int i = 0; i < bounds.length; i++) {
+                counts[i] = new LongAdder();
+            }
+        }
+
+        void observe(double v) {
+            for (int i = 0; i < bounds.length; i++) {
+                if (v <= bounds[i]) {
+                    counts[i].increment();
+                }
+            }
+            count.increment();
+            sum.add(v);
+        }
+
+        long count() {
+            return count.sum();
+        }
+
+        void write(StringBuilder out, String name, String help) {
+            out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                    .append("# TYPE ").append(name).append(" histogram\n");
+            for (int i = 0; i < bounds.length; i++) {
+                out.append(name).append("_bucket{le=\"").append(bounds[i]).append("\"} ").append(counts[i].sum()).append('\n');
+            }
+            out.append(name).append("_bucket{le=\"+Inf\"} ").append(count.sum()).append('\n')
+                    .append(name).append("_sum ").append(sum.sum()).append('\n')
+                    .append(name).append("_count ").append(count.sum()).append('\n');
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.streamdistill.teacher.service;
+
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.teacher.model.Teacher;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The teacher service's settings, merged from (lowest first) defaults, a properties file,
+ * environment variables {@code STREAMDISTILL_TEACHER_<KEY>} (upper case, dots as underscores) and
+ * {@code --key=value} flags. Validated as a whole at start-up; an error names the key and value.
+ * Keys starting with {@code kafka.} go to the Kafka clients without the prefix (security settings,
+ * tuning); {@code schema.registry.*} and {@code basic.auth.*} go to the registry client.
+ */
+public final class TeacherConfig {
+    public static final String ENV_PREFIX = "STREAMDISTILL_TEACHER_";
+
+    /** Input encodings: AUTO tells Avro (magic byte 0), JSON (starts with '{') and plain text apart. */
+    public enum InputFormat { AUTO, AVRO, JSON, TEXT }
+
+    /** What to do with a text over {@code text.max.chars}. */
+    public enum Oversize { TRUNCATE, DEAD_LETTER }
+
+    private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+    static {
+        DEFAULTS.put("bootstrap.servers", "");
+        DEFAULTS.put("schema.registry.url", "");
+        DEFAULTS.put("input.topic", Topics.TEXT);
+        DEFAULTS.put("output.topic", Topics.SOFT_TARGETS);
+        DEFAULTS.put("dead.letter.topic", Topics.DEAD_LETTERS);
+        DEFAULTS.put("group.id", "streamdistill-teacher");
+        DEFAULTS.put("transactional.id", "streamdistill-teacher-0");
+        DEFAULTS.put("input.format", "AUTO");
+        DEFAULTS.put("text.max.chars", "100000");
+        DEFAULTS.put("text.oversize", "TRUNCATE");
+        DEFAULTS.put("batch.max.size", "32");
+        DEFAULTS.put("batch.max.tokens", "8192");
+        DEFAULTS.put("poll.max.records", "256");
+        DEFAULTS.put("poll.timeout.ms", "200");
+        DEFAULTS.put("teacher", "all-MiniLM-L6-v2");
+        DEFAULTS.put("teacher.max.tokens", "0");
+        DEFAULTS.put("teacher.threads", "1");
+        DEFAULTS.put("teacher.device", "CPU");
+        DEFAULTS.put("teacher.cuda.device", "0");
+        DEFAULTS.put("http.port", "8080");
+        DEFAULTS.put("service.name", "teacher-service");
+    }
+
+    private static final Set<String> PASS_THROUGH_PREFIXES = Set.of("kafka.", "schema.registry.", "basic.auth.");
+
+    private final Map<String, String> values;
+
+    private TeacherConfig(Map<String, String> values) {
+        this.values = values;
+        validate();
+    }
+
+    /** Merges the sources; {@code env} is usually {@code System.getenv()}. */
+    public static TeacherConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        Map<String, String> merged = new LinkedHashMap<>(DEFAULTS);
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read the config file " + file + ": " + e.getMessage(), e);
+            }
+            p.forEach((k, v) -> merged.put(k.toString().trim(), v.toString().trim()));
+        }
+        env.forEach((k, v) -> {
+            if (k.startsWith(ENV_PREFIX)) {
+                merged.put(k.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            }
+        });
+        merged.putAll(flags);
+        return new TeacherConfig(merged);
+    }
+
+    public static TeacherConfig of(Map<String, String> settings) {
+        return load(null, Map.of(), settings);
+    }
+
+    private void validate() {
+        for (String key : values.keySet()) {
+            if (!DEFAULTS.containsKey(key) && PASS_THROUGH_PREFIXES.stream().noneMatch(key::startsWith)) {
+                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
+                        + " and kafka.*, schema.registry.*, basic.auth.*");
+            }
+        }
+        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "", "is required (host:port of the Kafka brokers)");
+        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "", "is required (soft targets are Avro)");
+        RegistryConfig.fromMap(registryConfig());
+        enumValue("input.format", InputFormat.class);
+        enumValue("text.oversize", Oversize.class);
+        enumValue("teacher.device", Teacher.Device.class);
+        require(integer("text.max.chars") >= 1, "text.max.chars", string("text.max.chars"), "must be >= 1");
+        require(integer("batch.max.size") >= 1, "batch.max.size", string("batch.max.size"), "must be >= 1");
+        require(integer("batch.max.tokens") >= 2, "batch.max.tokens", string("batch.max.tokens"), "must be >= 2");
+        require(integer("poll.max.records") >= 1, "poll.max.records", string("poll.max.records"), "must be >= 1");
+        require(integer("poll.timeout.ms") >= 1, "poll.timeout.ms", string("poll.timeout.ms"), "must be >= 1");
+        require(integer("teacher.max.tokens") == 0 || integer("teacher.max.tokens") >= 2, "teacher.max.tokens",
+                string("teacher.max.tokens"), "must be 0 (the teacher's own limit) or >= 2");
+        require(integer("teacher.threads") >= 1, "teacher.threads", string("teacher.threads"), "must be >= 1");
+        require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port", string("http.port"),
+                "must be -1 (off), 0 (any free port) or a port number");
+        require(!string("transactional.id").isBlank(), "transactional.id", "", "must not be empty");
+    }
+
+    private static void require(boolean ok, String key, String value, String rule) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + " " + rule + ", got '" + value + "'");
+        }
+    }
+
+    public String string(String key) {
+        return values.getOrDefault(key, "");
+    }
+
+    public int integer(String key) {
+        String v = string(key).trim();
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    public <E extends Enum<E>> E enumValue(String key, Class<E> type) {
+        String v = string(key).trim().toUpperCase(Locale.ROOT);
+        try {
+            return Enum.valueOf(type, v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + " must be one of " + java.util.Arrays.toString(type.getEnumConstants())
+                    + ", got '" + string(key) + "'");
+        }
+    }
+
+    public InputFormat inputFormat() {
+        return enumValue("input.format", InputFormat.class);
+    }
+
+    public Oversize oversize() {
+        return enumValue("text.oversize", Oversize.class);
+    }
+
+    /** Settings for the Kafka clients: bootstrap servers plus every kafka.* key without its prefix. */
+    public Map<String, Object> kafkaConfig() {
+        Map<String, Object> m = new HashMap<>();
+        m.put("bootstrap.servers", string("bootstrap.servers"));
+        values.forEach((k, v) -> {
+            if (k.startsWith("kafka.")) {
+                m.put(k.substring("kafka.".length()), v);
+            }
+        });
+        return m;
+    }
+
+    /** Settings for the schema registry client (Confluent key names). */
+    public Map<String, Object> registryConfig() {
+        Map<String, Object> m = new HashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
+
+    /** Every setting, secrets masked: for the start-up log line. */
+    @Override
+    public String toString() {
+        Map<String, String> shown = new TreeMap<>();
+        values.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
+        return shown.toString();
+    }
+
+    static boolean isSecret(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        return k.contains("password") || k.contains("secret") || k.contains("user.info") || k.contains("sasl.jaas")
+                || k.contains("token") || k.endsWith(".key");
+    }
+}

@@ -1,0 +1,379 @@
+package io.streamdistill.teacher.service;
+
+import io.streamdistill.records.DeadLetter;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.Task;
+import io.streamdistill.records.TextEvent;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.teacher.model.Teacher;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The teacher loop: consume text, run the teacher in micro-batches, publish soft targets and dead
+ * letters, exactly once. Each poll is one Kafka transaction holding its outputs and its input
+ * offsets ({@code sendOffsetsToTransaction}); if anything fails before the commit the transaction
+ * is aborted and the consumer rewinds, so no input is lost or published twice under
+ * read_committed. Within a poll, texts are sorted by length before batching (less padding).
+ */
+public final class TeacherService implements Runnable, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TeacherService.class);
+
+    private final TeacherConfig config;
+    private final Teacher teacher;
+    private final Metrics metrics;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final AvroSerializer<SoftTarget> softTargetSerializer;
+    private final AvroSerializer<DeadLetter> deadLetterSerializer;
+    private final InputDecoder decoder;
+    private final String outputTopic;
+    private final String deadLetterTopic;
+    private final String serviceName;
+    private final int maxBatch;
+    private final int maxBatchTokens;
+    private final Duration pollTimeout;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean closing;
+    private volatile boolean started;
+    private volatile boolean ready;
+    private volatile Throwable failure;
+
+    public TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics) {
+        this.config = config;
+        this.teacher = teacher;
+        this.metrics = metrics;
+        this.outputTopic = config.string("output.topic");
+        this.deadLetterTopic = config.string("dead.letter.topic");
+        this.serviceName = config.string("service.name");
+        this.maxBatch = config.integer("batch.max.size");
+        this.maxBatchTokens = config.integer("batch.max.tokens");
+        this.pollTimeout = Duration.ofMillis(config.integer("poll.timeout.ms"));
+
+        SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(config.registryConfig()));
+        this.softTargetSerializer = new AvroSerializer<>(registry);
+        this.deadLetterSerializer = new AvroSerializer<>(registry);
+        this.decoder = new InputDecoder(config.inputFormat(), new AvroDeserializer<>(registry, TextEvent.class),
+                config.integer("text.max.chars"), config.oversize());
+
+        Map<String, Object> c = new HashMap<>(config.kafkaConfig());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, config.string("group.id"));
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, c.getOrDefault(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"));
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.integer("poll.max.records"));
+        this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+
+        Map<String, Object> p = new HashMap<>(config.kafkaConfig());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.string("transactional.id"));
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, p.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
+        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Runs until {@link #close()}; rethrows a fatal error (e.g. fenced by another instance). */
+    @Override
+    public void run() {
+        started = true;
+        try {
+            producer.initTransactions();
+            consumer.subscribe(List.of(config.string("input.topic")), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    // Nothing to flush: every poll is committed (or aborted) before the next.
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    LOG.info("consuming {} partition(s) of {}", partitions.size(), config.string("input.topic"));
+                }
+            });
+            ready = true;
+            LOG.info("teacher service running: {} -> {} (dead letters: {}), teacher {}", config.string("input.topic"),
+                    outputTopic, deadLetterTopic, teacher.ref().getModelId());
+            while (!closing) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout);
+                updateLag();
+                if (!records.isEmpty()) {
+                    processInTransaction(records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (!closing) {
+                failure = e;
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+            LOG.error("teacher service stopped: {}", e.toString(), e);
+            throw e;
+        } finally {
+            ready = false;
+            try {
+                consumer.close();
+            } finally {
+                producer.close(Duration.ofSeconds(10));
+                stopped.countDown();
+            }
+        }
+    }
+
+    private void processInTransaction(ConsumerRecords<byte[], byte[]> records) {
+        producer.beginTransaction();
+        try {
+            int n = process(records);
+            producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
+            producer.commitTransaction();
+            metrics.commits.increment();
+            metrics.recordProcessed(n);
+        } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                 | AuthorizationException fatal) {
+            // Another instance with our transactional.id took over, or we lost the right to write: stop.
+            throw fatal;
+        } catch (KafkaException e) {
+            // Includes registry outages (a SerializationException): nothing of this poll becomes visible.
+            LOG.warn("aborting the transaction of {} records and retrying them: {}", records.count(), e.toString());
+            producer.abortTransaction();
+            metrics.aborts.increment();
+            rewind(records);
+            sleepQuietly(500);
+        }
+    }
+
+    /** Decodes, runs the teacher, sends; returns how many input records were handled. */
+    private int process(ConsumerRecords<byte[], byte[]> records) {
+        List<Pending> pending = new ArrayList<>(records.count());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            metrics.recordsIn.increment();
+            InputDecoder.Decoded d = decoder.decode(r);
+            if (d.failed()) {
+                deadLetter(r, d.event() == null ? null : d.event().getId(), d.stage(), d.reason(), d.message());
+            } else {
+                pending.add(new Pending(r, d.event(), d.truncated()));
+            }
+        }
+        if (!pending.isEmpty()) {
+            List<String> texts = new ArrayList<>(pending.size());
+            pending.forEach(p -> texts.add(p.event.getText()));
+            List<TextTokenizer.Encoded> encoded = teacher.tokenizer().encodeWithTruncation(texts);
+            for (int i = 0; i < pending.size(); i++) {
+                pending.get(i).encoded = encoded.get(i);
+            }
+            pending.sort(Comparator.comparingInt(p -> p.encoded.ids().length));
+            int from = 0;
+            while (from < pending.size()) {
+                int to = from + 1;
+                while (to < pending.size() && to - from < maxBatch
+                        && (long) (to - from + 1) * pending.get(to).encoded.ids().length <= maxBatchTokens) {
+                    to++;
+                }
+                runBatch(pending.subList(from, to));
+                from = to;
+            }
+        }
+        return records.count();
+    }
+
+    private void runBatch(List<Pending> batch) {
+        int[][] ids = new int[batch.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = batch.get(i).encoded.ids();
+        }
+        long t0 = System.nanoTime();
+        float[][] outputs;
+        try {
+            outputs = teacher.infer(ids);
+        } catch (IllegalStateException e) {
+            for (Pending p : batch) {
+                deadLetter(p.record, p.event.getId(), "teacher", "TEACHER_ERROR", e.getMessage());
+            }
+            return;
+        }
+        long micros = (System.nanoTime() - t0) / 1000;
+        metrics.batchSize.observe(batch.size());
+        metrics.inferenceSeconds.observe(micros / 1e6);
+        Instant now = Instant.now();
+        Task task = teacher.task();
+        for (int i = 0; i < batch.size(); i++) {
+            Pending p = batch.get(i);
+            boolean truncated = p.charTruncated || p.encoded.truncated();
+            List<Float> out = toList(outputs[i]);
+            SoftTarget st = SoftTarget.newBuilder()
+                    .setId(p.event.getId())
+                    .setText(p.event.getText())
+                    .setLabel(p.event.getLabel())
+                    .setEventTime(p.event.getEventTime())
+                    .setTeacher(teacher.ref())
+                    .setTask(task)
+                    .setClassLogits(task == Task.CLASSIFICATION ? out : null)
+                    .setEmbedding(task == Task.EMBEDDING ? out : null)
+                    .setLanguageModel(null)
+                    .setInputTokens(p.encoded.ids().length)
+                    .setTruncated(truncated)
+                    .setTeacherLatencyMicros(micros / batch.size())
+                    .setProducedAt(now)
+                    .setInputTopic(p.record.topic())
+                    .setInputPartition(p.record.partition())
+                    .setInputOffset(p.record.offset())
+                    .build();
+            producer.send(new ProducerRecord<>(outputTopic, utf8(p.event.getId()),
+                    softTargetSerializer.serialize(outputTopic, st)));
+            metrics.softTargets.increment();
+            if (truncated) {
+                metrics.truncated.increment();
+            }
+        }
+    }
+
+    private void deadLetter(ConsumerRecord<byte[], byte[]> r, String id, String stage, String reason, String message) {
+        DeadLetter dl = DeadLetter.newBuilder()
+                .setId(id)
+                .setTopic(r.topic())
+                .setPartition(r.partition())
+                .setOffset(r.offset())
+                .setOriginalKey(r.key() == null ? null : ByteBuffer.wrap(r.key()))
+                .setOriginalValue(r.value() == null ? null : ByteBuffer.wrap(r.value()))
+                .setStage(stage)
+                .setReason(reason)
+                .setMessage(message == null ? reason : message)
+                .setService(serviceName)
+                .setFailedAt(Instant.now())
+                .build();
+        producer.send(new ProducerRecord<>(deadLetterTopic, r.key(), deadLetterSerializer.serialize(deadLetterTopic, dl)));
+        metrics.deadLetter(reason);
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> rs = records.records(tp);
+            offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
+        }
+        return offsets;
+    }
+
+    /** After an abort: read the same records again on the next poll. */
+    private void rewind(ConsumerRecords<byte[], byte[]> records) {
+        for (TopicPartition tp : records.partitions()) {
+            consumer.seek(tp, records.records(tp).get(0).offset());
+        }
+    }
+
+    private void updateLag() {
+        for (Map.Entry<org.apache.kafka.common.MetricName, ? extends Metric> e : consumer.metrics().entrySet()) {
+            if (e.getKey().name().equals("records-lag-max") && e.getKey().tags().size() == 1) {
+                Object v = e.getValue().metricValue();
+                if (v instanceof Double d && !d.isNaN()) {
+                    metrics.consumerLag.set(d.longValue());
+                }
+            }
+        }
+    }
+
+    private static List<Float> toList(float[] values) {
+        Float[] boxed = new Float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            boxed[i] = values[i];
+        }
+        return Arrays.asList(boxed);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** True once the service consumes; false while starting or after it stopped. */
+    public boolean isReady() {
+        return ready;
+    }
+
+    /** True unless the loop died of an error. */
+    public boolean isHealthy() {
+        return failure == null;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Stops gracefully: the loop finishes (commits) the transaction in progress, or an interrupted
+     * poll leaves none open; waits up to 30 s.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        if (!started) {
+            consumer.close();
+            producer.close(Duration.ofSeconds(10));
+            stopped.countDown();
+            return;
+        }
+        consumer.wakeup();
+        try {
+            if (!stopped.await(30, TimeUnit.SECONDS)) {
+                LOG.warn("the teacher loop did not stop within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class Pending {
+        final ConsumerRecord<byte[], byte[]> record;
+        final TextEvent event;
+        final boolean charTruncated;
+        TextTokenizer.Encoded encoded;
+
+        Pending(ConsumerRecord<byte[], byte[]> record, TextEvent event, boolean charTruncated) {
+            this.record = record;
+            this.event = event;
+            this.charTruncated = charTruncated;
+        }
+    }
+}
