@@ -71,9 +71,11 @@ class TeacherServiceTest {
     }
 
     private static Running startService(String name, Map<String, String> extra) {
-        String in = SharedLocalStack.newTopic(name + "-text", 2);
-        String out = SharedLocalStack.newTopic(name + "-soft", 2);
-        String dead = SharedLocalStack.newTopic(name + "-dead", 1);
+        return startService(name, SharedLocalStack.newTopic(name + "-text", 2), SharedLocalStack.newTopic(name + "-soft", 2),
+                SharedLocalStack.newTopic(name + "-dead", 1), extra);
+    }
+
+    private static Running startService(String name, String in, String out, String dead, Map<String, String> extra) {
         Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
                 "schema.registry.url", SharedLocalStack.get().registryUrl(),
@@ -181,6 +183,35 @@ class TeacherServiceTest {
                 assertThat(sample.getEmbedding().get(j)).isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-4f));
             }
             assertThat(r.service().metrics().softTargets()).isEqualTo(ids.size());
+        }
+    }
+
+    /** Stopped mid-stream and started again (same group and transactional id): nothing lost, nothing twice. */
+    @Test
+    void aGracefulStopAndRestartLosesAndDuplicatesNothing() throws Exception {
+        Running first = startService("restart", Map.of("poll.max.records", "20", "batch.max.size", "8"));
+        List<String> ids = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ids.add("r-" + i);
+            records.add(new ProducerRecord<>(first.in(), utf8("r-" + i), utf8("restart sentence " + i)));
+        }
+        produce(first.in(), records);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (first.service().metrics().softTargets() < 40 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        first.close();
+        long before = first.service().metrics().softTargets();
+        assertThat(before).as("stopped mid-stream").isBetween(1L, 299L);
+
+        try (Running second = startService("restart", first.in(), first.out(), first.dead(),
+                Map.of("poll.max.records", "20", "batch.max.size", "8"))) {
+            List<SoftTarget> out = softTargets(first.out(), ids.size());
+            Map<String, Long> counts = out.stream().collect(Collectors.groupingBy(SoftTarget::getId, Collectors.counting()));
+            assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(counts.values()).allMatch(c -> c == 1);
+            assertThat(second.service().metrics().softTargets()).isEqualTo(300 - before);
         }
     }
 

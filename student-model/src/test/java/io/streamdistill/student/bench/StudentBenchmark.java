@@ -38,7 +38,7 @@ public final class StudentBenchmark {
 
     public static void main(String[] args) throws Exception {
         TextTokenizer tokenizer = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128);
-        List<String> texts = sentences(tokenizer, 2048, 22, new Rng(1));
+        List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), 2048, 22, 1);
         int[][] ids = tokenizer.encode(texts);
         double meanTokens = 0;
         for (int[] row : ids) {
@@ -107,40 +107,6 @@ public final class StudentBenchmark {
         Files.writeString(out, new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(results));
         System.out.println("\nwrote " + out.toAbsolutePath());
-    }
-
-    /**
-     * Texts of {@code words} whole words drawn from the tokenizer's own vocabulary with Zipf's law
-     * (weight 1/rank), as word frequencies in natural text fall: uniform draws would touch far more
-     * distinct embedding rows per batch than real traffic does.
-     */
-    static List<String> sentences(TextTokenizer tokenizer, int n, int words, Rng rng) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode vocab = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(MiniLmFiles.tokenizer().toFile()).path("model").path("vocab");
-        List<String> plain = new ArrayList<>();
-        vocab.fieldNames().forEachRemaining(w -> {
-            if (w.matches("[a-z]{3,}")) {
-                plain.add(w);
-            }
-        });
-        java.util.Collections.shuffle(plain, new java.util.Random(7)); // rank order unrelated to vocabulary order
-        double[] cumulative = new double[plain.size()];
-        double total = 0;
-        for (int r = 0; r < cumulative.length; r++) {
-            total += 1.0 / (r + 1);
-            cumulative[r] = total;
-        }
-        List<String> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            StringBuilder s = new StringBuilder();
-            for (int w = 0; w < words; w++) {
-                int rank = java.util.Arrays.binarySearch(cumulative, rng.nextDouble() * total);
-                rank = rank >= 0 ? rank : -rank - 1;
-                s.append(w == 0 ? "" : " ").append(plain.get(Math.min(rank, plain.size() - 1)));
-            }
-            out.add(s.toString());
-        }
-        return out;
     }
 
     private static double trainThroughput(StudentConfig config, int[][] ids, int teacherDim) {
