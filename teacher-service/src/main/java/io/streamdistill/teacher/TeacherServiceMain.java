@@ -40,7 +40,7 @@ public final class TeacherServiceMain {
                 : new HealthServer(config.integer("http.port"), service::isHealthy, service::isReady,
                         () -> service.metrics().prometheus(service.isReady()));
         if (http != null) {
-            LOG.info("health, readiness and metrics on http://0.0.0.0:{}/{{health,ready,metrics}}", http.port());
+            LOG.info("health, readiness and metrics on port {}: /health, /ready, /metrics", http.port());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping: finishing the transaction in progress");
