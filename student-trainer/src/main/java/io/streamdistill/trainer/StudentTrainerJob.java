@@ -1,0 +1,108 @@
+package io.streamdistill.trainer;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The student-trainer Flink job: soft targets → featurize (parallel) → train (stateful, one
+ * instance) → exactly-once checkpoint records. {@link #build} wires the topology on any
+ * environment, so tests and the demo run it on a local MiniCluster and a cluster runs the job jar:
+ * {@code flink run -c io.streamdistill.trainer.StudentTrainerJob student-trainer.jar --key=value ...}.
+ */
+public final class StudentTrainerJob {
+
+    /** Adds the job to {@code env}. Checkpointing must be on for the exactly-once sink (see {@link #configure}). */
+    public static void build(StreamExecutionEnvironment env, TrainerConfig config) {
+        KafkaSourceBuilder<TargetRecord> source = KafkaSource.<TargetRecord>builder()
+                .setBootstrapServers(config.string("bootstrap.servers"))
+                .setTopics(config.string("input.topic"))
+                .setGroupId(config.string("group.id"))
+                .setStartingOffsets(Offsets.parseStart(config.string("starting.offsets")))
+                .setDeserializer(new SoftTargetSchema(config.registryConfig()))
+                .setProperty("isolation.level", "read_committed");
+        config.kafkaConfig().forEach((k, v) -> source.setProperty(k, v.toString()));
+        OffsetsInitializer end = Offsets.parseEnd(config.string("bounded.end"));
+        if (end != null) {
+            source.setBounded(end);
+        }
+        DataStream<TargetRecord> targets = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "soft-targets")
+                .setParallelism(1);
+        DataStream<TargetRecord> features = targets
+                .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
+                        config.integer("holdout.percent")))
+                .name("featurize").setParallelism(config.integer("featurize.parallelism"));
+        DataStream<OutRecord> checkpoints = features
+                .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
+                .setParallelism(1).setMaxParallelism(1).uid("train");
+
+        String topic = config.string("output.topic");
+        Properties producer = new Properties();
+        config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
+        // Longer than any checkpoint interval we use, shorter than the broker's 15-minute maximum.
+        producer.putIfAbsent("transaction.timeout.ms", "600000");
+        String prefix = config.string("transactional.id.prefix").isBlank()
+                ? "streamdistill-trainer-" + config.string("student.name") : config.string("transactional.id.prefix");
+        checkpoints.sinkTo(KafkaSink.<OutRecord>builder()
+                        .setBootstrapServers(config.string("bootstrap.servers"))
+                        .setKafkaProducerConfig(producer)
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(prefix)
+                        .setRecordSerializer((KafkaRecordSerializationSchema<OutRecord>) (r, ctx, ts) ->
+                                new ProducerRecord<>(topic, r.key, r.value))
+                        .build())
+                .name("checkpoints").setParallelism(1).uid("checkpoint-sink");
+    }
+
+    /** Flink settings the job needs: exactly-once checkpoints in file-system storage (the state is tens of MB). */
+    public static Configuration configure(TrainerConfig config, String checkpointDir) {
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+        return conf;
+    }
+
+    public static void enableCheckpointing(StreamExecutionEnvironment env, TrainerConfig config) {
+        env.enableCheckpointing(config.longValue("checkpoint.interval.ms"), CheckpointingMode.EXACTLY_ONCE);
+    }
+
+    /** {@code --key=value} flags; {@code --checkpoint.dir=URI} sets Flink's checkpoint directory. */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>();
+        String checkpointDir = "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
+        for (String a : args) {
+            if (!a.startsWith("--") || !a.contains("=")) {
+                throw new IllegalArgumentException("arguments are --key=value, got '" + a + "'");
+            }
+            String key = a.substring(2, a.indexOf('='));
+            String value = a.substring(a.indexOf('=') + 1);
+            if (key.equals("checkpoint.dir")) {
+                checkpointDir = value;
+            } else {
+                flags.put(key, value);
+            }
+        }
+        TrainerConfig config = TrainerConfig.of(flags);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configure(config, checkpointDir));
+        enableCheckpointing(env, config);
+        build(env, config);
+        env.execute("streamdistill-student-trainer " + config.string("student.name"));
+    }
+
+    private StudentTrainerJob() {
+    }
+}

@@ -1,0 +1,374 @@
+package io.streamdistill.trainer;
+
+import io.streamdistill.records.Artifact;
+import io.streamdistill.records.SourceRange;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.TeacherRef;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.model.Task;
+import io.streamdistill.student.onnx.OnnxExporter;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.BatchResult;
+import io.streamdistill.student.train.Evaluation;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.StudentTrainer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one stateful operator (parallelism 1): holds the student trainer, scores every record before
+ * training on it (progressive validation), keeps holdout records aside, trains in batches, and
+ * every N records or T seconds exports the student, checks it against the quality gate, writes the
+ * artifact and emits a StudentCheckpoint for the exactly-once Kafka sink.
+ *
+ * <p>Its state (the trainer's bytes in 4 MiB chunks, plus version, lineage, the holdout window and
+ * counters) is operator list state, so a restored job continues from the model it had rather than
+ * from scratch. A partial batch is trained before each snapshot, so nothing read is lost.
+ */
+public final class TrainOperator extends AbstractStreamOperator<OutRecord>
+        implements OneInputStreamOperator<TargetRecord, OutRecord>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TrainOperator.class);
+    private static final int CHUNK = 4 << 20;
+    private static final int META_VERSION = 1;
+
+    private final TrainerConfig config;
+
+    private transient StudentTrainer trainer;
+    private transient ListState<byte[]> trainerState;
+    private transient ListState<byte[]> metaState;
+    private transient List<Example> batch;
+    private transient HoldoutWindow holdout;
+    private transient Map<String, long[]> lineage;
+    private transient ArtifactStore store;
+    private transient AvroSerializer<StudentCheckpoint> serializer;
+    private transient String tokenizerId;
+    private transient Map<String, Integer> classIndex;
+    private transient TeacherRef teacher;
+    private transient long version;
+    private transient double lastPublishedAgreement;
+    private transient long recordsSeen;
+    private transient long trainedSinceExport;
+    private transient long lastExportMillis;
+    private transient long oldestUnexportedArrival;
+    private transient double emaLoss;
+    private transient double emaAgreement;
+    private transient double emaKl;
+    private transient double lastHoldout;
+    private transient Counter trained;
+    private transient Counter refused;
+    private transient Counter published;
+
+    public TrainOperator(TrainerConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        trainerState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("student-trainer", BytePrimitiveArraySerializer.INSTANCE));
+        metaState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("student-trainer-meta", BytePrimitiveArraySerializer.INSTANCE));
+        store = new ArtifactStore(config.string("artifact.dir"));
+        batch = new ArrayList<>();
+        holdout = new HoldoutWindow(config.integer("holdout.window"));
+        lineage = new TreeMap<>();
+        lastPublishedAgreement = Double.NaN;
+        lastHoldout = Double.NaN;
+        int vocab;
+        try (TextTokenizer tok = Featurize.loadTokenizer(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
+            tokenizerId = tok.id();
+            vocab = tok.vocabSize();
+        }
+        StudentConfig studentConfig = config.studentConfig(vocab);
+        classIndex = new LinkedHashMap<>();
+        for (int i = 0; i < studentConfig.classNames().size(); i++) {
+            classIndex.put(studentConfig.classNames().get(i), i);
+        }
+        if (context.isRestored() && trainerState.get().iterator().hasNext()) {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (byte[] chunk : trainerState.get()) {
+                all.write(chunk);
+            }
+            trainer = StudentTrainer.fromBytes(all.toByteArray());
+            for (byte[] meta : metaState.get()) {
+                readMeta(meta);
+            }
+            LOG.info("restored student '{}' at step {}, version {}, {} records seen", config.string("student.name"),
+                    trainer.step(), version, recordsSeen);
+        } else {
+            trainer = StudentTrainer.create(studentConfig, config.trainingConfig());
+            // Without state (a new job, or one started without its savepoint) versions must still increase.
+            version = store.highestVersion(config.string("student.name"));
+            LOG.info("new student '{}': {} ({} parameters); versions continue after {}", config.string("student.name"),
+                    studentConfig.describe(), studentConfig.parameterCount(), version);
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        serializer = new AvroSerializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(config.registryConfig())));
+        trained = getMetricGroup().counter("recordsTrained");
+        getMetricGroup().meter("recordsPerSecond", new MeterView(trained));
+        refused = getMetricGroup().counter("refusedVersions");
+        published = getMetricGroup().counter("publishedVersions");
+        getMetricGroup().gauge("loss", () -> emaLoss);
+        getMetricGroup().gauge("agreement", () -> emaAgreement);
+        getMetricGroup().gauge("kl", () -> emaKl);
+        getMetricGroup().gauge("holdoutAgreement", () -> lastHoldout);
+        getMetricGroup().gauge("publishedVersion", () -> version);
+        lastExportMillis = System.currentTimeMillis();
+        scheduleTimer();
+    }
+
+    private void scheduleTimer() {
+        long every = config.longValue("export.every.seconds") * 1000;
+        getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + every, t -> {
+            flushBatch();
+            maybeExport(false);
+            scheduleTimer();
+        });
+    }
+
+    @Override
+    public void processElement(StreamRecord<TargetRecord> element) throws Exception {
+        TargetRecord r = element.getValue();
+        int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
+        Example e = new Example(r.tokens, r.teacher, label);
+        teacher = TeacherRef.newBuilder().setModelId(r.teacherModelId).setSha256(r.teacherSha256)
+                .setTokenizer(r.teacherTokenizer).build();
+        if (r.holdout) {
+            holdout.add(e);
+            return;
+        }
+        Evaluation before = trainer.evaluate(e); // progressive validation: scored before it is trained on
+        emaLoss = ema(emaLoss, before.loss());
+        emaAgreement = ema(emaAgreement, before.agreement());
+        emaKl = ema(emaKl, before.kl());
+        batch.add(e);
+        long[] range = lineage.computeIfAbsent(r.topic + "\u0000" + r.partition, k -> new long[] {r.offset, r.offset});
+        range[0] = Math.min(range[0], r.offset);
+        range[1] = Math.max(range[1], r.offset);
+        if (oldestUnexportedArrival == 0) {
+            oldestUnexportedArrival = r.arrivalMillis;
+        }
+        if (batch.size() >= config.integer("batch.size")) {
+            flushBatch();
+        }
+        maybeExport(false);
+    }
+
+    private double ema(double current, double value) {
+        return recordsSeen == 0 ? value : 0.99 * current + 0.01 * value;
+    }
+
+    private void flushBatch() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        BatchResult result = trainer.train(batch);
+        recordsSeen += batch.size();
+        trainedSinceExport += batch.size();
+        trained.inc(batch.size());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("step {}: loss {} agreement {}", result.step(), result.meanLoss(), result.meanAgreement());
+        }
+        batch.clear();
+    }
+
+    private void maybeExport(boolean force) throws IOException {
+        if (trainedSinceExport == 0) {
+            return;
+        }
+        boolean due = trainedSinceExport >= config.longValue("export.every.records")
+                || System.currentTimeMillis() - lastExportMillis >= config.longValue("export.every.seconds") * 1000;
+        if (!force && !due) {
+            return;
+        }
+        export();
+    }
+
+    private void export() throws IOException {
+        String student = config.string("student.name");
+        HoldoutWindow.Score score = holdout.score(trainer);
+        lastHoldout = score.agreement();
+        trainedSinceExport = 0;
+        lastExportMillis = System.currentTimeMillis();
+        String refusal = gate(score);
+        if (refusal != null) {
+            refused.inc();
+            LOG.warn("quality gate refused a new version of student '{}' (step {}): {}", student, trainer.step(), refusal);
+            return;
+        }
+        long next = version + 1;
+        byte[] onnx = OnnxExporter.export(trainer.student(), new OnnxExporter.Metadata(tokenizerId, next,
+                Map.of("streamdistill.student_name", student)));
+        String sha = Hashing.sha256(onnx);
+        java.net.URI uri = store.write(student, next, onnx);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("holdout_agreement", score.agreement());
+        metrics.put("holdout_records", (double) score.count());
+        if (trainer.config().task() == Task.CLASSIFICATION) {
+            metrics.put("holdout_kl", score.kl());
+            if (!Double.isNaN(score.accuracy())) {
+                metrics.put("holdout_label_accuracy", score.accuracy());
+            }
+        }
+        metrics.put("progressive_loss", emaLoss);
+        metrics.put("progressive_agreement", emaAgreement);
+        metrics.put("freshness_ms", (double) (System.currentTimeMillis() - oldestUnexportedArrival));
+        metrics.values().removeIf(v -> v == null || v.isNaN());
+        List<SourceRange> sources = new ArrayList<>();
+        lineage.forEach((k, range) -> sources.add(SourceRange.newBuilder().setTopic(k.substring(0, k.indexOf('\u0000')))
+                .setPartition(Integer.parseInt(k.substring(k.indexOf('\u0000') + 1)))
+                .setFirstOffset(range[0]).setLastOffset(range[1]).build()));
+        StudentCheckpoint record = StudentCheckpoint.newBuilder()
+                .setStudent(student)
+                .setVersion(next)
+                .setCreatedAt(Instant.now())
+                .setStep(trainer.step())
+                .setRecordsSeen(recordsSeen)
+                .setTask(io.streamdistill.records.Task.valueOf(trainer.config().task().name()))
+                .setArchitecture(trainer.config().describe())
+                .setParameters(trainer.config().parameterCount())
+                .setClassNames(trainer.config().classNames())
+                .setSources(sources)
+                .setMetrics(metrics)
+                .setArtifact(Artifact.newBuilder().setUri(uri.toString()).setSha256(sha).setBytes(onnx.length).setFormat("onnx").build())
+                .setTeacher(teacher != null ? teacher
+                        : TeacherRef.newBuilder().setModelId("unknown").setSha256("").setTokenizer("").build())
+                .setConfigHash(configHash())
+                .build();
+        String topic = config.string("output.topic");
+        output.collect(new StreamRecord<>(new OutRecord(student.getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(topic, record))));
+        version = next;
+        lastPublishedAgreement = score.agreement();
+        oldestUnexportedArrival = 0;
+        published.inc();
+        LOG.info("published student '{}' version {} (step {}, holdout agreement {} on {} records) at {}", student, next,
+                trainer.step(), String.format("%.4f", score.agreement()), score.count(), uri);
+    }
+
+    /** Why a candidate must not be published, or null when it may. */
+    private String gate(HoldoutWindow.Score score) {
+        double min = config.number("gate.min.agreement");
+        double maxRegression = config.number("gate.max.regression");
+        if (score.count() == 0) {
+            return min > 0 || !Double.isNaN(lastPublishedAgreement)
+                    ? "no holdout records yet to judge it by (holdout.percent=" + config.string("holdout.percent") + ")" : null;
+        }
+        if (score.agreement() < min) {
+            return String.format("holdout agreement %.4f on %d records is below gate.min.agreement=%s", score.agreement(),
+                    score.count(), config.string("gate.min.agreement"));
+        }
+        if (!Double.isNaN(lastPublishedAgreement) && score.agreement() < lastPublishedAgreement - maxRegression) {
+            return String.format("holdout agreement %.4f is worse than version %d's %.4f by more than gate.max.regression=%s",
+                    score.agreement(), version, lastPublishedAgreement, config.string("gate.max.regression"));
+        }
+        return null;
+    }
+
+    private String configHash() {
+        StringBuilder s = new StringBuilder();
+        config.canonical().forEach((k, v) -> {
+            boolean infrastructure = k.equals("bootstrap.servers") || k.startsWith("schema.registry.") || k.startsWith("kafka.")
+                    || k.startsWith("basic.auth.") || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
+            if (!infrastructure) {
+                s.append(k).append('=').append(v).append('\n');
+            }
+        });
+        return Hashing.sha256(s.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flushBatch(); // records already read are trained before the snapshot: nothing is lost on restore
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        byte[] bytes = trainer.toBytes();
+        List<byte[]> chunks = new ArrayList<>();
+        for (int from = 0; from < bytes.length; from += CHUNK) {
+            chunks.add(Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + CHUNK)));
+        }
+        trainerState.update(chunks);
+        metaState.update(List.of(writeMeta()));
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flushBatch();
+        maybeExport(true);
+    }
+
+    private byte[] writeMeta() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(META_VERSION);
+            out.writeLong(version);
+            out.writeDouble(lastPublishedAgreement);
+            out.writeLong(recordsSeen);
+            out.writeLong(trainedSinceExport);
+            out.writeInt(lineage.size());
+            for (Map.Entry<String, long[]> e : lineage.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue()[0]);
+                out.writeLong(e.getValue()[1]);
+            }
+            holdout.write(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    private void readMeta(byte[] meta) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
+            int v = in.readInt();
+            if (v != META_VERSION) {
+                throw new IOException("trainer metadata state version " + v + " is not supported (expected " + META_VERSION + ")");
+            }
+            version = in.readLong();
+            lastPublishedAgreement = in.readDouble();
+            recordsSeen = in.readLong();
+            trainedSinceExport = in.readLong();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                lineage.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+            }
+            holdout.read(in);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package io.streamdistill.trainer;
+
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.student.model.Activation;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.model.Task;
+import io.streamdistill.student.train.TrainingConfig;
+import java.io.Serializable;
+import java.net.URI;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The trainer job's settings (string keys, as flags or a properties file give them), validated as
+ * a whole when built: an error names the key and the value. Serializable so operators carry it.
+ * Keys {@code training.<name>} set {@link TrainingConfig} fields (temperature, alpha, learningRate,
+ * beta1, beta2, epsilon, warmupSteps, clipNorm, tokenDropout, embeddingLoss).
+ */
+public final class TrainerConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+    static {
+        DEFAULTS.put("bootstrap.servers", "");
+        DEFAULTS.put("schema.registry.url", "");
+        DEFAULTS.put("input.topic", Topics.SOFT_TARGETS);
+        DEFAULTS.put("output.topic", Topics.CHECKPOINTS);
+        DEFAULTS.put("group.id", "streamdistill-trainer");
+        DEFAULTS.put("student.name", "student");
+        DEFAULTS.put("student.task", "CLASSIFICATION");
+        DEFAULTS.put("student.classes", "");
+        DEFAULTS.put("student.output.dim", "384");
+        DEFAULTS.put("student.embedding.dim", "64");
+        DEFAULTS.put("student.bigram.buckets", "0");
+        DEFAULTS.put("student.hidden.dim", "0");
+        DEFAULTS.put("student.activation", "RELU");
+        DEFAULTS.put("student.seed", "42");
+        DEFAULTS.put("student.tokenizer", "all-MiniLM-L6-v2");
+        DEFAULTS.put("student.max.tokens", "128");
+        DEFAULTS.put("batch.size", "32");
+        DEFAULTS.put("holdout.percent", "5");
+        DEFAULTS.put("holdout.window", "2000");
+        DEFAULTS.put("export.every.records", "5000");
+        DEFAULTS.put("export.every.seconds", "60");
+        DEFAULTS.put("gate.min.agreement", "0.0");
+        DEFAULTS.put("gate.max.regression", "0.02");
+        DEFAULTS.put("artifact.dir", "file://" + System.getProperty("user.dir") + "/streamdistill-data/artifacts");
+        DEFAULTS.put("starting.offsets", "committed");
+        DEFAULTS.put("bounded.end", "none");
+        DEFAULTS.put("checkpoint.interval.ms", "10000");
+        DEFAULTS.put("featurize.parallelism", "1");
+        DEFAULTS.put("transactional.id.prefix", "");
+    }
+
+    private final Map<String, String> values;
+
+    private TrainerConfig(Map<String, String> values) {
+        this.values = values;
+        validate();
+    }
+
+    /** Defaults overridden by {@code settings}; unknown keys are refused. */
+    public static TrainerConfig of(Map<String, String> settings) {
+        Map<String, String> merged = new LinkedHashMap<>(DEFAULTS);
+        merged.putAll(settings);
+        return new TrainerConfig(merged);
+    }
+
+    private void validate() {
+        for (String key : values.keySet()) {
+            if (!DEFAULTS.containsKey(key) && !key.startsWith("training.") && !key.startsWith("kafka.")
+                    && !key.startsWith("schema.registry.") && !key.startsWith("basic.auth.")) {
+                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
+                        + ", training.*, kafka.*, schema.registry.*, basic.auth.*");
+            }
+        }
+        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "is required");
+        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "is required");
+        RegistryConfig.fromMap(registryConfig());
+        studentConfig(1000);
+        trainingConfig();
+        require(integer("batch.size") >= 1 && integer("batch.size") <= 4096, "batch.size", "must be in 1..4096");
+        require(integer("holdout.percent") >= 0 && integer("holdout.percent") <= 50, "holdout.percent", "must be in 0..50");
+        require(integer("holdout.window") >= 10, "holdout.window", "must be >= 10");
+        require(longValue("export.every.records") >= 1, "export.every.records", "must be >= 1");
+        require(longValue("export.every.seconds") >= 1, "export.every.seconds", "must be >= 1");
+        require(number("gate.min.agreement") >= 0 && number("gate.min.agreement") <= 1, "gate.min.agreement", "must be in [0, 1]");
+        require(number("gate.max.regression") >= 0 && number("gate.max.regression") <= 1, "gate.max.regression",
+                "must be in [0, 1]");
+        require(integer("student.max.tokens") >= 2, "student.max.tokens", "must be >= 2");
+        require(longValue("checkpoint.interval.ms") >= 100, "checkpoint.interval.ms", "must be >= 100");
+        require(integer("featurize.parallelism") >= 1, "featurize.parallelism", "must be >= 1");
+        try {
+            URI uri = URI.create(string("artifact.dir"));
+            require(uri.getScheme() != null, "artifact.dir", "must be a URI with a scheme, e.g. file:///data/artifacts or s3://bucket/path");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("artifact.dir '" + string("artifact.dir") + "' is not a URI: " + e.getMessage(), e);
+        }
+        Offsets.parseStart(string("starting.offsets"));
+        Offsets.parseEnd(string("bounded.end"));
+    }
+
+    private void require(boolean ok, String key, String rule) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + " " + rule + ", got '" + string(key) + "'");
+        }
+    }
+
+    public String string(String key) {
+        return values.getOrDefault(key, "");
+    }
+
+    public int integer(String key) {
+        return (int) longValue(key);
+    }
+
+    public long longValue(String key) {
+        try {
+            return Long.parseLong(string(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + string(key) + "'");
+        }
+    }
+
+    public double number(String key) {
+        try {
+            return Double.parseDouble(string(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, got '" + string(key) + "'");
+        }
+    }
+
+    public Task task() {
+        try {
+            return Task.valueOf(string("student.task").trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("student.task must be CLASSIFICATION or EMBEDDING, got '" + string("student.task") + "'");
+        }
+    }
+
+    /** The student architecture, for a tokenizer with {@code vocabSize} ids. */
+    public StudentConfig studentConfig(int vocabSize) {
+        Task task = task();
+        List<String> classes = Arrays.stream(string("student.classes").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+        if (task == Task.CLASSIFICATION && classes.size() < 2) {
+            throw new IllegalArgumentException("student.classes must name the teacher's classes in logit order (at least 2,"
+                    + " comma-separated) for a CLASSIFICATION student, got '" + string("student.classes") + "'");
+        }
+        Activation activation;
+        try {
+            activation = Activation.valueOf(string("student.activation").trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("student.activation must be one of " + Arrays.toString(Activation.values())
+                    + ", got '" + string("student.activation") + "'");
+        }
+        return StudentConfig.builder().task(task).vocabSize(vocabSize)
+                .embeddingDim(integer("student.embedding.dim")).bigramBuckets(integer("student.bigram.buckets"))
+                .hiddenDim(integer("student.hidden.dim")).activation(activation)
+                .outputDim(integer("student.output.dim")).classNames(classes).seed(longValue("student.seed")).build();
+    }
+
+    public TrainingConfig trainingConfig() {
+        Map<String, String> t = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("training.")) {
+                t.put(k.substring("training.".length()), v);
+            }
+        });
+        TrainingConfig parsed = TrainingConfig.fromMap(t);
+        for (String k : t.keySet()) {
+            if (!parsed.toMap().containsKey(k)) {
+                throw new IllegalArgumentException("unknown setting 'training." + k + "'; known: training." + parsed.toMap().keySet());
+            }
+        }
+        return parsed;
+    }
+
+    public Map<String, Object> kafkaConfig() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("kafka.")) {
+                m.put(k.substring("kafka.".length()), v);
+            }
+        });
+        return m;
+    }
+
+    public Map<String, Object> registryConfig() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
+
+    /** Every setting in a canonical order, for the config hash. */
+    public Map<String, String> canonical() {
+        return new TreeMap<>(values);
+    }
+
+    @Override
+    public String toString() {
+        Map<String, String> shown = new TreeMap<>();
+        values.forEach((k, v) -> {
+            String lk = k.toLowerCase(Locale.ROOT);
+            boolean secret = lk.contains("password") || lk.contains("secret") || lk.contains("user.info") || lk.contains("jaas");
+            shown.put(k, secret ? "[hidden]" : v);
+        });
+        return shown.toString();
+    }
+}
