@@ -19,6 +19,11 @@ import java.util.Random;
  */
 public final class SyntheticText {
     public static List<String> sentences(Path tokenizerJson, int n, int words, long seed) {
+        return sentences(tokenizerJson, n, words, seed, Integer.MAX_VALUE);
+    }
+
+    /** Like {@link #sentences(Path, int, int, long)} over only the {@code vocabulary} most frequent words. */
+    public static List<String> sentences(Path tokenizerJson, int n, int words, long seed, int vocabulary) {
         JsonNode vocab;
         try {
             vocab = new ObjectMapper().readTree(tokenizerJson.toFile()).path("model").path("vocab");
@@ -32,6 +37,9 @@ public final class SyntheticText {
             }
         });
         Collections.shuffle(plain, new Random(7)); // rank order unrelated to vocabulary order
+        if (plain.size() > vocabulary) {
+            plain.subList(vocabulary, plain.size()).clear();
+        }
         double[] cumulative = new double[plain.size()];
         double total = 0;
         for (int r = 0; r < cumulative.length; r++) {

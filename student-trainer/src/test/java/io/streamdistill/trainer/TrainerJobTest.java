@@ -1,0 +1,208 @@
+package io.streamdistill.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamdistill.localstack.SharedLocalStack;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.Task;
+import io.streamdistill.records.TeacherRef;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.bench.SyntheticText;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.MiniLmFiles;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Rng;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The trainer job on a local MiniCluster, the embedded broker and the real registry: start, produce, verify. */
+class TrainerJobTest {
+    private static final List<String> CLASSES = List.of("a", "b", "c", "d");
+    private static SchemaRegistryClient registry;
+    private static TextTokenizer tokenizer;
+
+    @BeforeAll
+    static void start() {
+        SharedLocalStack.get();
+        registry = new SchemaRegistryClient(RegistryConfig.builder(SharedLocalStack.get().registryUrl()).build());
+        tokenizer = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128);
+    }
+
+    /** A fixed synthetic teacher: random token vectors, mean-pooled, a random linear map to 4 class logits. */
+    static final class SyntheticClassifier {
+        private final float[] vectors;
+        private final float[] head;
+        private static final int DIM = 8;
+
+        SyntheticClassifier(int vocab, long seed) {
+            Rng rng = new Rng(seed);
+            vectors = new float[vocab * DIM];
+            for (int i = 0; i < vectors.length; i++) {
+                vectors[i] = (float) rng.nextGaussian();
+            }
+            head = new float[CLASSES.size() * DIM];
+            for (int i = 0; i < head.length; i++) {
+                head[i] = (float) rng.nextGaussian();
+            }
+        }
+
+        float[] logits(int[] ids) {
+            float[] pooled = new float[DIM];
+            for (int id : ids) {
+                for (int j = 0; j < DIM; j++) {
+                    pooled[j] += vectors[id * DIM + j] / ids.length;
+                }
+            }
+            float[] out = new float[CLASSES.size()];
+            for (int k = 0; k < out.length; k++) {
+                for (int j = 0; j < DIM; j++) {
+                    out[k] += 4f * head[k * DIM + j] * pooled[j];
+                }
+            }
+            return out;
+        }
+    }
+
+    static void produceSoftTargets(String topic, int n, long seed) throws Exception {
+        SyntheticClassifier teacher = new SyntheticClassifier(tokenizer.vocabSize(), 77);
+        List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 12, seed, 600);
+        int[][] ids = tokenizer.encode(texts);
+        AvroSerializer<SoftTarget> serializer = new AvroSerializer<>(registry);
+        TeacherRef ref = TeacherRef.newBuilder().setModelId("synthetic").setSha256("00".repeat(32)).setTokenizer(tokenizer.id()).build();
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < n; i++) {
+                List<Float> logits = new ArrayList<>();
+                for (float f : teacher.logits(ids[i])) {
+                    logits.add(f);
+                }
+                SoftTarget st = SoftTarget.newBuilder().setId("st-" + seed + "-" + i).setText(texts.get(i)).setLabel(null)
+                        .setEventTime(Instant.now()).setTeacher(ref).setTask(Task.CLASSIFICATION).setClassLogits(logits)
+                        .setEmbedding(null).setLanguageModel(null).setInputTokens(ids[i].length).setTruncated(false)
+                        .setTeacherLatencyMicros(1000).setProducedAt(Instant.now()).build();
+                p.send(new ProducerRecord<>(topic, st.getId().getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st)));
+            }
+            p.flush();
+        }
+    }
+
+    static Map<String, String> settings(String in, String out, Path artifacts, Map<String, String> extra) {
+        Map<String, String> s = new HashMap<>(Map.of(
+                "bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                "schema.registry.url", SharedLocalStack.get().registryUrl(),
+                "input.topic", in, "output.topic", out,
+                "group.id", "trainer-" + in,
+                "student.name", "synthetic", "student.classes", String.join(",", CLASSES),
+                "student.embedding.dim", "32", "artifact.dir", artifacts.toUri().toString()));
+        s.put("starting.offsets", "earliest");
+        s.put("bounded.end", "latest");
+        s.put("holdout.percent", "10");
+        s.put("export.every.records", "1000");
+        s.put("checkpoint.interval.ms", "2000");
+        s.put("training.learningRate", "0.02");
+        s.put("training.warmupSteps", "20");
+        s.put("transactional.id.prefix", "trainer-test-" + out);
+        s.putAll(extra);
+        return s;
+    }
+
+    static void runBounded(TrainerConfig config, Path flinkCheckpoints) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                StudentTrainerJob.configure(config, flinkCheckpoints.toUri().toString()));
+        StudentTrainerJob.enableCheckpointing(env, config);
+        StudentTrainerJob.build(env, config);
+        env.execute("trainer-test");
+    }
+
+    static List<StudentCheckpoint> checkpoints(String topic, Duration wait) {
+        AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
+        List<StudentCheckpoint> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(d.deserialize(topic, r.value())));
+            }
+        }
+        return out;
+    }
+
+    /** On a stream from a fixed synthetic teacher, published versions improve and pass 90 % holdout agreement. */
+    @Test
+    void publishedCheckpointsImproveAndPass90PercentAgreement(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("trainer-soft", 2);
+        String out = SharedLocalStack.newTopic("trainer-checkpoints", 1);
+        produceSoftTargets(in, 8000, 1);
+        TrainerConfig config = TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of()));
+
+        runBounded(config, dir.resolve("flink"));
+
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(5));
+        assertThat(published).hasSizeGreaterThanOrEqualTo(3);
+        List<Long> versions = published.stream().map(StudentCheckpoint::getVersion).toList();
+        assertThat(versions).isSorted().doesNotHaveDuplicates().startsWith(1L);
+        double first = published.get(0).getMetrics().get("holdout_agreement");
+        StudentCheckpoint last = published.get(published.size() - 1);
+        double lastAgreement = last.getMetrics().get("holdout_agreement");
+        assertThat(lastAgreement).as("holdout agreement of the last version").isGreaterThanOrEqualTo(0.9).isGreaterThan(first);
+        assertThat(last.getRecordsSeen()).isBetween(6500L, 8000L); // ~10 % held out
+        assertThat(last.getSources()).hasSize(2).allSatisfy(s -> assertThat(s.getTopic()).isEqualTo(in));
+        assertThat(last.getClassNames()).containsExactlyElementsOf(CLASSES);
+        assertThat(last.getTeacher().getModelId()).isEqualTo("synthetic");
+        assertThat(last.getConfigHash()).hasSize(64);
+
+        // The artifact is where the record says, with the sha256 it says, and runs in ONNX Runtime.
+        Path file = Path.of(URI.create(last.getArtifact().getUri()));
+        byte[] bytes = Files.readAllBytes(file);
+        assertThat(Hashing.sha256(bytes)).isEqualTo(last.getArtifact().getSha256());
+        assertThat((long) bytes.length).isEqualTo(last.getArtifact().getBytes());
+        assertThat(file.toString()).endsWith("synthetic/" + last.getVersion() + "/model.onnx");
+        try (StudentRunner runner = StudentRunner.load(file, last.getArtifact().getSha256(), tokenizer, 1)) {
+            float[][] probabilities = runner.score(List.of("some words here", "other words there"));
+            assertThat(probabilities).hasNumberOfRows(2);
+            assertThat(probabilities[0]).hasSize(4);
+            assertThat(runner.metadata()).containsEntry("streamdistill.checkpoint_version", String.valueOf(last.getVersion()));
+        }
+    }
+
+    /** A gate nobody can pass publishes nothing: no record, no artifact. */
+    @Test
+    void aGateThatRefusesPublishesNothing(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("gate-soft", 1);
+        String out = SharedLocalStack.newTopic("gate-checkpoints", 1);
+        produceSoftTargets(in, 1500, 2);
+        Path artifacts = dir.resolve("artifacts");
+        TrainerConfig config = TrainerConfig.of(settings(in, out, artifacts, Map.of(
+                "gate.min.agreement", "0.9999", "export.every.records", "300")));
+
+        runBounded(config, dir.resolve("flink"));
+
+        assertThat(checkpoints(out, Duration.ofSeconds(3))).isEmpty();
+        assertThat(Files.exists(artifacts.resolve("synthetic"))).isFalse();
+    }
+}
