@@ -28,6 +28,15 @@ public final class StudentTrainerJob {
 
     /** Adds the job to {@code env}. Checkpointing must be on for the exactly-once sink (see {@link #configure}). */
     public static void build(StreamExecutionEnvironment env, TrainerConfig config) {
+        build(env, config, features -> features);
+    }
+
+    /**
+     * Like {@link #build(StreamExecutionEnvironment, TrainerConfig)}, with {@code tap} applied to the
+     * featurised stream before training (tests inject failures there).
+     */
+    public static void build(StreamExecutionEnvironment env, TrainerConfig config,
+                             java.util.function.UnaryOperator<DataStream<TargetRecord>> tap) {
         KafkaSourceBuilder<TargetRecord> source = KafkaSource.<TargetRecord>builder()
                 .setBootstrapServers(config.string("bootstrap.servers"))
                 .setTopics(config.string("input.topic"))
@@ -46,7 +55,7 @@ public final class StudentTrainerJob {
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
                 .name("featurize").setParallelism(config.integer("featurize.parallelism"));
-        DataStream<OutRecord> checkpoints = features
+        DataStream<OutRecord> checkpoints = tap.apply(features)
                 .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
                 .setParallelism(1).setMaxParallelism(1).uid("train");
 
