@@ -79,6 +79,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient long trainedSinceExport;
     private transient long lastExportMillis;
     private transient long oldestUnexportedArrival;
+    /** Arrival times of the records trained since the last published version, for freshness percentiles. */
+    private transient long[] unexportedArrivals;
+    private transient int unexportedCount;
     private transient double emaLoss;
     private transient double emaAgreement;
     private transient double emaKl;
@@ -182,6 +185,12 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         if (oldestUnexportedArrival == 0) {
             oldestUnexportedArrival = r.arrivalMillis;
         }
+        if (unexportedArrivals == null) {
+            unexportedArrivals = new long[1024];
+        } else if (unexportedCount == unexportedArrivals.length) {
+            unexportedArrivals = Arrays.copyOf(unexportedArrivals, unexportedCount * 2);
+        }
+        unexportedArrivals[unexportedCount++] = r.arrivalMillis;
         if (batch.size() >= config.integer("batch.size")) {
             flushBatch();
         }
@@ -246,7 +255,18 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         }
         metrics.put("progressive_loss", emaLoss);
         metrics.put("progressive_agreement", emaAgreement);
-        metrics.put("freshness_ms", (double) (System.currentTimeMillis() - oldestUnexportedArrival));
+        long now = System.currentTimeMillis();
+        metrics.put("freshness_max_ms", (double) (now - oldestUnexportedArrival));
+        if (unexportedCount > 0) {
+            long[] ages = new long[unexportedCount];
+            for (int i = 0; i < unexportedCount; i++) {
+                ages[i] = now - unexportedArrivals[i];
+            }
+            Arrays.sort(ages);
+            metrics.put("freshness_p50_ms", (double) ages[(int) (0.50 * (ages.length - 1))]);
+            metrics.put("freshness_p95_ms", (double) ages[(int) (0.95 * (ages.length - 1))]);
+            metrics.put("new_records", (double) ages.length);
+        }
         metrics.values().removeIf(v -> v == null || v.isNaN());
         List<SourceRange> sources = new ArrayList<>();
         lineage.forEach((k, range) -> sources.add(SourceRange.newBuilder().setTopic(k.substring(0, k.indexOf('\u0000')))
@@ -275,6 +295,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         version = next;
         lastPublishedAgreement = score.agreement();
         oldestUnexportedArrival = 0;
+        unexportedCount = 0;
         published.inc();
         LOG.info("published student '{}' version {} (step {}, holdout agreement {} on {} records) at {}", student, next,
                 trainer.step(), String.format("%.4f", score.agreement()), score.count(), uri);

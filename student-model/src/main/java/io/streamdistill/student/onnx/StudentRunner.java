@@ -8,10 +8,7 @@ import ai.onnxruntime.OrtSession;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,25 +81,9 @@ public final class StudentRunner implements AutoCloseable {
         if (ids.length == 0) {
             return new float[0][];
         }
-        int longest = 1;
-        for (int[] row : ids) {
-            longest = Math.max(longest, row.length);
-        }
-        // Flat direct buffers: ONNX Runtime reads them in place, where long[][] would be copied row by row.
-        LongBuffer inputIds = ByteBuffer.allocateDirect(ids.length * longest * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
-        LongBuffer mask = ByteBuffer.allocateDirect(ids.length * longest * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
-        for (int[] row : ids) {
-            for (int c = 0; c < longest; c++) {
-                boolean real = c < row.length;
-                inputIds.put(real ? row[c] : 0L);
-                mask.put(real ? 1L : 0L);
-            }
-        }
-        inputIds.flip();
-        mask.flip();
-        long[] shape = {ids.length, longest};
-        try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, inputIds, shape);
-             OnnxTensor maskTensor = OnnxTensor.createTensor(env, mask, shape);
+        TextTokenizer.PaddedBatch batch = TextTokenizer.pad(ids, 0);
+        try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, batch.inputIds(), batch.shape());
+             OnnxTensor maskTensor = OnnxTensor.createTensor(env, batch.attentionMask(), batch.shape());
              OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT_IDS, idsTensor,
                      OnnxExporter.ATTENTION_MASK, maskTensor))) {
             FloatBuffer flat = ((OnnxTensor) result.get(0)).getFloatBuffer();

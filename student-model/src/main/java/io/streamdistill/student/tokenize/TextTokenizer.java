@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -112,27 +115,52 @@ public final class TextTokenizer implements AutoCloseable {
 
     /**
      * Pads ids to a rectangular batch: {@code input_ids} and {@code attention_mask}, int64
-     * {@code [batch, longest]}, as ONNX models take them.
+     * {@code [batch, longest]}, in flat direct buffers that ONNX Runtime reads in place (a
+     * {@code long[][]} would be copied row by row).
      */
     public static PaddedBatch pad(int[][] ids, long padId) {
         int longest = 1;
         for (int[] row : ids) {
             longest = Math.max(longest, row.length);
         }
-        long[][] inputIds = new long[ids.length][longest];
-        long[][] mask = new long[ids.length][longest];
-        for (int r = 0; r < ids.length; r++) {
-            java.util.Arrays.fill(inputIds[r], padId);
-            for (int c = 0; c < ids[r].length; c++) {
-                inputIds[r][c] = ids[r][c];
-                mask[r][c] = 1;
+        LongBuffer inputIds = direct(ids.length * longest);
+        LongBuffer mask = direct(ids.length * longest);
+        for (int[] row : ids) {
+            for (int c = 0; c < longest; c++) {
+                boolean real = c < row.length;
+                inputIds.put(real ? row[c] : padId);
+                mask.put(real ? 1L : 0L);
             }
         }
-        return new PaddedBatch(inputIds, mask);
+        return new PaddedBatch(inputIds.flip(), mask.flip(), new long[] {ids.length, longest});
     }
 
-    /** A padded batch: ids and mask, both {@code [batch, sequence]}. */
-    public record PaddedBatch(long[][] inputIds, long[][] attentionMask) {
+    private static LongBuffer direct(int longs) {
+        return ByteBuffer.allocateDirect(longs * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
+
+    /** A padded batch: ids and mask as flat row-major buffers of the given {@code [batch, sequence]} shape. */
+    public record PaddedBatch(LongBuffer inputIds, LongBuffer attentionMask, long[] shape) {
+        /** One row of the ids. */
+        public long[] idsRow(int row) {
+            return row(inputIds, row);
+        }
+
+        /** One row of the mask. */
+        public long[] maskRow(int row) {
+            return row(attentionMask, row);
+        }
+
+        /** All zeros in the batch's shape (e.g. BERT's token_type_ids). */
+        public LongBuffer zeros() {
+            return direct((int) (shape[0] * shape[1]));
+        }
+
+        private long[] row(LongBuffer b, int row) {
+            long[] out = new long[(int) shape[1]];
+            b.duplicate().position(row * out.length).get(out);
+            return out;
+        }
     }
 
     public int maxTokens() {

@@ -188,10 +188,9 @@ public final class StudentBenchmark {
 
         int run(int[][] ids) throws OrtException {
             TextTokenizer.PaddedBatch batch = TextTokenizer.pad(ids, 0);
-            long[][] types = new long[ids.length][batch.inputIds()[0].length];
-            try (OnnxTensor in = OnnxTensor.createTensor(env, batch.inputIds());
-                 OnnxTensor mask = OnnxTensor.createTensor(env, batch.attentionMask());
-                 OnnxTensor tt = OnnxTensor.createTensor(env, types);
+            try (OnnxTensor in = OnnxTensor.createTensor(env, batch.inputIds(), batch.shape());
+                 OnnxTensor mask = OnnxTensor.createTensor(env, batch.attentionMask(), batch.shape());
+                 OnnxTensor tt = OnnxTensor.createTensor(env, batch.zeros(), batch.shape());
                  OrtSession.Result r = session.run(Map.of("input_ids", in, "attention_mask", mask, "token_type_ids", tt))) {
                 float[][][] hidden = (float[][][]) r.get(0).getValue();
                 float[][] pooled = new float[ids.length][hidden[0][0].length];

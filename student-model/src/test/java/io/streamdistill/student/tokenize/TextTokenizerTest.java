@@ -26,8 +26,9 @@ class TextTokenizerTest {
 
             int[][] batch = tok.encode(List.of("Hello world", "hi"));
             TextTokenizer.PaddedBatch padded = TextTokenizer.pad(batch, 0);
-            assertThat(padded.inputIds()[1]).containsExactly(101, 7632, 102, 0);
-            assertThat(padded.attentionMask()[1]).containsExactly(1, 1, 1, 0);
+            assertThat(padded.idsRow(1)).containsExactly(101, 7632, 102, 0);
+            assertThat(padded.maskRow(1)).containsExactly(1, 1, 1, 0);
+            assertThat(padded.shape()).containsExactly(2, 4);
         }
     }
 

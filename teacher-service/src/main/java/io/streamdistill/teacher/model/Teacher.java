@@ -12,10 +12,7 @@ import io.streamdistill.student.Hashing;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.List;
@@ -175,28 +172,13 @@ public final class Teacher implements AutoCloseable {
         if (n == 0) {
             return new float[0][];
         }
-        int longest = 1;
-        for (int[] row : ids) {
-            longest = Math.max(longest, row.length);
-        }
-        LongBuffer inputIds = direct(n * longest);
-        LongBuffer mask = direct(n * longest);
-        for (int[] row : ids) {
-            for (int c = 0; c < longest; c++) {
-                boolean real = c < row.length;
-                inputIds.put(real ? row[c] : 0L);
-                mask.put(real ? 1L : 0L);
-            }
-        }
-        inputIds.flip();
-        mask.flip();
-        long[] shape = {n, longest};
+        TextTokenizer.PaddedBatch batch = TextTokenizer.pad(ids, 0);
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, inputIds, shape));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, mask, shape));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, batch.inputIds(), batch.shape()));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, batch.attentionMask(), batch.shape()));
             if (needsTokenTypes) {
-                inputs.put("token_type_ids", OnnxTensor.createTensor(env, direct(n * longest), shape));
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, batch.zeros(), batch.shape()));
             }
             try (OrtSession.Result result = session.run(inputs, java.util.Set.of(outputName))) {
                 OnnxTensor out = (OnnxTensor) result.get(0);
@@ -245,10 +227,6 @@ public final class Teacher implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    private static LongBuffer direct(int longs) {
-        return ByteBuffer.allocateDirect(longs * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
     }
 
     @Override

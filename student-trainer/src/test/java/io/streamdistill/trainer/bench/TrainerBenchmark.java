@@ -1,0 +1,199 @@
+package io.streamdistill.trainer.bench;
+
+import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.Task;
+import io.streamdistill.records.TeacherRef;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.bench.SyntheticText;
+import io.streamdistill.student.tokenize.MiniLmFiles;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.Rng;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.trainer.StudentTrainerJob;
+import io.streamdistill.trainer.TrainerConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The student-trainer benchmark. (1) Throughput: the bounded job over a pre-filled topic of
+ * classification soft targets vs student-model's in-memory loop (tokenise + train) over the same
+ * records. (2) Freshness: with the default export cadence (5,000 records or 60 s), soft targets
+ * produced at a steady rate; p50/p95 of the time from a record's arrival to the first published
+ * checkpoint that trained on it, as the job reports them in each checkpoint record. Prints a table
+ * and writes {@code target/benchmarks/student-trainer.json}.
+ *
+ * <pre>mvn -DskipTests install && mvn -pl student-trainer exec:java@benchmark</pre>
+ */
+public final class TrainerBenchmark {
+    private static final List<String> CLASSES = List.of("a", "b", "c", "d");
+
+    public static void main(String[] args) throws Exception {
+        int n = Integer.getInteger("bench.records", 20000);
+        int rate = Integer.getInteger("bench.rate", 200);
+        int freshnessSeconds = Integer.getInteger("bench.freshness.seconds", 150);
+        String featurizeParallelism = System.getProperty("bench.featurize.parallelism", "2");
+        Path work = Files.createTempDirectory("trainer-bench");
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("date", Instant.now().toString());
+        try (LocalStack stack = LocalStack.builder().topics(List.of("bench-soft", "bench-live", "bench-ckpt", "bench-live-ckpt"), 1)
+                .build().start();
+             TextTokenizer tok = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128)) {
+            SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
+            List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 22, 5, 5000);
+            List<float[]> logits = new ArrayList<>();
+            Rng rng = new Rng(9);
+            for (int i = 0; i < n; i++) {
+                logits.add(new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) rng.nextGaussian(),
+                        (float) rng.nextGaussian()});
+            }
+            produce(stack, registry, "bench-soft", texts, logits, 0);
+
+            // (1a) in-memory: tokenise + train, one thread, same config
+            TrainerConfig memConfig = config(stack, work, "bench-soft", "bench-ckpt", Map.of());
+            StudentTrainer trainer = StudentTrainer.create(memConfig.studentConfig(tok.vocabSize()), memConfig.trainingConfig());
+            long t0 = System.nanoTime();
+            List<Example> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                batch.add(new Example(tok.encode(texts.get(i)), logits.get(i), -1));
+                if (batch.size() == 32) {
+                    trainer.train(batch);
+                    batch.clear();
+                }
+            }
+            double memory = n / ((System.nanoTime() - t0) / 1e9);
+
+            // (1b) the job, bounded over the same records
+            TrainerConfig jobConfig = config(stack, work, "bench-soft", "bench-ckpt",
+                    Map.of("bounded.end", "latest", "starting.offsets", "earliest", "holdout.percent", "0",
+                            "featurize.parallelism", featurizeParallelism));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(Integer.parseInt(featurizeParallelism),
+                    StudentTrainerJob.configure(jobConfig, work.resolve("flink").toUri().toString()));
+            StudentTrainerJob.enableCheckpointing(env, jobConfig);
+            StudentTrainerJob.build(env, jobConfig);
+            JobExecutionResult result = env.execute("bench-throughput");
+            double job = n / (result.getNetRuntime() / 1000.0);
+            results.put("throughput_records_per_s", Map.of("job end to end (bounded, incl. start-up)", job,
+                    "in-memory tokenise + train", memory));
+            results.put("job_vs_memory", job / memory);
+            results.put("featurize_parallelism", featurizeParallelism);
+
+            // (2) freshness at the default cadence with a steady producer
+            TrainerConfig liveConfig = config(stack, work, "bench-live", "bench-live-ckpt", Map.of("holdout.percent", "5"));
+            StreamExecutionEnvironment live = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    StudentTrainerJob.configure(liveConfig, work.resolve("flink-live").toUri().toString()));
+            StudentTrainerJob.enableCheckpointing(live, liveConfig);
+            StudentTrainerJob.build(live, liveConfig);
+            JobClient client = live.executeAsync("bench-freshness");
+            long end = System.nanoTime() + Duration.ofSeconds(freshnessSeconds).toNanos();
+            int i = 0;
+            while (System.nanoTime() < end) {
+                long tick = System.nanoTime();
+                List<String> t = new ArrayList<>();
+                List<float[]> l = new ArrayList<>();
+                for (int k = 0; k < rate; k++, i++) {
+                    t.add(texts.get(i % n));
+                    l.add(logits.get(i % n));
+                }
+                produce(stack, registry, "bench-live", t, l, i);
+                Thread.sleep(Math.max(0, 1000 - (System.nanoTime() - tick) / 1_000_000));
+            }
+            Thread.sleep(5000);
+            client.cancel().get();
+            List<StudentCheckpoint> published = read(stack, registry, "bench-live-ckpt");
+            List<Double> p50 = new ArrayList<>();
+            List<Double> p95 = new ArrayList<>();
+            for (StudentCheckpoint c : published) {
+                if (c.getMetrics().containsKey("freshness_p50_ms")) {
+                    p50.add(c.getMetrics().get("freshness_p50_ms"));
+                    p95.add(c.getMetrics().get("freshness_p95_ms"));
+                }
+            }
+            results.put("freshness", Map.of("rate_records_per_s", rate, "seconds", freshnessSeconds,
+                    "published_versions", published.size(), "p50_ms_per_version", p50, "p95_ms_per_version", p95));
+
+            System.out.printf("%nStreamDistill student-trainer benchmark — %s%n%d soft targets, 4 classes, ~24 tokens, "
+                    + "student d=64 + 64k bigrams%n%n", results.get("date"), n);
+            System.out.printf("| %-60s | %10s |%n|%s|%s|%n", "throughput", "records/s", "-".repeat(62), "-".repeat(12));
+            System.out.printf("| %-60s | %,10.0f |%n", "job end to end (bounded, incl. start-up), featurize x" + featurizeParallelism, job);
+            System.out.printf("| %-60s | %,10.0f |%n", "in-memory tokenise + train (one thread)", memory);
+            System.out.printf("| %-60s | %10.2f |%n", "job / in-memory", job / memory);
+            System.out.printf("%nfreshness at %d records/s, default cadence, %d published versions:%n  p50 per version (ms): %s%n"
+                    + "  p95 per version (ms): %s%n", rate, published.size(), p50, p95);
+        }
+        Path out = Path.of("target", "benchmarks", "student-trainer.json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                .writeValueAsString(results));
+        System.out.println("\nwrote " + out.toAbsolutePath());
+        System.exit(0);
+    }
+
+    private static TrainerConfig config(LocalStack stack, Path work, String in, String out, Map<String, String> extra) {
+        Map<String, String> s = new HashMap<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
+                "schema.registry.url", stack.registryUrl(), "input.topic", in, "output.topic", out,
+                "group.id", "bench-" + in, "student.classes", String.join(",", CLASSES), "student.bigram.buckets", "65536",
+                "artifact.dir", work.resolve("artifacts-" + in).toUri().toString(), "transactional.id.prefix", "bench-" + in));
+        s.putAll(extra);
+        return TrainerConfig.of(s);
+    }
+
+    private static void produce(LocalStack stack, SchemaRegistryClient registry, String topic, List<String> texts,
+                                List<float[]> logits, int offset) throws Exception {
+        AvroSerializer<SoftTarget> serializer = new AvroSerializer<>(registry);
+        TeacherRef ref = TeacherRef.newBuilder().setModelId("bench").setSha256("").setTokenizer("").build();
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
+                "linger.ms", "5"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < texts.size(); i++) {
+                List<Float> l = new ArrayList<>();
+                for (float f : logits.get(i)) {
+                    l.add(f);
+                }
+                String id = "b-" + (offset + i);
+                SoftTarget st = SoftTarget.newBuilder().setId(id).setText(texts.get(i)).setLabel(null).setEventTime(Instant.now())
+                        .setTeacher(ref).setTask(Task.CLASSIFICATION).setClassLogits(l).setEmbedding(null).setLanguageModel(null)
+                        .setInputTokens(24).setTruncated(false).setTeacherLatencyMicros(0).setProducedAt(Instant.now()).build();
+                p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st)));
+            }
+        }
+    }
+
+    private static List<StudentCheckpoint> read(LocalStack stack, SchemaRegistryClient registry, String topic) {
+        AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
+        List<StudentCheckpoint> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
+                "group.id", "bench-read", "auto.offset.reset", "earliest", "isolation.level", "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(d.deserialize(topic, r.value())));
+            }
+        }
+        return out;
+    }
+
+    private TrainerBenchmark() {
+    }
+}
