@@ -228,7 +228,7 @@ class TrainerJobTest {
                 .isCloseTo(lastClean.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));
     }
 
-    /** A gate nobody can pass publishes nothing: no record, no artifact. */
+    /** A gate nobody can pass publishes nothing (no record, no artifact) and says why in the log. */
     @Test
     void aGateThatRefusesPublishesNothing(@TempDir Path dir) throws Exception {
         String in = SharedLocalStack.newTopic("gate-soft", 1);
@@ -238,7 +238,11 @@ class TrainerJobTest {
         TrainerConfig config = TrainerConfig.of(settings(in, out, artifacts, Map.of(
                 "gate.min.agreement", "0.9999", "export.every.records", "300")));
 
-        runBounded(config, dir.resolve("flink"));
+        try (LogCapture log = new LogCapture(TrainOperator.class)) {
+            runBounded(config, dir.resolve("flink"));
+            assertThat(log.messages).anySatisfy(m -> assertThat(m).contains("quality gate refused")
+                    .contains("below gate.min.agreement=0.9999"));
+        }
 
         assertThat(checkpoints(out, Duration.ofSeconds(3))).isEmpty();
         assertThat(Files.exists(artifacts.resolve("synthetic"))).isFalse();
