@@ -53,6 +53,11 @@ public final class Metrics {
         return deadLetters.values().stream().mapToLong(LongAdder::sum).sum();
     }
 
+    /** Input records per second, smoothed over about ten seconds. */
+    public double recordsPerSecond() {
+        return recordsPerSecond;
+    }
+
     public long aborts() {
         return aborts.sum();
     }

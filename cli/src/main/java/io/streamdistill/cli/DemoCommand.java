@@ -1,0 +1,447 @@
+package io.streamdistill.cli;
+
+import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.TextEvent;
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.teacher.model.BuiltInTeachers;
+import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.model.TeacherDescriptor;
+import io.streamdistill.teacher.service.Metrics;
+import io.streamdistill.teacher.service.TeacherConfig;
+import io.streamdistill.teacher.service.TeacherService;
+import io.streamdistill.trainer.StudentTrainerJob;
+import io.streamdistill.trainer.TrainerConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamdistill demo}: the whole system in one process on the embedded stack. Replays a
+ * corpus into distill.text as live traffic; the teacher service turns it into soft targets; the
+ * Flink trainer (local MiniCluster) publishes student checkpoints; progress is printed as it goes;
+ * at the end a teacher-vs-student summary is printed and written to DIR/summary.json.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the whole pipeline locally (embedded Kafka + registry, teacher, Flink trainer) on a corpus replayed as live traffic.")
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--records", defaultValue = "3000", description = "stop producing after N records (default: ${DEFAULT-VALUE})")
+    int records;
+
+    @Option(names = "--duration", defaultValue = "PT4M", description = "or after this long, ISO-8601 (e.g. PT90S; default: ${DEFAULT-VALUE})")
+    Duration duration;
+
+    @Option(names = "--rate", defaultValue = "40", description = "records per second (default: ${DEFAULT-VALUE})")
+    int rate;
+
+    @Option(names = "--corpus", description = "lines, .jsonl or .csv (text[,label]); default: the bundled WordNet corpus")
+    Path corpusFile;
+
+    @Option(names = "--task", defaultValue = "classification", description = "classification or embedding (default: ${DEFAULT-VALUE})")
+    String task;
+
+    @Option(names = "--data-dir", defaultValue = "streamdistill-data", description = "state of the stack, checkpoints, summary (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--fresh", description = "wipe --data-dir first")
+    boolean fresh;
+
+    @Option(names = "--kafka-port", defaultValue = "0", description = "broker port (default: any free port)")
+    int kafkaPort;
+
+    @Option(names = "--registry-port", defaultValue = "0", description = "registry port (default: any free port)")
+    int registryPort;
+
+    @Option(names = "--export-every-seconds", defaultValue = "15", description = "student export cadence (default: ${DEFAULT-VALUE})")
+    int exportSeconds;
+
+    @Option(names = "--eval-texts", defaultValue = "400", description = "corpus rows kept out of the stream for the summary (default: ${DEFAULT-VALUE})")
+    int evalTexts;
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        Instant started = Instant.now();
+        if (fresh) {
+            deleteTree(dataDir);
+        }
+        Files.createDirectories(dataDir);
+        Corpus corpus = corpusFile == null ? Corpus.bundled() : Corpus.load(corpusFile);
+        boolean classification = task.equalsIgnoreCase("classification");
+        List<Corpus.Row> eval = corpus.rows().subList(Math.max(0, corpus.rows().size() - evalTexts), corpus.rows().size());
+        List<Corpus.Row> stream = corpus.rows().subList(0, corpus.rows().size() - eval.size());
+        if (classification && corpus.labels().size() < 2) {
+            throw new IllegalArgumentException("--task classification needs a corpus with at least 2 labels; "
+                    + corpus.source() + " has " + corpus.labels());
+        }
+        System.out.printf("StreamDistill demo: %s, %d records at %d/s (or %s), task %s%n", corpus.source(), records, rate,
+                duration, task);
+
+        try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
+                .registryPort(registryPort).topics(Topics.ALL, 1).build().start()) {
+            System.out.println("  Kafka:    " + stack.bootstrapServers());
+            System.out.println("  registry: " + stack.registryUrl());
+            System.out.println("  dashboard: arrives with the monitor (no dashboard yet)");
+            System.out.println("  data dir: " + dataDir.toAbsolutePath());
+
+            Teacher teacher = Teacher.load(teacherDescriptor(classification, stream), 1, Teacher.Device.CPU, 0);
+            Metrics teacherMetrics = new Metrics();
+            TeacherService service = new TeacherService(TeacherConfig.of(Map.of(
+                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                    "http.port", "-1", "transactional.id", "streamdistill-demo-teacher")), teacher, teacherMetrics);
+            Thread teacherLoop = new Thread(service, "demo-teacher");
+            teacherLoop.start();
+
+            Path checkpointsDir = dataDir.resolve("checkpoints").toAbsolutePath();
+            Map<String, String> trainer = new HashMap<>(Map.of(
+                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                    "student.name", "demo-" + task.toLowerCase(), "student.task", classification ? "CLASSIFICATION" : "EMBEDDING",
+                    "artifact.dir", checkpointsDir.toUri().toString(), "export.every.records", "1000",
+                    "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
+                    "checkpoint.interval.ms", "5000", "starting.offsets", "committed"));
+            trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
+            if (classification) {
+                trainer.put("student.classes", String.join(",", teacher.classNames()));
+                trainer.put("student.bigram.buckets", "65536");
+            } else {
+                trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
+            }
+            TrainerConfig trainerConfig = TrainerConfig.of(trainer);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
+            StudentTrainerJob.enableCheckpointing(env, trainerConfig);
+            StudentTrainerJob.build(env, trainerConfig);
+            JobClient job = env.executeAsync("streamdistill-demo");
+
+            SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
+            CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
+            watcher.start();
+
+            long produced = produce(stack, registry, stream, teacherMetrics, watcher);
+            System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (teacherMetrics.softTargets() + teacherMetrics.deadLetters() < produced && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            long teacherDone = System.nanoTime();
+            StudentCheckpoint before = watcher.last.get();
+            long waitCheckpoint = System.nanoTime() + Duration.ofSeconds(exportSeconds + 30L).toNanos();
+            while (System.nanoTime() < waitCheckpoint && (watcher.last.get() == null || watcher.last.get() == before)) {
+                Thread.sleep(200);
+            }
+            progress(produced, teacherMetrics, watcher.last.get(), started);
+            job.cancel().get();
+            service.close();
+            watcher.stop();
+
+            Summary summary = summarize(produced, teacherMetrics, watcher, teacher, eval, classification, started, teacherDone);
+            teacher.close();
+            summary.print();
+            Files.writeString(dataDir.resolve("summary.json"), summary.toJson());
+            System.out.println("wrote " + dataDir.resolve("summary.json").toAbsolutePath());
+        }
+        return 0;
+    }
+
+    private void validate() {
+        if (records < 1) {
+            throw new IllegalArgumentException("--records must be >= 1, got " + records);
+        }
+        if (rate < 1 || rate > 100_000) {
+            throw new IllegalArgumentException("--rate must be in 1..100000 records/s, got " + rate);
+        }
+        if (!task.equalsIgnoreCase("classification") && !task.equalsIgnoreCase("embedding")) {
+            throw new IllegalArgumentException("--task must be classification or embedding, got '" + task + "'");
+        }
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException("--duration must be positive, got " + duration);
+        }
+    }
+
+    /** MiniLM; for classification with a prototype head from the first labelled stream rows of each class. */
+    private static TeacherDescriptor teacherDescriptor(boolean classification, List<Corpus.Row> stream) {
+        TeacherDescriptor base = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
+        if (!classification) {
+            return base;
+        }
+        Map<String, List<String>> examples = new LinkedHashMap<>();
+        for (Corpus.Row row : stream) {
+            if (row.label() != null) {
+                List<String> texts = examples.computeIfAbsent(row.label(), l -> new ArrayList<>());
+                if (texts.size() < 16) {
+                    texts.add(row.text());
+                }
+            }
+        }
+        return base.withHead(new TeacherDescriptor.PrototypeSpec(examples, 20f), "all-MiniLM-L6-v2+prototypes");
+    }
+
+    private long produce(LocalStack stack, SchemaRegistryClient registry, List<Corpus.Row> rows, Metrics teacherMetrics,
+                         CheckpointWatcher watcher) throws Exception {
+        AvroSerializer<TextEvent> serializer = new AvroSerializer<>(registry);
+        String run = Long.toString(System.currentTimeMillis(), 36);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        long lastProgress = start;
+        long n = 0;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
+                "acks", "all", "linger.ms", "5"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            while (n < records && System.nanoTime() < end) {
+                Corpus.Row row = rows.get((int) (n % rows.size()));
+                String id = "demo-" + run + "-" + n;
+                TextEvent e = TextEvent.newBuilder().setId(id).setText(row.text()).setLabel(row.label()).setSource("demo")
+                        .setEventTime(Instant.now()).setAttributes(Map.of()).build();
+                producer.send(new ProducerRecord<>(Topics.TEXT, id.getBytes(StandardCharsets.UTF_8),
+                        serializer.serialize(Topics.TEXT, e)));
+                n++;
+                long due = start + n * 1_000_000_000L / rate;
+                long now = System.nanoTime();
+                if (due > now) {
+                    Thread.sleep((due - now) / 1_000_000, (int) ((due - now) % 1_000_000));
+                }
+                if (now - lastProgress > 2_000_000_000L) {
+                    lastProgress = now;
+                    progress(n, teacherMetrics, watcher.last.get(), null);
+                }
+            }
+            producer.flush();
+        }
+        return n;
+    }
+
+    private static void progress(long produced, Metrics m, StudentCheckpoint last, Instant started) {
+        String student = last == null ? "no checkpoint yet"
+                : String.format("v%d loss %.3f holdout %.3f", last.getVersion(), last.getMetrics().getOrDefault("progressive_loss", Double.NaN),
+                        last.getMetrics().getOrDefault("holdout_agreement", Double.NaN));
+        System.out.printf("  in %6d | soft targets %6d | dead letters %3d | teacher %5.1f rec/s | student %s%n",
+                produced, m.softTargets(), m.deadLetters(), m.recordsPerSecond(), student);
+    }
+
+    /** Follows distill.checkpoints (read_committed) and keeps every published checkpoint. */
+    static final class CheckpointWatcher {
+        final AtomicReference<StudentCheckpoint> last = new AtomicReference<>();
+        final List<StudentCheckpoint> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        CheckpointWatcher(String bootstrap, SchemaRegistryClient registry) {
+            AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
+            thread = new Thread(() -> {
+                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                        "group.id", "streamdistill-demo-watch-" + System.nanoTime(), "auto.offset.reset", "latest",
+                        "isolation.level", "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                    c.subscribe(List.of(Topics.CHECKPOINTS));
+                    while (running) {
+                        c.poll(Duration.ofMillis(200)).forEach(r -> {
+                            StudentCheckpoint cp = d.deserialize(r.topic(), r.value());
+                            all.add(cp);
+                            last.set(cp);
+                        });
+                    }
+                }
+            }, "demo-checkpoint-watcher");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(5000);
+        }
+    }
+
+    /** Teacher vs student on the held-out corpus rows, and the run's counts. */
+    private Summary summarize(long produced, Metrics m, CheckpointWatcher watcher, Teacher teacher, List<Corpus.Row> eval,
+                              boolean classification, Instant started, long teacherDone) throws IOException {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("records_produced", produced);
+        json.put("soft_targets", m.softTargets());
+        json.put("dead_letters", m.deadLetters());
+        json.put("checkpoints_published", watcher.all.size());
+        json.put("teacher_records_per_second", m.recordsPerSecond());
+        StudentCheckpoint last = watcher.last.get();
+        Summary summary = new Summary(json, classification);
+        Path teacherFile = teacher.descriptor().model();
+        json.put("teacher_bytes", Files.size(teacherFile));
+        json.put("teacher_parameters", onnxParameters(Files.readAllBytes(teacherFile)));
+        if (last == null) {
+            json.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
+            return summary;
+        }
+        ObjectNode lc = json.putObject("last_checkpoint");
+        lc.put("version", last.getVersion());
+        lc.put("uri", last.getArtifact().getUri());
+        lc.put("sha256", last.getArtifact().getSha256());
+        json.put("student_bytes", last.getArtifact().getBytes());
+        json.put("student_parameters", last.getParameters());
+        json.put("trainer_records_per_second", trainerRate(watcher.all));
+
+        List<String> texts = eval.stream().map(Corpus.Row::text).toList();
+        int[][] ids = teacher.tokenizer().encode(texts);
+        Path file = Path.of(URI.create(last.getArtifact().getUri()));
+        try (StudentRunner student = StudentRunner.load(file, last.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
+            float[][] teacherOut = teacher.infer(ids);
+            float[][] studentOut = student.scoreIds(ids);
+            double agree = 0;
+            int labelled = 0;
+            double teacherCorrect = 0;
+            double studentCorrect = 0;
+            for (int i = 0; i < texts.size(); i++) {
+                if (classification) {
+                    int t = argmax(teacherOut[i]);
+                    int s = argmax(studentOut[i]);
+                    agree += t == s ? 1 : 0;
+                    String label = eval.get(i).label();
+                    if (label != null) {
+                        labelled++;
+                        teacherCorrect += teacher.classNames().get(t).equals(label) ? 1 : 0;
+                        studentCorrect += last.getClassNames().get(s).equals(label) ? 1 : 0;
+                    }
+                } else {
+                    agree += cosine(teacherOut[i], studentOut[i]);
+                }
+            }
+            json.put(classification ? "holdout_agreement" : "holdout_cosine", agree / texts.size());
+            if (labelled > 0) {
+                json.put("teacher_label_accuracy", teacherCorrect / labelled);
+                json.put("student_label_accuracy", studentCorrect / labelled);
+            }
+            json.put("eval_texts", texts.size());
+            // Speed through ONNX Runtime at batch 32, one thread each.
+            double teacherSeconds = time(() -> teacher.infer(slice(ids, 32)), 3);
+            double studentSeconds = time(() -> student.scoreIds(slice(ids, 32)), 30);
+            json.put("teacher_ms_per_record", teacherSeconds * 1000 / 32);
+            json.put("student_ms_per_record", studentSeconds * 1000 / 32);
+            json.put("student_speedup", teacherSeconds / studentSeconds);
+        }
+        json.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
+        return summary;
+    }
+
+    private static double trainerRate(List<StudentCheckpoint> all) {
+        if (all.size() < 2) {
+            return Double.NaN;
+        }
+        StudentCheckpoint a = all.get(0);
+        StudentCheckpoint b = all.get(all.size() - 1);
+        double seconds = Duration.between(a.getCreatedAt(), b.getCreatedAt()).toMillis() / 1000.0;
+        return seconds <= 0 ? Double.NaN : (b.getRecordsSeen() - a.getRecordsSeen()) / seconds;
+    }
+
+    private static int[][] slice(int[][] ids, int n) {
+        return java.util.Arrays.copyOf(ids, Math.min(n, ids.length));
+    }
+
+    /** Mean seconds per call after one warm-up call. */
+    private static double time(Runnable r, int repeats) {
+        r.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < repeats; i++) {
+            r.run();
+        }
+        return (System.nanoTime() - t0) / 1e9 / repeats;
+    }
+
+    private static long onnxParameters(byte[] model) throws IOException {
+        long n = 0;
+        for (OnnxMl.TensorProto t : OnnxMl.ModelProto.parseFrom(model).getGraph().getInitializerList()) {
+            long size = 1;
+            for (long d : t.getDimsList()) {
+                size *= d;
+            }
+            n += size;
+        }
+        return n;
+    }
+
+    static int argmax(float[] x) {
+        int best = 0;
+        for (int i = 1; i < x.length; i++) {
+            best = x[i] > x[best] ? i : best;
+        }
+        return best;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** The summary as JSON and as a table. */
+    record Summary(ObjectNode json, boolean classification) {
+        String toJson() throws IOException {
+            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json);
+        }
+
+        void print() {
+            String quality = classification ? "holdout_agreement" : "holdout_cosine";
+            System.out.println();
+            System.out.printf("%-34s %16s %16s%n", "", "teacher", "student");
+            System.out.printf("%-34s %16s %16s%n", "parameters", json.path("teacher_parameters").asText("-"),
+                    json.path("student_parameters").asText("-"));
+            System.out.printf("%-34s %16s %16s%n", "file size (bytes)", json.path("teacher_bytes").asText("-"),
+                    json.path("student_bytes").asText("-"));
+            System.out.printf("%-34s %16.3f %16.4f%n", "ms per record (ORT, batch 32)", json.path("teacher_ms_per_record").asDouble(Double.NaN),
+                    json.path("student_ms_per_record").asDouble(Double.NaN));
+            System.out.printf("%-34s %16s %16.3f%n", (classification ? "agreement" : "cosine") + " with teacher (held out)", "1.000",
+                    json.path(quality).asDouble(Double.NaN));
+            if (json.has("teacher_label_accuracy")) {
+                System.out.printf("%-34s %16.3f %16.3f%n", "label accuracy (held out)", json.get("teacher_label_accuracy").asDouble(),
+                        json.get("student_label_accuracy").asDouble());
+            }
+            System.out.printf("%nstudent speed-up %.0fx | records %d -> soft targets %d + dead letters %d | checkpoints %d | %ds%n",
+                    json.path("student_speedup").asDouble(Double.NaN), json.path("records_produced").asLong(),
+                    json.path("soft_targets").asLong(), json.path("dead_letters").asLong(),
+                    json.path("checkpoints_published").asLong(), json.path("elapsed_seconds").asLong());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.streamdistill.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code streamdistill} command. */
+@Command(name = "streamdistill", mixinStandardHelpOptions = true, version = "streamdistill 0.1.0",
+        description = "Streaming online distillation: an ONNX teacher on Kafka, a Flink-trained student.",
+        subcommands = {DemoCommand.class, ProduceCommand.class, InspectCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code (tests call this). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        // A bad flag or value: one line saying what is wrong, then exit code 2.
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("streamdistill: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof IllegalArgumentException) {
+                commandLine.getErr().println("streamdistill: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}
