@@ -147,6 +147,7 @@ public final class DemoCommand implements Callable<Integer> {
             CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
             watcher.start();
 
+            long productionStart = System.nanoTime();
             long produced = produce(stack, registry, stream, teacherMetrics, watcher);
             System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -164,7 +165,8 @@ public final class DemoCommand implements Callable<Integer> {
             service.close();
             watcher.stop();
 
-            Summary summary = summarize(produced, teacherMetrics, watcher, teacher, eval, classification, started, teacherDone);
+            double teacherRate = (teacherMetrics.softTargets() + teacherMetrics.deadLetters()) / ((teacherDone - productionStart) / 1e9);
+            Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
             teacher.close();
             summary.print();
             Files.writeString(dataDir.resolve("summary.json"), summary.toJson());
@@ -284,14 +286,15 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Teacher vs student on the held-out corpus rows, and the run's counts. */
-    private Summary summarize(long produced, Metrics m, CheckpointWatcher watcher, Teacher teacher, List<Corpus.Row> eval,
-                              boolean classification, Instant started, long teacherDone) throws IOException {
+    private Summary summarize(long produced, Metrics m, double teacherRate, CheckpointWatcher watcher, Teacher teacher,
+                              List<Corpus.Row> eval, boolean classification, Instant started) throws IOException {
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("records_produced", produced);
         json.put("soft_targets", m.softTargets());
         json.put("dead_letters", m.deadLetters());
         json.put("checkpoints_published", watcher.all.size());
-        json.put("teacher_records_per_second", m.recordsPerSecond());
+        // Bounded by --rate when the teacher keeps up: records handled per second from the first one produced to the last.
+        json.put("teacher_records_per_second", teacherRate);
         StudentCheckpoint last = watcher.last.get();
         Summary summary = new Summary(json, classification);
         Path teacherFile = teacher.descriptor().model();
@@ -307,7 +310,8 @@ public final class DemoCommand implements Callable<Integer> {
         lc.put("sha256", last.getArtifact().getSha256());
         json.put("student_bytes", last.getArtifact().getBytes());
         json.put("student_parameters", last.getParameters());
-        json.put("trainer_records_per_second", trainerRate(watcher.all));
+        json.put("trainer_records_per_second",
+                last.getRecordsSeen() / Math.max(1e-3, Duration.between(started, last.getCreatedAt()).toMillis() / 1000.0));
 
         List<String> texts = eval.stream().map(Corpus.Row::text).toList();
         int[][] ids = teacher.tokenizer().encode(texts);
@@ -349,16 +353,6 @@ public final class DemoCommand implements Callable<Integer> {
         }
         json.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
         return summary;
-    }
-
-    private static double trainerRate(List<StudentCheckpoint> all) {
-        if (all.size() < 2) {
-            return Double.NaN;
-        }
-        StudentCheckpoint a = all.get(0);
-        StudentCheckpoint b = all.get(all.size() - 1);
-        double seconds = Duration.between(a.getCreatedAt(), b.getCreatedAt()).toMillis() / 1000.0;
-        return seconds <= 0 ? Double.NaN : (b.getRecordsSeen() - a.getRecordsSeen()) / seconds;
     }
 
     private static int[][] slice(int[][] ids, int n) {

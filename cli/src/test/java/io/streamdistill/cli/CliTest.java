@@ -1,0 +1,108 @@
+package io.streamdistill.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamdistill.localstack.SharedLocalStack;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.ClasspathFiles;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+
+    /** The demo end to end with a small N: every record accounted for, a checkpoint whose artifact checks out and runs. */
+    @Test
+    void demoRunsEndToEndAndWritesASummary(@TempDir Path dir) throws Exception {
+        int exit = Main.run("demo", "--records", "240", "--rate", "60", "--data-dir", dir.toString(), "--fresh",
+                "--export-every-seconds", "5", "--eval-texts", "100");
+        assertThat(exit).isZero();
+
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertThat(summary.get("records_produced").asLong()).isEqualTo(240);
+        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong())
+                .isEqualTo(summary.get("records_produced").asLong());
+        assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(1);
+        for (String field : List.of("teacher_records_per_second", "trainer_records_per_second", "holdout_agreement",
+                "teacher_label_accuracy", "student_label_accuracy", "teacher_bytes", "student_bytes", "student_speedup",
+                "elapsed_seconds")) {
+            assertThat(summary.has(field)).as(field).isTrue();
+        }
+        JsonNode last = summary.get("last_checkpoint");
+        Path artifact = Path.of(URI.create(last.get("uri").asText()));
+        assertThat(artifact).startsWith(dir.resolve("checkpoints"));
+        assertThat(Hashing.sha256(Files.readAllBytes(artifact))).isEqualTo(last.get("sha256").asText());
+        Path tokenizerFile = ClasspathFiles.extract("all-minilm-l6-v2-tokenizer.json",
+                ClasspathFiles.cacheDir("teachers").resolve("all-minilm-l6-v2"));
+        try (TextTokenizer tok = TextTokenizer.load(tokenizerFile, "all-MiniLM-L6-v2", 128);
+             StudentRunner runner = StudentRunner.load(artifact, last.get("sha256").asText(), tok, 1)) {
+            assertThat(runner.score(List.of("a small furry animal"))[0]).hasSize(4);
+        }
+        assertThat(dir.resolve("stack/kafka")).isDirectory();
+        assertThat(dir.resolve("stack/registry")).isDirectory();
+    }
+
+    /** produce sends a file's texts; inspect prints them back as JSON lines through the registry. */
+    @Test
+    void produceThenInspect(@TempDir Path dir) throws Exception {
+        String topic = SharedLocalStack.newTopic("cli-text", 1);
+        Path file = dir.resolve("texts.csv");
+        Files.writeString(file, "text,label\n\"hello, world\",greeting\nplain second line,\n");
+        String[] kafka = {"--bootstrap-servers", SharedLocalStack.get().bootstrapServers(),
+                "--registry-url", SharedLocalStack.get().registryUrl()};
+        assertThat(Main.run(concat(new String[] {"produce", file.toString(), "--topic", topic, "--id-prefix", "t"}, kafka))).isZero();
+
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run(concat(new String[] {"inspect", topic, "--max", "2", "--timeout", "10"}, kafka))).isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(2);
+        JsonNode first = new ObjectMapper().readTree(lines.get(0));
+        assertThat(first.get("id").asText()).isEqualTo("t-0");
+        assertThat(first.get("text").asText()).isEqualTo("hello, world");
+        assertThat(lines.get(1)).contains("plain second line");
+    }
+
+    /** A bad flag or value: a one-line error and a non-zero exit code. */
+    @Test
+    void badFlagsAndValuesFailWithOneLine() {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run("demo", "--rate", "abc")).isEqualTo(2);
+            assertThat(Main.run("demo", "--task", "regression")).isEqualTo(2);
+            assertThat(Main.run("demo", "--no-such-flag")).isEqualTo(2);
+            assertThat(Main.run("produce", "/nonexistent/file.txt", "--bootstrap-servers", "x:1", "--registry-url", "http://x")).isEqualTo(2);
+        } finally {
+            System.setErr(saved);
+        }
+        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0)).contains("--rate").contains("abc");
+        assertThat(lines.get(1)).contains("--task").contains("regression");
+        assertThat(lines.get(2)).contains("--no-such-flag");
+        assertThat(lines.get(3)).contains("/nonexistent/file.txt");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
