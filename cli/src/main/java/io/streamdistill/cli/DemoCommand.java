@@ -88,6 +88,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--eval-texts", defaultValue = "400", description = "corpus rows kept out of the stream for the summary (default: ${DEFAULT-VALUE})")
     int evalTexts;
 
+    @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
+    Map<String, String> trainerOverrides = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
         validate();
@@ -130,12 +133,15 @@ public final class DemoCommand implements Callable<Integer> {
                     "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
                     "checkpoint.interval.ms", "5000", "starting.offsets", "committed"));
             trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
+            // A short demo sees a few thousand records once: a higher rate and no bigram table (rarely
+            // repeated, so mostly noise this early) took held-out agreement from 0.66 to 0.89 at 3,000 records.
+            trainer.put("training.learningRate", "0.05");
             if (classification) {
                 trainer.put("student.classes", String.join(",", teacher.classNames()));
-                trainer.put("student.bigram.buckets", "65536");
             } else {
                 trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
             }
+            trainer.putAll(trainerOverrides);
             TrainerConfig trainerConfig = TrainerConfig.of(trainer);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                     StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
