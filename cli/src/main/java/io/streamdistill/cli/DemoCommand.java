@@ -199,11 +199,15 @@ public final class DemoCommand implements Callable<Integer> {
     /** MiniLM; for classification with a prototype head from the first labelled stream rows of each class. */
     private static TeacherDescriptor teacherDescriptor(boolean classification, List<Corpus.Row> stream) {
         TeacherDescriptor base = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
-        if (!classification) {
-            return base;
-        }
+        return classification
+                ? base.withHead(new TeacherDescriptor.PrototypeSpec(prototypeExamples(stream), 20f), "all-MiniLM-L6-v2+prototypes")
+                : base;
+    }
+
+    /** Up to 16 example texts per label, in corpus order: the teacher's class prototypes. */
+    static Map<String, List<String>> prototypeExamples(List<Corpus.Row> rows) {
         Map<String, List<String>> examples = new LinkedHashMap<>();
-        for (Corpus.Row row : stream) {
+        for (Corpus.Row row : rows) {
             if (row.label() != null) {
                 List<String> texts = examples.computeIfAbsent(row.label(), l -> new ArrayList<>());
                 if (texts.size() < 16) {
@@ -211,7 +215,56 @@ public final class DemoCommand implements Callable<Integer> {
                 }
             }
         }
-        return base.withHead(new TeacherDescriptor.PrototypeSpec(examples, 20f), "all-MiniLM-L6-v2+prototypes");
+        if (examples.size() < 2) {
+            throw new IllegalArgumentException("a prototype teacher needs labelled texts of at least 2 classes, got " + examples.keySet());
+        }
+        return examples;
+    }
+
+    /** The class names an exported student carries in its metadata (empty for an embedding student). */
+    static List<String> classNames(Map<String, String> metadata) {
+        try {
+            String json = metadata.getOrDefault(io.streamdistill.student.onnx.OnnxExporter.META_CLASS_NAMES, "[]");
+            return List.of(new ObjectMapper().readValue(json, String[].class));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the model's class-name metadata is not a JSON list: " + e.getMessage(), e);
+        }
+    }
+
+    /** Student vs teacher on some texts: top-1 agreement (or mean cosine) and label accuracies where labels exist. */
+    record Quality(double agreement, int labelled, double teacherAccuracy, double studentAccuracy) {
+    }
+
+    static Quality compare(Teacher teacher, StudentRunner student, List<String> studentClasses, List<Corpus.Row> rows) {
+        List<String> texts = rows.stream().map(Corpus.Row::text).toList();
+        int[][] ids = teacher.tokenizer().encode(texts);
+        float[][] teacherOut = teacher.infer(ids);
+        float[][] studentOut = student.scoreIds(ids);
+        boolean classification = !studentClasses.isEmpty();
+        if (classification && !studentClasses.equals(teacher.classNames())) {
+            throw new IllegalArgumentException("the student's classes " + studentClasses + " are not the teacher's " + teacher.classNames());
+        }
+        double agree = 0;
+        int labelled = 0;
+        double teacherCorrect = 0;
+        double studentCorrect = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            if (classification) {
+                int t = argmax(teacherOut[i]);
+                int s = argmax(studentOut[i]);
+                agree += t == s ? 1 : 0;
+                String label = rows.get(i).label();
+                if (label != null) {
+                    labelled++;
+                    teacherCorrect += teacher.classNames().get(t).equals(label) ? 1 : 0;
+                    studentCorrect += studentClasses.get(s).equals(label) ? 1 : 0;
+                }
+            } else {
+                agree += cosine(teacherOut[i], studentOut[i]);
+            }
+        }
+        return new Quality(agree / texts.size(), labelled, labelled == 0 ? Double.NaN : teacherCorrect / labelled,
+                labelled == 0 ? Double.NaN : studentCorrect / labelled);
     }
 
     private long produce(LocalStack stack, SchemaRegistryClient registry, List<Corpus.Row> rows, Metrics teacherMetrics,
@@ -323,31 +376,11 @@ public final class DemoCommand implements Callable<Integer> {
         int[][] ids = teacher.tokenizer().encode(texts);
         Path file = Path.of(URI.create(last.getArtifact().getUri()));
         try (StudentRunner student = StudentRunner.load(file, last.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
-            float[][] teacherOut = teacher.infer(ids);
-            float[][] studentOut = student.scoreIds(ids);
-            double agree = 0;
-            int labelled = 0;
-            double teacherCorrect = 0;
-            double studentCorrect = 0;
-            for (int i = 0; i < texts.size(); i++) {
-                if (classification) {
-                    int t = argmax(teacherOut[i]);
-                    int s = argmax(studentOut[i]);
-                    agree += t == s ? 1 : 0;
-                    String label = eval.get(i).label();
-                    if (label != null) {
-                        labelled++;
-                        teacherCorrect += teacher.classNames().get(t).equals(label) ? 1 : 0;
-                        studentCorrect += last.getClassNames().get(s).equals(label) ? 1 : 0;
-                    }
-                } else {
-                    agree += cosine(teacherOut[i], studentOut[i]);
-                }
-            }
-            json.put(classification ? "holdout_agreement" : "holdout_cosine", agree / texts.size());
-            if (labelled > 0) {
-                json.put("teacher_label_accuracy", teacherCorrect / labelled);
-                json.put("student_label_accuracy", studentCorrect / labelled);
+            Quality q = compare(teacher, student, classification ? last.getClassNames() : List.of(), eval);
+            json.put(classification ? "holdout_agreement" : "holdout_cosine", q.agreement());
+            if (q.labelled() > 0) {
+                json.put("teacher_label_accuracy", q.teacherAccuracy());
+                json.put("student_label_accuracy", q.studentAccuracy());
             }
             json.put("eval_texts", texts.size());
             // Speed through ONNX Runtime at batch 32, one thread each.

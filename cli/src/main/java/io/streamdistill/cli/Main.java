@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code streamdistill} command. */
 @Command(name = "streamdistill", mixinStandardHelpOptions = true, version = "streamdistill 0.1.0",
         description = "Streaming online distillation: an ONNX teacher on Kafka, a Flink-trained student.",
-        subcommands = {DemoCommand.class, ProduceCommand.class, InspectCommand.class})
+        subcommands = {DemoCommand.class, ProduceCommand.class, InspectCommand.class, EvalCommand.class,
+                TeacherCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -25,6 +26,10 @@ public final class Main implements Runnable {
             if (ex instanceof IllegalArgumentException) {
                 commandLine.getErr().println("streamdistill: " + ex.getMessage());
                 return 2;
+            }
+            if (ex instanceof io.streamdistill.student.onnx.ArtifactIntegrityException) {
+                commandLine.getErr().println("streamdistill: " + ex.getMessage());
+                return 3;
             }
             throw ex;
         });

@@ -78,6 +78,36 @@ class CliTest {
         assertThat(lines.get(1)).contains("plain second line");
     }
 
+    /** eval scores an exported student against the teacher, and refuses a file whose sha256 differs. */
+    @Test
+    void evalScoresACheckpointAndRefusesATamperedOne(@TempDir Path dir) throws Exception {
+        Path texts = dir.resolve("texts.csv");
+        Files.writeString(texts, "text,label\na small furry animal that hunts mice,animal\nbread baked with butter,food\n"
+                + "a large grey animal with a trunk,animal\nsweet fruit pie with cream,food\nan unlabelled sentence,\n");
+        io.streamdistill.student.model.StudentConfig config = io.streamdistill.student.model.StudentConfig.builder()
+                .task(io.streamdistill.student.model.Task.CLASSIFICATION).vocabSize(30522).embeddingDim(16)
+                .classNames(List.of("animal", "food")).build();
+        byte[] model = io.streamdistill.student.onnx.OnnxExporter.export(new io.streamdistill.student.model.Student(config),
+                new io.streamdistill.student.onnx.OnnxExporter.Metadata("all-MiniLM-L6-v2", 1));
+        Path file = dir.resolve("model.onnx");
+        Files.write(file, model);
+        String sha = Hashing.sha256(model);
+
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run("eval", file.toString(), "--texts", texts.toString(), "--prototypes", texts.toString(),
+                    "--sha256", sha)).isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("5 texts: agreement")
+                .contains("label accuracy on 4 labelled: teacher 1.0000");
+        assertThat(Main.run("eval", file.toString(), "--texts", texts.toString(), "--prototypes", texts.toString(),
+                "--sha256", "0".repeat(64))).isEqualTo(3);
+    }
+
     /** A bad flag or value: a one-line error and a non-zero exit code. */
     @Test
     void badFlagsAndValuesFailWithOneLine() {
