@@ -188,6 +188,6 @@ public final class TeacherConfig {
     static boolean isSecret(String key) {
         String k = key.toLowerCase(Locale.ROOT);
         return k.contains("password") || k.contains("secret") || k.contains("user.info") || k.contains("sasl.jaas")
-                || k.contains("token") || k.endsWith(".key");
+                || k.contains("credentials") || k.endsWith("token") || k.contains("token.") || k.endsWith(".key");
     }
 }

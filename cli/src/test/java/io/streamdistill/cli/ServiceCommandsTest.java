@@ -1,0 +1,135 @@
+package io.streamdistill.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamdistill.localstack.SharedLocalStack;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code teacher} and {@code train} run until stopped (or until a bounded input ends), so they run
+ * here as real child processes of the CLI against the shared embedded stack.
+ */
+class ServiceCommandsTest {
+
+    private static Process cli(Path log, String... args) throws Exception {
+        // -Xss8m as ./streamdistill passes it: with this class path and the default 1 MiB thread stacks
+        // the teacher command died with a bare SIGSEGV (see the README's troubleshooting note).
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Xss8m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static <T> List<T> read(String topic, Class<T> type, int expected, Duration wait) {
+        SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(SharedLocalStack.get().registryUrl()).build());
+        AvroDeserializer<T> d = new AvroDeserializer<>(registry, type);
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                "group.id", "verify-" + System.nanoTime(), "auto.offset.reset", "earliest", "isolation.level", "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(d.deserialize(topic, r.value())));
+            }
+        }
+        return out;
+    }
+
+    /** teacher: consumes produced texts, publishes soft targets, and stops cleanly on SIGTERM. */
+    @Test
+    void teacherRunsAgainstAnExternalStackAndStopsOnSigterm(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("cmd-text", 1);
+        String out = SharedLocalStack.newTopic("cmd-soft", 1);
+        String dead = SharedLocalStack.newTopic("cmd-dead", 1);
+        Path texts = dir.resolve("texts.txt");
+        Files.writeString(texts, "first line for the teacher\nsecond line for the teacher\n");
+        assertThat(Main.run("produce", texts.toString(), "--topic", in, "--bootstrap-servers", SharedLocalStack.get().bootstrapServers(),
+                "--registry-url", SharedLocalStack.get().registryUrl())).isZero();
+
+        Path log = dir.resolve("teacher.log");
+        Process teacher = cli(log, "teacher", "--bootstrap.servers=" + SharedLocalStack.get().bootstrapServers(),
+                "--schema.registry.url=" + SharedLocalStack.get().registryUrl(), "--input.topic=" + in, "--output.topic=" + out,
+                "--dead.letter.topic=" + dead, "--http.port=-1", "--transactional.id=cmd-teacher", "--group.id=cmd-teacher");
+        try {
+            List<SoftTarget> targets = read(out, SoftTarget.class, 2, Duration.ofSeconds(90));
+            assertThat(targets).extracting(SoftTarget::getText)
+                    .containsExactlyInAnyOrder("first line for the teacher", "second line for the teacher");
+            teacher.destroy(); // SIGTERM: the shutdown hook stops the loop gracefully
+            assertThat(teacher.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s of SIGTERM").isTrue();
+            assertThat(teacher.exitValue()).isEqualTo(143); // 128 + SIGTERM: shutdown hooks ran, no crash
+            assertThat(read(out, SoftTarget.class, 3, Duration.ofSeconds(3))).as("nothing published twice").hasSize(2);
+        } finally {
+            teacher.destroyForcibly();
+        }
+    }
+
+    /** train: a bounded run over soft targets publishes a checkpoint and exits by itself with 0. */
+    @Test
+    void trainRunsABoundedJobAgainstAnExternalStack(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("cmd-train-soft", 1);
+        String out = SharedLocalStack.newTopic("cmd-train-checkpoints", 1);
+        // Soft targets from the real teacher, via the teacher command's library, are not needed: the
+        // trainer only needs records of the SoftTarget schema, which the produce+teacher test covers.
+        io.streamdistill.teacher.model.Teacher t = io.streamdistill.teacher.model.Teacher.load(
+                io.streamdistill.teacher.model.BuiltInTeachers.ALL_MINILM_L6_V2.descriptor().withHead(
+                        new io.streamdistill.teacher.model.TeacherDescriptor.PrototypeSpec(Map.of(
+                                "animal", List.of("a small furry animal", "a bird that sings"),
+                                "food", List.of("bread with butter", "a bowl of soup")), 20f), "cmd-proto"),
+                1, io.streamdistill.teacher.model.Teacher.Device.CPU, 0);
+        try (t) {
+            io.streamdistill.schemas.serde.AvroSerializer<SoftTarget> ser = new io.streamdistill.schemas.serde.AvroSerializer<>(
+                    new SchemaRegistryClient(RegistryConfig.builder(SharedLocalStack.get().registryUrl()).build()));
+            List<String> corpus = List.of("a cat chasing a mouse", "hot vegetable stew", "an eagle over the hills",
+                    "fresh apple pie", "a dog in the garden", "rice with beans");
+            try (var p = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of("bootstrap.servers",
+                    SharedLocalStack.get().bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                for (int i = 0; i < 300; i++) {
+                    String text = corpus.get(i % corpus.size());
+                    List<Float> logits = new ArrayList<>();
+                    for (float f : t.infer(t.tokenizer().encode(List.of(text)))[0]) {
+                        logits.add(f);
+                    }
+                    SoftTarget st = SoftTarget.newBuilder().setId("cmd-" + i).setText(text).setLabel(null)
+                            .setEventTime(java.time.Instant.now()).setTeacher(t.ref()).setTask(io.streamdistill.records.Task.CLASSIFICATION)
+                            .setClassLogits(logits).setEmbedding(null).setLanguageModel(null).setInputTokens(8).setTruncated(false)
+                            .setTeacherLatencyMicros(0).setProducedAt(java.time.Instant.now()).build();
+                    p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(in, ser.serialize(in, st)));
+                }
+            }
+        }
+        Path log = dir.resolve("train.log");
+        Process train = cli(log, "train", "--bootstrap.servers=" + SharedLocalStack.get().bootstrapServers(),
+                "--schema.registry.url=" + SharedLocalStack.get().registryUrl(), "--input.topic=" + in, "--output.topic=" + out,
+                "--student.classes=animal,food", "--student.name=cmd", "--starting.offsets=earliest", "--bounded.end=latest",
+                "--export.every.records=100", "--holdout.percent=10", "--checkpoint.interval.ms=1000",
+                "--artifact.dir=" + dir.resolve("artifacts").toUri(), "--checkpoint.dir=" + dir.resolve("flink").toUri(),
+                "--transactional.id.prefix=cmd-train");
+        try {
+            assertThat(train.waitFor(180, TimeUnit.SECONDS)).as("the bounded job ends by itself").isTrue();
+            assertThat(train.exitValue()).as(Files.readString(log, StandardCharsets.UTF_8)).isZero();
+            List<StudentCheckpoint> published = read(out, StudentCheckpoint.class, 1, Duration.ofSeconds(10));
+            assertThat(published).isNotEmpty();
+            assertThat(published.get(published.size() - 1).getStudent()).isEqualTo("cmd");
+        } finally {
+            train.destroyForcibly();
+        }
+    }
+}
