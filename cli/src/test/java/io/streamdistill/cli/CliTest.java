@@ -52,6 +52,26 @@ class CliTest {
         assertThat(dir.resolve("stack/registry")).isDirectory();
     }
 
+    /** The embedding task end to end: the student is scored by cosine to the teacher's vectors. */
+    @Test
+    void demoRunsTheEmbeddingTask(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("lines.txt");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            lines.append("line number ").append(i).append(i % 2 == 0 ? " about animals and plants" : " about food and people").append('\n');
+        }
+        Files.writeString(corpus, lines);
+        int exit = Main.run("demo", "--task", "embedding", "--corpus", corpus.toString(), "--records", "200", "--rate", "60",
+                "--data-dir", dir.resolve("data").toString(), "--fresh", "--export-every-seconds", "5", "--eval-texts", "50");
+        assertThat(exit).isZero();
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("data/summary.json").toFile());
+        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong()).isEqualTo(200);
+        assertThat(summary.has("holdout_cosine")).isTrue();
+        assertThat(summary.has("holdout_agreement")).isFalse();
+        assertThat(summary.has("teacher_label_accuracy")).as("no labels in this corpus").isFalse();
+        assertThat(summary.get("holdout_cosine").asDouble()).isBetween(-1.0, 1.0);
+    }
+
     /** produce sends a file's texts; inspect prints them back as JSON lines through the registry. */
     @Test
     void produceThenInspect(@TempDir Path dir) throws Exception {
