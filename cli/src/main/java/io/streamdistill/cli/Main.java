@@ -10,8 +10,15 @@ import picocli.CommandLine.Command;
                 TeacherCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
 
-    public static void main(String[] args) {
-        System.exit(run(args));
+    public static void main(String[] args) throws InterruptedException {
+        // Native start-up code (ONNX Runtime, DJL) overflowed the JVM's default 1 MiB main-thread stack
+        // and killed the process with a bare SIGSEGV on some class paths: commands run on a thread with
+        // a 64 MiB stack instead.
+        int[] exit = {1};
+        Thread command = new Thread(null, () -> exit[0] = run(args), "streamdistill", 64L << 20);
+        command.start();
+        command.join();
+        System.exit(exit[0]);
     }
 
     /** Runs a command line and returns its exit code (tests call this). */

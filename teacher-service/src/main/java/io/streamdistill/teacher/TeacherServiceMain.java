@@ -24,6 +24,24 @@ public final class TeacherServiceMain {
     private static final Logger LOG = LoggerFactory.getLogger(TeacherServiceMain.class);
 
     public static void main(String[] args) throws Exception {
+        // Native start-up code (ONNX Runtime, DJL) overflowed the JVM's default 1 MiB main-thread stack
+        // and killed the process with a bare SIGSEGV on some class paths: run on a 64 MiB stack instead.
+        Exception[] failure = new Exception[1];
+        Thread main = new Thread(null, () -> {
+            try {
+                start(args);
+            } catch (Exception e) {
+                failure[0] = e;
+            }
+        }, "teacher-main", 64L << 20);
+        main.start();
+        main.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private static void start(String[] args) throws Exception {
         TeacherConfig config;
         try {
             config = parse(args);
