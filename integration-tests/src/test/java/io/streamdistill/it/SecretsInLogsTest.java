@@ -1,0 +1,57 @@
+package io.streamdistill.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamdistill.teacher.TeacherServiceMain;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SecretsInLogsTest {
+    private static final String KAFKA_SECRET = "kafka-pw-6d1f";
+    private static final String REGISTRY_SECRET = "registry-pw-93ab";
+
+    /** Credentials passed to the teacher (SASL JAAS, SSL passwords, registry basic auth) never appear in its INFO logs. */
+    @Test
+    void noPasswordAppearsInTheTeachersLogs(@TempDir Path dir) throws Exception {
+        String in = SharedStack.newTopic("secret-text", 1);
+        String out = SharedStack.newTopic("secret-soft", 1);
+        Path log = dir.resolve("teacher.log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dlog4j2.configurationFile=classpath:log4j2-verbose.properties",
+                "-cp", System.getProperty("java.class.path"), TeacherServiceMain.class.getName(),
+                "--bootstrap.servers=" + SharedStack.get().bootstrapServers(), "--schema.registry.url=" + SharedStack.get().registryUrl(),
+                "--input.topic=" + in, "--output.topic=" + out, "--dead.letter.topic=" + out, "--http.port=-1",
+                "--transactional.id=secret-teacher", "--group.id=secret-teacher",
+                // Passed through to the clients; the broker here is PLAINTEXT, so they are carried but unused.
+                "--kafka.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"svc\" password=\""
+                        + KAFKA_SECRET + "\";",
+                "--kafka.ssl.truststore.password=" + KAFKA_SECRET,
+                "--basic.auth.credentials.source=USER_INFO", "--basic.auth.user.info=svc:" + REGISTRY_SECRET));
+        Process teacher = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedStack.get().bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                p.send(new ProducerRecord<>(in, "s1".getBytes(StandardCharsets.UTF_8), "a text".getBytes(StandardCharsets.UTF_8))).get();
+            }
+            assertThat(KafkaIO.readRaw(out, 1)).as("the teacher works with these settings").hasSize(1);
+            teacher.destroy();
+            teacher.waitFor(60, TimeUnit.SECONDS);
+        } finally {
+            teacher.destroyForcibly();
+        }
+        String logs = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(logs).as("the logs are verbose enough to have shown the settings")
+                .contains("ProducerConfig values").contains("starting with");
+        assertThat(logs).doesNotContain(KAFKA_SECRET).doesNotContain(REGISTRY_SECRET);
+    }
+}
