@@ -11,6 +11,7 @@ import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.loss.DistillationLoss;
 import io.streamdistill.student.onnx.StudentRunner;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.Teacher;
@@ -250,8 +251,8 @@ public final class DemoCommand implements Callable<Integer> {
         double studentCorrect = 0;
         for (int i = 0; i < texts.size(); i++) {
             if (classification) {
-                int t = argmax(teacherOut[i]);
-                int s = argmax(studentOut[i]);
+                int t = DistillationLoss.argmax(teacherOut[i]);
+                int s = DistillationLoss.argmax(studentOut[i]);
                 agree += t == s ? 1 : 0;
                 String label = rows.get(i).label();
                 if (label != null) {
@@ -260,7 +261,7 @@ public final class DemoCommand implements Callable<Integer> {
                     studentCorrect += studentClasses.get(s).equals(label) ? 1 : 0;
                 }
             } else {
-                agree += cosine(teacherOut[i], studentOut[i]);
+                agree += DistillationLoss.cosine(teacherOut[i], studentOut[i]);
             }
         }
         return new Quality(agree / texts.size(), labelled, labelled == 0 ? Double.NaN : teacherCorrect / labelled,
@@ -418,24 +419,6 @@ public final class DemoCommand implements Callable<Integer> {
             n += size;
         }
         return n;
-    }
-
-    static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            best = x[i] > x[best] ? i : best;
-        }
-        return best;
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 
     static void deleteTree(Path dir) throws IOException {

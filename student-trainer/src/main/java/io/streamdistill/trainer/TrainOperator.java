@@ -4,6 +4,7 @@ import io.streamdistill.records.Artifact;
 import io.streamdistill.records.SourceRange;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.records.TeacherRef;
+import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroSerializer;
@@ -72,7 +73,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient AvroSerializer<StudentCheckpoint> serializer;
     private transient String tokenizerId;
     private transient Map<String, Integer> classIndex;
-    private transient TeacherRef teacher;
+    /** The teacher of the latest record: model id, sha256, tokenizer (the record is built only at export). */
+    private transient String[] teacher;
     private transient long version;
     private transient double lastPublishedAgreement;
     private transient long recordsSeen;
@@ -168,8 +170,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         TargetRecord r = element.getValue();
         int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
         Example e = new Example(r.tokens, r.teacher, label);
-        teacher = TeacherRef.newBuilder().setModelId(r.teacherModelId).setSha256(r.teacherSha256)
-                .setTokenizer(r.teacherTokenizer).build();
+        if (teacher == null || !teacher[1].equals(r.teacherSha256)) {
+            teacher = new String[] {r.teacherModelId, r.teacherSha256, r.teacherTokenizer};
+        }
         if (r.holdout) {
             holdout.add(e);
             return;
@@ -285,7 +288,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
                 .setSources(sources)
                 .setMetrics(metrics)
                 .setArtifact(Artifact.newBuilder().setUri(uri.toString()).setSha256(sha).setBytes(onnx.length).setFormat("onnx").build())
-                .setTeacher(teacher != null ? teacher
+                .setTeacher(teacher != null
+                        ? TeacherRef.newBuilder().setModelId(teacher[0]).setSha256(teacher[1]).setTokenizer(teacher[2]).build()
                         : TeacherRef.newBuilder().setModelId("unknown").setSha256("").setTokenizer("").build())
                 .setConfigHash(configHash())
                 .build();
@@ -323,8 +327,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private String configHash() {
         StringBuilder s = new StringBuilder();
         config.canonical().forEach((k, v) -> {
-            boolean infrastructure = k.equals("bootstrap.servers") || k.startsWith("schema.registry.") || k.startsWith("kafka.")
-                    || k.startsWith("basic.auth.") || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
+            boolean infrastructure = k.equals("bootstrap.servers") || ClientSettings.isPassThrough(k)
+                    || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
             if (!infrastructure) {
                 s.append(k).append('=').append(v).append('\n');
             }

@@ -1,5 +1,6 @@
 package io.streamdistill.trainer;
 
+import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.student.model.Activation;
@@ -74,8 +75,7 @@ public final class TrainerConfig implements Serializable {
 
     private void validate() {
         for (String key : values.keySet()) {
-            if (!DEFAULTS.containsKey(key) && !key.startsWith("training.") && !key.startsWith("kafka.")
-                    && !key.startsWith("schema.registry.") && !key.startsWith("basic.auth.")) {
+            if (!DEFAULTS.containsKey(key) && !key.startsWith("training.") && !ClientSettings.isPassThrough(key)) {
                 throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
                         + ", training.*, kafka.*, schema.registry.*, basic.auth.*");
             }
@@ -183,23 +183,11 @@ public final class TrainerConfig implements Serializable {
     }
 
     public Map<String, Object> kafkaConfig() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        values.forEach((k, v) -> {
-            if (k.startsWith("kafka.")) {
-                m.put(k.substring("kafka.".length()), v);
-            }
-        });
-        return m;
+        return ClientSettings.kafka(values);
     }
 
     public Map<String, Object> registryConfig() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        values.forEach((k, v) -> {
-            if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
-                m.put(k, v);
-            }
-        });
-        return m;
+        return ClientSettings.registry(values);
     }
 
     /** Every setting in a canonical order, for the config hash. */
@@ -209,12 +197,6 @@ public final class TrainerConfig implements Serializable {
 
     @Override
     public String toString() {
-        Map<String, String> shown = new TreeMap<>();
-        values.forEach((k, v) -> {
-            String lk = k.toLowerCase(Locale.ROOT);
-            boolean secret = lk.contains("password") || lk.contains("secret") || lk.contains("user.info") || lk.contains("jaas");
-            shown.put(k, secret ? "[hidden]" : v);
-        });
-        return shown.toString();
+        return ClientSettings.masked(values);
     }
 }

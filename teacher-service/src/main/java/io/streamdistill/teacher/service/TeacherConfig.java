@@ -1,5 +1,6 @@
 package io.streamdistill.teacher.service;
 
+import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.teacher.model.Teacher;
@@ -12,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The teacher service's settings, merged from (lowest first) defaults, a properties file,
@@ -57,8 +56,6 @@ public final class TeacherConfig {
         DEFAULTS.put("service.name", "teacher-service");
     }
 
-    private static final Set<String> PASS_THROUGH_PREFIXES = Set.of("kafka.", "schema.registry.", "basic.auth.");
-
     private final Map<String, String> values;
 
     private TeacherConfig(Map<String, String> values) {
@@ -93,7 +90,7 @@ public final class TeacherConfig {
 
     private void validate() {
         for (String key : values.keySet()) {
-            if (!DEFAULTS.containsKey(key) && PASS_THROUGH_PREFIXES.stream().noneMatch(key::startsWith)) {
+            if (!DEFAULTS.containsKey(key) && !ClientSettings.isPassThrough(key)) {
                 throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
                         + " and kafka.*, schema.registry.*, basic.auth.*");
             }
@@ -156,38 +153,19 @@ public final class TeacherConfig {
 
     /** Settings for the Kafka clients: bootstrap servers plus every kafka.* key without its prefix. */
     public Map<String, Object> kafkaConfig() {
-        Map<String, Object> m = new HashMap<>();
+        Map<String, Object> m = new HashMap<>(ClientSettings.kafka(values));
         m.put("bootstrap.servers", string("bootstrap.servers"));
-        values.forEach((k, v) -> {
-            if (k.startsWith("kafka.")) {
-                m.put(k.substring("kafka.".length()), v);
-            }
-        });
         return m;
     }
 
     /** Settings for the schema registry client (Confluent key names). */
     public Map<String, Object> registryConfig() {
-        Map<String, Object> m = new HashMap<>();
-        values.forEach((k, v) -> {
-            if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
-                m.put(k, v);
-            }
-        });
-        return m;
+        return ClientSettings.registry(values);
     }
 
     /** Every setting, secrets masked: for the start-up log line. */
     @Override
     public String toString() {
-        Map<String, String> shown = new TreeMap<>();
-        values.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
-        return shown.toString();
-    }
-
-    static boolean isSecret(String key) {
-        String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("secret") || k.contains("user.info") || k.contains("sasl.jaas")
-                || k.contains("credentials") || k.endsWith("token") || k.contains("token.") || k.endsWith(".key");
+        return ClientSettings.masked(values);
     }
 }
