@@ -2,11 +2,14 @@ package io.streamdistill.trainer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -17,6 +20,8 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The student-trainer Flink job: soft targets → featurize (parallel) → train (stateful, one
@@ -25,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * {@code flink run -c io.streamdistill.trainer.StudentTrainerJob student-trainer.jar --key=value ...}.
  */
 public final class StudentTrainerJob {
+    private static final Logger LOG = LoggerFactory.getLogger(StudentTrainerJob.class);
 
     /** Adds the job to {@code env}. Checkpointing must be on for the exactly-once sink (see {@link #configure}). */
     public static void build(StreamExecutionEnvironment env, TrainerConfig config) {
@@ -77,11 +83,24 @@ public final class StudentTrainerJob {
                 .name("checkpoints").setParallelism(1).uid("checkpoint-sink");
     }
 
-    /** Flink settings the job needs: exactly-once checkpoints in file-system storage (the state is tens of MB). */
+    /**
+     * Flink settings the job needs: exactly-once checkpoints in file-system storage (the state is tens
+     * of MB), kept when the job is cancelled so a restarted job resumes from them ({@code restore.from}:
+     * {@code latest} by default, {@code none}, or a checkpoint or savepoint path).
+     */
     public static Configuration configure(TrainerConfig config, String checkpointDir) {
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        Optional<String> restore = RetainedCheckpoints.resolve(config.string("restore.from"), checkpointDir);
+        if (restore.isPresent()) {
+            LOG.info("resuming student '{}' from {}", config.string("student.name"), restore.get());
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restore.get());
+        } else {
+            LOG.info("starting student '{}' without Flink state (restore.from={}, checkpoints go to {})",
+                    config.string("student.name"), config.string("restore.from"), checkpointDir);
+        }
         return conf;
     }
 

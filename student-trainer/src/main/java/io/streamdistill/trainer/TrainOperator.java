@@ -59,7 +59,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TrainOperator.class);
     private static final int CHUNK = 4 << 20;
-    private static final int META_VERSION = 1;
+    private static final int META_VERSION = 2;
 
     private final TrainerConfig config;
 
@@ -77,6 +77,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient String[] teacher;
     private transient long version;
     private transient double lastPublishedAgreement;
+    /** How many holdout records {@link #lastPublishedAgreement} was measured on (0: unknown). */
+    private transient int lastPublishedCount;
     private transient long recordsSeen;
     private transient long trainedSinceExport;
     private transient long lastExportMillis;
@@ -298,6 +300,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
                 serializer.serialize(topic, record))));
         version = next;
         lastPublishedAgreement = score.agreement();
+        lastPublishedCount = score.count();
         oldestUnexportedArrival = 0;
         unexportedCount = 0;
         published.inc();
@@ -317,11 +320,26 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             return String.format("holdout agreement %.4f on %d records is below gate.min.agreement=%s", score.agreement(),
                     score.count(), config.string("gate.min.agreement"));
         }
-        if (!Double.isNaN(lastPublishedAgreement) && score.agreement() < lastPublishedAgreement - maxRegression) {
-            return String.format("holdout agreement %.4f is worse than version %d's %.4f by more than gate.max.regression=%s",
-                    score.agreement(), version, lastPublishedAgreement, config.string("gate.max.regression"));
+        if (!Double.isNaN(lastPublishedAgreement)) {
+            // Both figures are estimates from a few hundred holdout records at most: a drop counts only
+            // when it is also beyond sampling noise (two standard errors of the difference), or an early
+            // lucky estimate on 20 records would block every later version.
+            double noise = lastPublishedCount == 0 ? 0 : 2 * Math.sqrt(
+                    variance(lastPublishedAgreement, lastPublishedCount) + variance(score.agreement(), score.count()));
+            double allowed = Math.max(maxRegression, noise);
+            if (score.agreement() < lastPublishedAgreement - allowed) {
+                return String.format("holdout agreement %.4f on %d records is worse than version %d's %.4f on %d records by more "
+                                + "than gate.max.regression=%s (and than sampling noise %.4f)", score.agreement(), score.count(),
+                        version, lastPublishedAgreement, lastPublishedCount, config.string("gate.max.regression"), noise);
+            }
         }
         return null;
+    }
+
+    /** Variance of a mean of n values in [0, 1] around p (binomial; an upper bound for cosine averages too). */
+    private static double variance(double p, int n) {
+        double q = Math.min(1, Math.max(0, p));
+        return q * (1 - q) / n;
     }
 
     private String configHash() {
@@ -366,6 +384,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             out.writeInt(META_VERSION);
             out.writeLong(version);
             out.writeDouble(lastPublishedAgreement);
+            out.writeInt(lastPublishedCount);
             out.writeLong(recordsSeen);
             out.writeLong(trainedSinceExport);
             out.writeInt(lineage.size());
@@ -382,11 +401,12 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private void readMeta(byte[] meta) throws IOException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
             int v = in.readInt();
-            if (v != META_VERSION) {
+            if (v != 1 && v != META_VERSION) {
                 throw new IOException("trainer metadata state version " + v + " is not supported (expected " + META_VERSION + ")");
             }
             version = in.readLong();
             lastPublishedAgreement = in.readDouble();
+            lastPublishedCount = v >= 2 ? in.readInt() : 0;
             recordsSeen = in.readLong();
             trainedSinceExport = in.readLong();
             int n = in.readInt();

@@ -57,6 +57,7 @@ public final class TrainerConfig implements Serializable {
         DEFAULTS.put("checkpoint.interval.ms", "10000");
         DEFAULTS.put("featurize.parallelism", "1");
         DEFAULTS.put("transactional.id.prefix", "");
+        DEFAULTS.put("restore.from", "latest");
     }
 
     private final Map<String, String> values;
@@ -104,6 +105,7 @@ public final class TrainerConfig implements Serializable {
         }
         Offsets.parseStart(string("starting.offsets"));
         Offsets.parseEnd(string("bounded.end"));
+        require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
     }
 
     private void require(boolean ok, String key, String rule) {

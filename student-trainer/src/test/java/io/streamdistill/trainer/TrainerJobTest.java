@@ -228,6 +228,83 @@ class TrainerJobTest {
                 .isCloseTo(lastClean.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));
     }
 
+    /** Starts the job unbounded on a MiniCluster; the caller cancels it (retained checkpoints stay). */
+    static org.apache.flink.core.execution.JobClient startUnbounded(TrainerConfig config, Path flinkCheckpoints) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                StudentTrainerJob.configure(config, flinkCheckpoints.toUri().toString()));
+        StudentTrainerJob.enableCheckpointing(env, config);
+        StudentTrainerJob.build(env, config);
+        return env.executeAsync("trainer-restart-test");
+    }
+
+    /** Polls the checkpoint topic until a published record has seen {@code records} records; returns all published. */
+    static List<StudentCheckpoint> awaitRecordsSeen(String topic, long records, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<StudentCheckpoint> published = List.of();
+        while (System.nanoTime() < deadline) {
+            published = checkpoints(topic, Duration.ofSeconds(1));
+            if (!published.isEmpty() && published.get(published.size() - 1).getRecordsSeen() >= records) {
+                return published;
+            }
+        }
+        throw new AssertionError("no published checkpoint reached " + records + " records in " + timeout + "; last: "
+                + (published.isEmpty() ? "none" : published.get(published.size() - 1).getRecordsSeen()));
+    }
+
+    static long trainingRecords(int n, long seed, int holdoutPercent) {
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            if (!Featurize.isHoldout("st-" + seed + "-" + i, holdoutPercent)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The job cancelled and started again as a new job (restore.from=latest): it resumes from the
+     * retained checkpoint, so the model continues from its state (steps and records seen carry on),
+     * versions keep increasing with none published twice, and every record is trained on exactly once.
+     */
+    @Test
+    void aFullJobRestartResumesFromTheLatestRetainedCheckpoint(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("restart-soft", 1);
+        String out = SharedLocalStack.newTopic("restart-checkpoints", 1);
+        produceSoftTargets(in, 2000, 5);
+        Map<String, String> unbounded = Map.of("bounded.end", "none", "checkpoint.interval.ms", "500",
+                "export.every.records", "400", "export.every.seconds", "1");
+        Path flink = dir.resolve("flink");
+
+        org.apache.flink.core.execution.JobClient first = startUnbounded(
+                TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), unbounded)), flink);
+        List<StudentCheckpoint> beforeRestart;
+        try {
+            beforeRestart = awaitRecordsSeen(out, trainingRecords(2000, 5, 10), Duration.ofSeconds(120));
+        } finally {
+            first.cancel().get();
+        }
+        assertThat(RetainedCheckpoints.latest(flink.toUri().toString())).as("a checkpoint retained after cancel").isPresent();
+
+        produceSoftTargets(in, 1500, 6);
+        org.apache.flink.core.execution.JobClient second = startUnbounded(
+                TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), unbounded)), flink);
+        List<StudentCheckpoint> all;
+        try {
+            all = awaitRecordsSeen(out, trainingRecords(2000, 5, 10) + trainingRecords(1500, 6, 10), Duration.ofSeconds(120));
+        } finally {
+            second.cancel().get();
+        }
+
+        assertThat(all.stream().map(StudentCheckpoint::getVersion).toList()).isSorted().doesNotHaveDuplicates();
+        StudentCheckpoint lastBefore = beforeRestart.get(beforeRestart.size() - 1);
+        List<StudentCheckpoint> afterRestart = all.subList(beforeRestart.size(), all.size());
+        assertThat(afterRestart).isNotEmpty();
+        assertThat(afterRestart.get(0).getStep()).as("continues from the restored step").isGreaterThan(lastBefore.getStep());
+        assertThat(afterRestart.get(afterRestart.size() - 1).getRecordsSeen())
+                .as("every record trained exactly once across the restart")
+                .isEqualTo(trainingRecords(2000, 5, 10) + trainingRecords(1500, 6, 10));
+    }
+
     /** A gate nobody can pass publishes nothing (no record, no artifact) and says why in the log. */
     @Test
     void aGateThatRefusesPublishesNothing(@TempDir Path dir) throws Exception {

@@ -294,7 +294,7 @@ class TeacherServiceTest {
     void healthReadinessAndMetricsOverHttp() throws Exception {
         try (Running r = startService("http", Map.of())) {
             TeacherService s = r.service();
-            try (HealthServer http = new HealthServer(0, s::isHealthy, s::isReady, () -> s.metrics().prometheus(s.isReady()))) {
+            try (HealthServer http = new HealthServer(0, s::isHealthy, s::notReadyReason, () -> s.metrics().prometheus(s.isReady()))) {
                 HttpClient client = HttpClient.newHttpClient();
                 String base = "http://127.0.0.1:" + http.port();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -67,9 +67,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             throw new IllegalStateException("AvroSerializer has no registry client: pass one to the constructor or call configure()");
         }
         Schema schema = record.getSchema();
-        String subject = isKey ? Topics.keySubject(topic) : Topics.valueSubject(topic);
-        int id = ids.computeIfAbsent(subject, s -> new ConcurrentHashMap<>())
-                .computeIfAbsent(schema, s -> autoRegister ? client.register(subject, s) : client.idOf(subject, s));
+        int id = schemaId(topic, schema);
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         byte[] header = new byte[WireFormat.HEADER_SIZE];
         WireFormat.writeHeader(header, id);
@@ -82,6 +80,20 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             throw new MalformedAvroException("cannot encode a " + schema.getFullName() + " for topic " + topic + ": " + e, e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * The id this serializer writes for {@code schema} on {@code topic}: registers it (or looks it up)
+     * on first use and caches it. Services call it at start-up to find out whether the registry
+     * answers before they report ready.
+     */
+    public int schemaId(String topic, Schema schema) {
+        if (client == null) {
+            throw new IllegalStateException("AvroSerializer has no registry client: pass one to the constructor or call configure()");
+        }
+        String subject = isKey ? Topics.keySubject(topic) : Topics.valueSubject(topic);
+        return ids.computeIfAbsent(subject, s -> new ConcurrentHashMap<>())
+                .computeIfAbsent(schema, s -> autoRegister ? client.register(subject, s) : client.idOf(subject, s));
     }
 
     private static DatumWriter<Object> writerFor(GenericContainer record) {

@@ -17,7 +17,11 @@ import java.util.function.Supplier;
 public final class HealthServer implements AutoCloseable {
     private final HttpServer server;
 
-    public HealthServer(int port, BooleanSupplier healthy, BooleanSupplier ready, Supplier<String> metrics) throws IOException {
+    /**
+     * @param notReadyReason null while ready; otherwise the reason, sent with the 503 on /ready
+     */
+    public HealthServer(int port, BooleanSupplier healthy, Supplier<String> notReadyReason, Supplier<String> metrics)
+            throws IOException {
         server = HttpServer.create(new InetSocketAddress(port), 0);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "health-http");
@@ -25,7 +29,10 @@ public final class HealthServer implements AutoCloseable {
             return t;
         }));
         server.createContext("/health", ex -> status(ex, healthy.getAsBoolean(), "ok\n", "failed\n"));
-        server.createContext("/ready", ex -> status(ex, ready.getAsBoolean(), "ready\n", "not ready\n"));
+        server.createContext("/ready", ex -> {
+            String reason = notReadyReason.get();
+            status(ex, reason == null, "ready\n", "not ready: " + reason + "\n");
+        });
         server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
         server.start();
     }

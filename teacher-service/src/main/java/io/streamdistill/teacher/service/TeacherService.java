@@ -5,6 +5,7 @@ import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.Task;
 import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.RegistryException;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
@@ -72,7 +73,8 @@ public final class TeacherService implements Runnable, AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
     private volatile boolean started;
-    private volatile boolean ready;
+    /** Null while ready; otherwise why not (served on /ready). */
+    private volatile String notReady = "starting";
     private volatile Throwable failure;
 
     public TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics) {
@@ -125,7 +127,11 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     LOG.info("consuming {} partition(s) of {}", partitions.size(), config.string("input.topic"));
                 }
             });
-            ready = true;
+            awaitRegistry();
+            if (closing) {
+                return;
+            }
+            notReady = null;
             LOG.info("teacher service running: {} -> {} (dead letters: {}), teacher {}", config.string("input.topic"),
                     outputTopic, deadLetterTopic, teacher.ref().getModelId());
             while (!closing) {
@@ -145,7 +151,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
             LOG.error("teacher service stopped: {}", e.toString(), e);
             throw e;
         } finally {
-            ready = false;
+            notReady = "stopped";
             try {
                 consumer.close();
             } finally {
@@ -163,6 +169,10 @@ public final class TeacherService implements Runnable, AutoCloseable {
             producer.commitTransaction();
             metrics.commits.increment();
             metrics.recordProcessed(n);
+            if (notReady != null) {
+                LOG.info("ready again: a transaction committed");
+                notReady = null;
+            }
         } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
                  | AuthorizationException fatal) {
             // Another instance with our transactional.id took over, or we lost the right to write: stop.
@@ -170,10 +180,32 @@ public final class TeacherService implements Runnable, AutoCloseable {
         } catch (KafkaException e) {
             // Includes registry outages (a SerializationException): nothing of this poll becomes visible.
             LOG.warn("aborting the transaction of {} records and retrying them: {}", records.count(), e.toString());
+            notReady = (e instanceof RegistryException ? "schema registry: " : "kafka: ") + e.getMessage();
             producer.abortTransaction();
             metrics.aborts.increment();
             rewind(records);
             sleepQuietly(500);
+        }
+    }
+
+    /**
+     * Before consuming, resolves the ids of the schemas it will write: without the registry no
+     * record can be published, so the service waits (with backoff, reporting not-ready) rather than
+     * consume and abort. The registry client retries each call itself; this loop outlasts it.
+     */
+    private void awaitRegistry() {
+        long backoffMs = 500;
+        while (!closing) {
+            try {
+                softTargetSerializer.schemaId(outputTopic, SoftTarget.getClassSchema());
+                deadLetterSerializer.schemaId(deadLetterTopic, DeadLetter.getClassSchema());
+                return;
+            } catch (RegistryException e) {
+                notReady = "schema registry: " + e.getMessage();
+                LOG.warn("waiting for the schema registry ({}); next try in {} ms", e.getMessage(), backoffMs);
+                sleepQuietly(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 30_000);
+            }
         }
     }
 
@@ -327,9 +359,17 @@ public final class TeacherService implements Runnable, AutoCloseable {
         }
     }
 
-    /** True once the service consumes; false while starting or after it stopped. */
+    /**
+     * True while the service consumes and its last transaction committed; false while starting,
+     * while the registry or the broker fails it, and after it stopped.
+     */
     public boolean isReady() {
-        return ready;
+        return notReady == null;
+    }
+
+    /** Why the service is not ready, or null when it is. */
+    public String notReadyReason() {
+        return notReady;
     }
 
     /** True unless the loop died of an error. */
