@@ -73,7 +73,9 @@ final class InputDecoder {
     }
 
     private static TeacherConfig.InputFormat sniff(byte[] v) {
-        if (v.length > 0 && v[0] == WireFormat.MAGIC_BYTE) {
+        // Byte 0 is the registry framing; bytes 1-8 are control characters no text starts with, but a
+        // framing with another magic byte (another serde's) does: the Avro path names it WRONG_MAGIC_BYTE.
+        if (v.length > 0 && v[0] >= WireFormat.MAGIC_BYTE && v[0] < '\t') {
             return TeacherConfig.InputFormat.AVRO;
         }
         for (byte b : v) {
