@@ -37,19 +37,19 @@ class BadInputCorpusTest {
     /** The corpus produced with the Java client, plus a tombstone (null value). */
     @Test
     void everyKindFromTheJavaClientIsDeadLetteredWithItsReasonOrProcessed() throws Exception {
-        Topics t = Topics.create("badjava");
-        List<BadInputCorpus.Case> cases = new ArrayList<>(BadInputCorpus.cases(t.in));
+        TestTopics t = TestTopics.create("badjava");
+        List<BadInputCorpus.Case> cases = new ArrayList<>(BadInputCorpus.cases(t.in()));
         cases.add(new BadInputCorpus.Case("tombstone", null, "NULL_VALUE", null, false));
         AvroSerializer<TextEvent> avro = new AvroSerializer<>(SharedStack.registryClient());
-        try (RunningTeacher teacher = RunningTeacher.start(t.settings());
+        try (RunningTeacher teacher = RunningTeacher.start(t.teacherSettings());
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", SharedStack.get().bootstrapServers(),
                      ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2_000_000, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
                      new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < cases.size(); i++) {
-                producer.send(new ProducerRecord<>(t.in, utf8("good-" + i), BadInputCorpus.good(t.in, i, avro))).get();
-                producer.send(new ProducerRecord<>(t.in, utf8(cases.get(i).key()), cases.get(i).value())).get();
+                producer.send(new ProducerRecord<>(t.in(), utf8("good-" + i), BadInputCorpus.good(t.in(), i, avro))).get();
+                producer.send(new ProducerRecord<>(t.in(), utf8(cases.get(i).key()), cases.get(i).value())).get();
             }
-            producer.send(new ProducerRecord<>(t.in, utf8("good-last"), utf8("the last good sentence"))).get();
+            producer.send(new ProducerRecord<>(t.in(), utf8("good-last"), utf8("the last good sentence"))).get();
             verify(t, cases, teacher);
         }
     }
@@ -59,15 +59,15 @@ class BadInputCorpusTest {
     void everyKindFromKcatIsDeadLetteredWithItsReasonOrProcessed(@TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "command -v kcat").start().waitFor() == 0,
                 "kcat is not installed (Debian package kcat; .ci/run installs it)");
-        Topics t = Topics.create("badkcat");
-        List<BadInputCorpus.Case> cases = BadInputCorpus.cases(t.in);
+        TestTopics t = TestTopics.create("badkcat");
+        List<BadInputCorpus.Case> cases = BadInputCorpus.cases(t.in());
         AvroSerializer<TextEvent> avro = new AvroSerializer<>(SharedStack.registryClient());
-        try (RunningTeacher teacher = RunningTeacher.start(t.settings())) {
+        try (RunningTeacher teacher = RunningTeacher.start(t.teacherSettings())) {
             for (int i = 0; i < cases.size(); i++) {
-                kcat(dir, t.in, "good-" + i, BadInputCorpus.good(t.in, i, avro));
-                kcat(dir, t.in, cases.get(i).key(), cases.get(i).value());
+                kcat(dir, t.in(), "good-" + i, BadInputCorpus.good(t.in(), i, avro));
+                kcat(dir, t.in(), cases.get(i).key(), cases.get(i).value());
             }
-            kcat(dir, t.in, "good-last", utf8("the last good sentence"));
+            kcat(dir, t.in(), "good-last", utf8("the last good sentence"));
             verify(t, cases, teacher);
         }
     }
@@ -80,15 +80,15 @@ class BadInputCorpusTest {
         assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
     }
 
-    private static void verify(Topics t, List<BadInputCorpus.Case> cases, RunningTeacher teacher) {
+    private static void verify(TestTopics t, List<BadInputCorpus.Case> cases, RunningTeacher teacher) {
         int goods = cases.size() + 1;
         long processed = cases.stream().filter(c -> !c.deadLetter()).count();
         long dead = cases.size() - processed;
         AvroDeserializer<SoftTarget> st = new AvroDeserializer<>(SharedStack.registryClient(), SoftTarget.class);
         AvroDeserializer<DeadLetter> dl = new AvroDeserializer<>(SharedStack.registryClient(), DeadLetter.class);
-        Map<String, SoftTarget> soft = read(t.out, goods + (int) processed).stream().map(r -> st.deserialize(t.out, r.value()))
+        Map<String, SoftTarget> soft = read(t.out(), goods + (int) processed).stream().map(r -> st.deserialize(t.out(), r.value()))
                 .collect(Collectors.toMap(SoftTarget::getId, Function.identity())); // throws on a duplicate id
-        List<DeadLetter> deadLetters = read(t.dead, (int) dead).stream().map(r -> dl.deserialize(t.dead, r.value())).toList();
+        List<DeadLetter> deadLetters = read(t.dead(), (int) dead).stream().map(r -> dl.deserialize(t.dead(), r.value())).toList();
         Map<String, DeadLetter> deadByKey = deadLetters.stream().collect(Collectors.toMap(
                 d -> StandardCharsets.UTF_8.decode(d.getOriginalKey()).toString(), Function.identity()));
 
@@ -103,7 +103,7 @@ class BadInputCorpusTest {
                 DeadLetter d = deadByKey.get(c.key());
                 assertThat(d.getReason()).as(c.name()).isEqualTo(c.reason());
                 assertThat(d.getMessage()).as(c.name()).isNotBlank();
-                assertThat(d.getTopic()).isEqualTo(t.in);
+                assertThat(d.getTopic()).isEqualTo(t.in());
                 if (c.value() == null) {
                     assertThat(d.getOriginalValue()).isNull();
                 } else {
@@ -136,19 +136,5 @@ class BadInputCorpusTest {
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** One test's topics and the teacher settings that use them. */
-    record Topics(String in, String out, String dead) {
-        static Topics create(String prefix) {
-            return new Topics(SharedStack.newTopic(prefix + "-text", 1), SharedStack.newTopic(prefix + "-soft", 1),
-                    SharedStack.newTopic(prefix + "-dead", 1));
-        }
-
-        Map<String, String> settings() {
-            Map<String, String> s = new HashMap<>(Map.of("input.topic", in, "output.topic", out, "dead.letter.topic", dead,
-                    "group.id", in + "-teacher", "transactional.id", in + "-teacher"));
-            return s;
-        }
     }
 }
