@@ -2,7 +2,7 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.student.tokenize.ClasspathFiles;
 import io.streamdistill.student.tokenize.TextTokenizer;
-import java.nio.charset.StandardCharsets;
+import io.streamdistill.student.train.HoldoutSlice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -31,7 +31,7 @@ final class Featurize extends RichMapFunction<TargetRecord, TargetRecord> {
     @Override
     public TargetRecord map(TargetRecord r) {
         r.tokens = tok.encode(r.text);
-        r.holdout = isHoldout(r.id, holdoutPercent);
+        r.holdout = HoldoutSlice.contains(r.id, holdoutPercent);
         return r;
     }
 
@@ -40,18 +40,6 @@ final class Featurize extends RichMapFunction<TargetRecord, TargetRecord> {
         if (tok != null) {
             tok.close();
         }
-    }
-
-    /**
-     * Whether an id belongs to the holdout slice: its hash falls in the first {@code percent} of
-     * 100 buckets. Stable across runs and machines, so the same records are held out in a replay.
-     */
-    static boolean isHoldout(String id, int percent) {
-        int h = 0x811c9dc5;
-        for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
-            h = (h ^ (b & 0xff)) * 0x01000193; // FNV-1a
-        }
-        return Integer.remainderUnsigned(h, 100) < percent;
     }
 
     /** The built-in MiniLM tokenizer (from the model jar) or a tokenizer.json path. */

@@ -56,12 +56,12 @@ class TrainerConfigTest {
     void holdoutSliceIsStableAndRoughlyItsShare() {
         int held = 0;
         for (int i = 0; i < 10_000; i++) {
-            if (Featurize.isHoldout("id-" + i, 10)) {
+            if (io.streamdistill.student.train.HoldoutSlice.contains("id-" + i, 10)) {
                 held++;
             }
         }
         assertThat(held).isBetween(900, 1100);
-        assertThat(Featurize.isHoldout("same", 10)).isEqualTo(Featurize.isHoldout("same", 10));
-        assertThat(Featurize.isHoldout("anything", 0)).isFalse();
+        assertThat(io.streamdistill.student.train.HoldoutSlice.contains("same", 10)).isEqualTo(io.streamdistill.student.train.HoldoutSlice.contains("same", 10));
+        assertThat(io.streamdistill.student.train.HoldoutSlice.contains("anything", 0)).isFalse();
     }
 }

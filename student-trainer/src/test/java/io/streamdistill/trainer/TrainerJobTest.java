@@ -254,7 +254,7 @@ class TrainerJobTest {
     static long trainingRecords(int n, long seed, int holdoutPercent) {
         long count = 0;
         for (int i = 0; i < n; i++) {
-            if (!Featurize.isHoldout("st-" + seed + "-" + i, holdoutPercent)) {
+            if (!io.streamdistill.student.train.HoldoutSlice.contains("st-" + seed + "-" + i, holdoutPercent)) {
                 count++;
             }
         }

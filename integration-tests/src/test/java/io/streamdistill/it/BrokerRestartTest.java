@@ -1,0 +1,212 @@
+package io.streamdistill.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamdistill.localstack.EmbeddedKafka;
+import io.streamdistill.localstack.TopicSetup;
+import io.streamdistill.records.DeadLetter;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.student.train.HoldoutSlice;
+import io.streamdistill.trainer.StudentTrainerJob;
+import io.streamdistill.trainer.TrainerConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The broker restarted while a producer, the teacher and the trainer job all run against it (its
+ * own broker, so other tests keep theirs; the registry is the shared one).
+ */
+class BrokerRestartTest {
+    private static final int RECORDS = 400;
+    private static final Duration RECOVERY = Duration.ofSeconds(120);
+
+    /**
+     * Every part resumes by itself within {@link #RECOVERY} of the broker's return, and the counts
+     * still add up: each input id once in soft targets + dead letters, each published version once
+     * and increasing, and the last student trained on exactly the non-holdout records.
+     */
+    @Test
+    void everythingResumesAfterABrokerRestartAndTheCountsAddUp(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafka broker = EmbeddedKafka.builder().logDir(dir.resolve("kafka")).build().start()) {
+            String bootstrap = broker.bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                TopicSetup.ensureTopics(admin, List.of(new NewTopic("text", 1, (short) 1), new NewTopic("soft", 1, (short) 1),
+                        new NewTopic("dead", 1, (short) 1), new NewTopic("checkpoints", 1, (short) 1)), Duration.ofSeconds(30));
+            }
+            Map<String, String> teacherSettings = new HashMap<>(Map.of("bootstrap.servers", bootstrap, "input.topic", "text",
+                    "output.topic", "soft", "dead.letter.topic", "dead", "group.id", "restart-teacher",
+                    "transactional.id", "restart-teacher", "poll.max.records", "32"));
+            TrainerConfig trainer = TrainerConfig.of(Map.ofEntries(Map.entry("bootstrap.servers", bootstrap),
+                    Map.entry("schema.registry.url", SharedStack.get().registryUrl()), Map.entry("input.topic", "soft"),
+                    Map.entry("output.topic", "checkpoints"), Map.entry("student.name", "restart"),
+                    Map.entry("student.task", "EMBEDDING"), Map.entry("student.output.dim", "384"),
+                    Map.entry("student.embedding.dim", "16"), Map.entry("starting.offsets", "earliest"),
+                    Map.entry("export.every.records", "100"), Map.entry("export.every.seconds", "1"),
+                    Map.entry("holdout.percent", "10"), Map.entry("checkpoint.interval.ms", "1000"),
+                    Map.entry("gate.max.regression", "1"), Map.entry("restore.from", "none"),
+                    Map.entry("artifact.dir", dir.resolve("artifacts").toUri().toString())));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
+            StudentTrainerJob.enableCheckpointing(env, trainer);
+            StudentTrainerJob.build(env, trainer);
+
+            try (RunningTeacher teacher = RunningTeacher.start(teacherSettings);
+                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
+                         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000, ProducerConfig.MAX_BLOCK_MS_CONFIG, 300_000),
+                         new ByteArraySerializer(), new ByteArraySerializer())) {
+                JobClient job = env.executeAsync("broker-restart-test");
+                AtomicInteger sent = new AtomicInteger();
+                List<Throwable> sendErrors = new ArrayList<>();
+                Thread traffic = new Thread(() -> {
+                    for (int i = 0; i < RECORDS; i++) {
+                        producer.send(new ProducerRecord<>("text", utf8("r-" + i), utf8("live sentence number " + i + " about restarts")),
+                                (m, e) -> {
+                                    if (e != null) {
+                                        synchronized (sendErrors) {
+                                            sendErrors.add(e);
+                                        }
+                                    }
+                                });
+                        sent.incrementAndGet();
+                        sleep(25);
+                    }
+                    producer.flush();
+                }, "traffic");
+                traffic.start();
+
+                // 1. Restart the broker mid-stream, once the teacher and the trainer both have output.
+                awaitCount(bootstrap, "soft", 100, Duration.ofSeconds(120));
+                awaitCount(bootstrap, "checkpoints", 1, Duration.ofSeconds(120));
+                broker.stop();
+                sleep(5000);
+                broker.start();
+                long back = System.nanoTime();
+
+                // 2. Every part resumes on its own.
+                awaitReady(teacher, RECOVERY);
+                traffic.join(RECOVERY.toMillis());
+                assertThat(sendErrors).as("the producer's sends all succeeded").isEmpty();
+                Map<String, Long> ids = awaitAllIds(bootstrap, RECORDS, RECOVERY);
+                long expectedTrained = ids.keySet().stream().filter(id -> !HoldoutSlice.contains(id, 10)).count();
+                List<StudentCheckpoint> published = awaitRecordsSeen(bootstrap, expectedTrained, RECOVERY);
+                double recoverySeconds = (System.nanoTime() - back) / 1e9;
+                job.cancel().get(30, TimeUnit.SECONDS);
+
+                // 3. The counts add up.
+                assertThat(ids).hasSize(RECORDS);
+                assertThat(ids.values()).as("each input id exactly once across soft targets and dead letters").allMatch(c -> c == 1);
+                List<Long> versions = published.stream().map(StudentCheckpoint::getVersion).toList();
+                assertThat(versions).isSorted().doesNotHaveDuplicates();
+                assertThat(published.get(published.size() - 1).getRecordsSeen()).isEqualTo(expectedTrained);
+                System.out.printf("broker restart: all %d ids and %d trained records caught up %.1f s after the broker returned%n",
+                        RECORDS, expectedTrained, recoverySeconds);
+            }
+        }
+    }
+
+    private static void awaitReady(RunningTeacher teacher, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (teacher.service.isReady()) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new AssertionError("the teacher was not ready again within " + timeout + ": " + teacher.service.notReadyReason());
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, String topic, Duration poll) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + poll.toNanos();
+            while (System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    private static void awaitCount(String bootstrap, String topic, int n, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (readCommitted(bootstrap, topic, Duration.ofSeconds(1)).size() >= n) {
+                return;
+            }
+        }
+        throw new AssertionError(topic + " did not reach " + n + " records within " + timeout);
+    }
+
+    /** Input id -> how many times it appears in soft targets and dead letters together. */
+    private static Map<String, Long> awaitAllIds(String bootstrap, int n, Duration timeout) {
+        AvroDeserializer<SoftTarget> st = new AvroDeserializer<>(SharedStack.registryClient(), SoftTarget.class);
+        AvroDeserializer<DeadLetter> dl = new AvroDeserializer<>(SharedStack.registryClient(), DeadLetter.class);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Long> ids = Map.of();
+        while (System.nanoTime() < deadline) {
+            List<String> all = new ArrayList<>();
+            readCommitted(bootstrap, "soft", Duration.ofSeconds(2)).forEach(r -> all.add(st.deserialize("soft", r.value()).getId()));
+            readCommitted(bootstrap, "dead", Duration.ofMillis(500)).forEach(r -> all.add(dl.deserialize("dead", r.value()).getId()));
+            ids = all.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            if (ids.size() >= n) {
+                return ids;
+            }
+        }
+        throw new AssertionError("only " + ids.size() + " of " + n + " input ids came out within " + timeout);
+    }
+
+    private static List<StudentCheckpoint> awaitRecordsSeen(String bootstrap, long records, Duration timeout) {
+        AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(SharedStack.registryClient(), StudentCheckpoint.class);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<StudentCheckpoint> published = List.of();
+        while (System.nanoTime() < deadline) {
+            published = readCommitted(bootstrap, "checkpoints", Duration.ofSeconds(1)).stream()
+                    .map(r -> d.deserialize("checkpoints", r.value())).toList();
+            if (!published.isEmpty() && published.get(published.size() - 1).getRecordsSeen() >= records) {
+                return published;
+            }
+        }
+        throw new AssertionError("the trainer did not publish a student trained on " + records + " records within " + timeout
+                + "; last: " + (published.isEmpty() ? "none" : published.get(published.size() - 1).getRecordsSeen()));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
