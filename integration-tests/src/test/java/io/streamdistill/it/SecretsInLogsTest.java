@@ -2,7 +2,10 @@ package io.streamdistill.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.teacher.TeacherServiceMain;
+import io.streamdistill.trainer.StudentTrainerJob;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +28,13 @@ class SecretsInLogsTest {
     void noPasswordAppearsInTheTeachersLogs(@TempDir Path dir) throws Exception {
         String in = SharedStack.newTopic("secret-text", 1);
         String out = SharedStack.newTopic("secret-soft", 1);
+        String dead = SharedStack.newTopic("secret-dead", 1);
         Path log = dir.resolve("teacher.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-Dlog4j2.configurationFile=classpath:log4j2-verbose.properties",
                 "-cp", System.getProperty("java.class.path"), TeacherServiceMain.class.getName(),
                 "--bootstrap.servers=" + SharedStack.get().bootstrapServers(), "--schema.registry.url=" + SharedStack.get().registryUrl(),
-                "--input.topic=" + in, "--output.topic=" + out, "--dead.letter.topic=" + out, "--http.port=-1",
+                "--input.topic=" + in, "--output.topic=" + out, "--dead.letter.topic=" + dead, "--http.port=-1",
                 "--transactional.id=secret-teacher", "--group.id=secret-teacher",
                 // Passed through to the clients; the broker here is PLAINTEXT, so they are carried but unused.
                 "--kafka.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"svc\" password=\""
@@ -43,7 +47,7 @@ class SecretsInLogsTest {
                     new ByteArraySerializer(), new ByteArraySerializer())) {
                 p.send(new ProducerRecord<>(in, "s1".getBytes(StandardCharsets.UTF_8), "a text".getBytes(StandardCharsets.UTF_8))).get();
             }
-            assertThat(KafkaIO.readRaw(out, 1)).as("the teacher works with these settings").hasSize(1);
+            assertThat(KafkaIO.readRaw(out, 1)).as(() -> "the teacher works with these settings; its log:\n" + readQuietly(log)).hasSize(1);
             teacher.destroy();
             teacher.waitFor(60, TimeUnit.SECONDS);
         } finally {
@@ -53,5 +57,55 @@ class SecretsInLogsTest {
         assertThat(logs).as("the logs are verbose enough to have shown the settings")
                 .contains("ProducerConfig values").contains("starting with");
         assertThat(logs).doesNotContain(KAFKA_SECRET).doesNotContain(REGISTRY_SECRET);
+    }
+
+    /**
+     * The same credentials given to the trainer job (what `streamdistill train` runs) never appear in
+     * its INFO logs: Flink's, the Kafka source's and sink's client configurations, the registry client's.
+     */
+    @Test
+    void noPasswordAppearsInTheTrainersLogs(@TempDir Path dir) throws Exception {
+        String in = SharedStack.newTopic("secret-trainer-soft", 1);
+        String out = SharedStack.newTopic("secret-trainer-checkpoints", 1);
+        AvroSerializer<SoftTarget> serializer = new AvroSerializer<>(SharedStack.registryClient());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedStack.get().bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 40; i++) {
+                SoftTarget st = SoftTarget.newBuilder(SampleRecords.classification()).setId("secret-" + i).build();
+                p.send(new ProducerRecord<>(in, st.getId().getBytes(StandardCharsets.UTF_8), serializer.serialize(in, st))).get();
+            }
+        }
+        Path log = dir.resolve("trainer.log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Djava.io.tmpdir=" + dir, "-Dlog4j2.configurationFile=classpath:log4j2-verbose.properties",
+                "-cp", System.getProperty("java.class.path"), StudentTrainerJob.class.getName(),
+                "--bootstrap.servers=" + SharedStack.get().bootstrapServers(), "--schema.registry.url=" + SharedStack.get().registryUrl(),
+                "--input.topic=" + in, "--output.topic=" + out, "--student.name=secret", "--student.classes=a,b,c,d",
+                "--starting.offsets=earliest", "--bounded.end=latest", "--holdout.percent=0", "--checkpoint.interval.ms=500",
+                "--artifact.dir=" + dir.resolve("artifacts").toUri(), "--checkpoint.dir=" + dir.resolve("flink").toUri(),
+                "--kafka.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"svc\" password=\""
+                        + KAFKA_SECRET + "\";",
+                "--kafka.ssl.truststore.password=" + KAFKA_SECRET,
+                "--basic.auth.credentials.source=USER_INFO", "--basic.auth.user.info=svc:" + REGISTRY_SECRET));
+        Process trainer = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(trainer.waitFor(180, TimeUnit.SECONDS)).as("the bounded job finished").isTrue();
+        } finally {
+            trainer.destroyForcibly();
+        }
+        String logs = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(trainer.exitValue()).as(logs.length() > 4000 ? logs.substring(logs.length() - 4000) : logs).isZero();
+        assertThat(KafkaIO.readRaw(out, 1)).as("the trainer published with these settings").hasSize(1);
+        assertThat(logs).as("the logs are verbose enough to have shown the settings")
+                .contains("ConsumerConfig values").contains("ProducerConfig values");
+        assertThat(logs).doesNotContain(KAFKA_SECRET).doesNotContain(REGISTRY_SECRET);
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
     }
 }

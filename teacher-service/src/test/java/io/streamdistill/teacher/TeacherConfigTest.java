@@ -35,6 +35,10 @@ class TeacherConfigTest {
                 .hasMessageContaining("bootstrap.servers is required");
         assertThatThrownBy(() -> TeacherConfig.of(with("batch.max.size", "lots")))
                 .hasMessageContaining("batch.max.size").hasMessageContaining("'lots'");
+        assertThatThrownBy(() -> TeacherConfig.of(with("dead.letter.topic", "distill.soft-targets")))
+                .hasMessageContaining("dead.letter.topic").hasMessageContaining("must differ from output.topic");
+        assertThatThrownBy(() -> TeacherConfig.of(with("input.topic", "distill.dead-letters")))
+                .hasMessageContaining("input.topic").hasMessageContaining("must differ");
         assertThatThrownBy(() -> TeacherConfig.of(with("input.format", "XML")))
                 .hasMessageContaining("input.format").hasMessageContaining("'XML'");
         assertThatThrownBy(() -> TeacherConfig.of(with("bacth.max.size", "8")))

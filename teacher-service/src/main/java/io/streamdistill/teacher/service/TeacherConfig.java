@@ -101,6 +101,11 @@ public final class TeacherConfig {
         enumValue("input.format", InputFormat.class);
         enumValue("text.oversize", Oversize.class);
         enumValue("teacher.device", Teacher.Device.class);
+        // One subject per topic (<topic>-value) holds one record type: the three topics must differ.
+        require(!string("dead.letter.topic").equals(string("output.topic")), "dead.letter.topic", string("dead.letter.topic"),
+                "must differ from output.topic (each topic's registry subject holds one record type)");
+        require(!string("input.topic").equals(string("output.topic")) && !string("input.topic").equals(string("dead.letter.topic")),
+                "input.topic", string("input.topic"), "must differ from output.topic and dead.letter.topic");
         require(integer("text.max.chars") >= 1, "text.max.chars", string("text.max.chars"), "must be >= 1");
         require(integer("batch.max.size") >= 1, "batch.max.size", string("batch.max.size"), "must be >= 1");
         require(integer("batch.max.tokens") >= 2, "batch.max.tokens", string("batch.max.tokens"), "must be >= 2");

@@ -6,6 +6,8 @@ import io.streamdistill.records.Task;
 import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.RegistryException;
+import io.streamdistill.schemas.registry.RegistryServerException;
+import io.streamdistill.schemas.registry.RegistryUnavailableException;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
@@ -200,7 +202,9 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 softTargetSerializer.schemaId(outputTopic, SoftTarget.getClassSchema());
                 deadLetterSerializer.schemaId(deadLetterTopic, DeadLetter.getClassSchema());
                 return;
-            } catch (RegistryException e) {
+            } catch (RegistryUnavailableException | RegistryServerException e) {
+                // Only outages are waited out; a refusal (incompatible schema, bad credentials) is a
+                // configuration error that no retry fixes, so it stops the service with its reason.
                 notReady = "schema registry: " + e.getMessage();
                 LOG.warn("waiting for the schema registry ({}); next try in {} ms", e.getMessage(), backoffMs);
                 sleepQuietly(backoffMs);
