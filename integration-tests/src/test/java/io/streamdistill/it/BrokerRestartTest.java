@@ -26,13 +26,9 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,24 +137,10 @@ class BrokerRestartTest {
         throw new AssertionError("the teacher was not ready again within " + timeout + ": " + teacher.service.notReadyReason());
     }
 
-    private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, String topic, Duration poll) {
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + poll.toNanos();
-            while (System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return out;
-    }
-
     private static void awaitCount(String bootstrap, String topic, int n, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (readCommitted(bootstrap, topic, Duration.ofSeconds(1)).size() >= n) {
+            if (KafkaIO.readCommitted(bootstrap, topic, Duration.ofSeconds(1)).size() >= n) {
                 return;
             }
         }
@@ -173,8 +155,8 @@ class BrokerRestartTest {
         Map<String, Long> ids = Map.of();
         while (System.nanoTime() < deadline) {
             List<String> all = new ArrayList<>();
-            readCommitted(bootstrap, "soft", Duration.ofSeconds(2)).forEach(r -> all.add(st.deserialize("soft", r.value()).getId()));
-            readCommitted(bootstrap, "dead", Duration.ofMillis(500)).forEach(r -> all.add(dl.deserialize("dead", r.value()).getId()));
+            KafkaIO.readCommitted(bootstrap, "soft", Duration.ofSeconds(2)).forEach(r -> all.add(st.deserialize("soft", r.value()).getId()));
+            KafkaIO.readCommitted(bootstrap, "dead", Duration.ofMillis(500)).forEach(r -> all.add(dl.deserialize("dead", r.value()).getId()));
             ids = all.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
             if (ids.size() >= n) {
                 return ids;
@@ -188,7 +170,7 @@ class BrokerRestartTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<StudentCheckpoint> published = List.of();
         while (System.nanoTime() < deadline) {
-            published = readCommitted(bootstrap, "checkpoints", Duration.ofSeconds(1)).stream()
+            published = KafkaIO.readCommitted(bootstrap, "checkpoints", Duration.ofSeconds(1)).stream()
                     .map(r -> d.deserialize("checkpoints", r.value())).toList();
             if (!published.isEmpty() && published.get(published.size() - 1).getRecordsSeen() >= records) {
                 return published;

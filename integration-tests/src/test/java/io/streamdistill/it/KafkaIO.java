@@ -59,6 +59,21 @@ final class KafkaIO {
         return readAll(topic, consumerConfig(ByteArrayDeserializer.class, "read_committed"), expected);
     }
 
+    /** Everything committed on {@code topic} of any cluster, polling for {@code poll}. */
+    static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, String topic, Duration poll) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + poll.toNanos();
+            while (System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
     private static <V> List<ConsumerRecord<String, V>> drain(KafkaConsumer<String, V> consumer, String topic, int expected) {
         consumer.subscribe(List.of(topic));
         List<ConsumerRecord<String, V>> out = new ArrayList<>();
