@@ -1,5 +1,6 @@
 package io.streamdistill.trainer;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -11,7 +12,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
@@ -19,7 +19,6 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,15 +42,24 @@ public final class StudentTrainerJob {
      */
     public static void build(StreamExecutionEnvironment env, TrainerConfig config,
                              java.util.function.UnaryOperator<DataStream<TargetRecord>> tap) {
+        sinkToKafka(buildTraining(env, config, tap), config, DeliveryGuarantee.EXACTLY_ONCE);
+    }
+
+    /**
+     * Source, featurize and train, without a sink: the stream of checkpoint records (plain Avro,
+     * {@link CheckpointRecords#decode}). A replay collects it instead of publishing it.
+     */
+    public static DataStream<OutRecord> buildTraining(StreamExecutionEnvironment env, TrainerConfig config,
+                                                      java.util.function.UnaryOperator<DataStream<TargetRecord>> tap) {
         KafkaSourceBuilder<TargetRecord> source = KafkaSource.<TargetRecord>builder()
                 .setBootstrapServers(config.string("bootstrap.servers"))
                 .setTopics(config.string("input.topic"))
                 .setGroupId(config.string("group.id"))
-                .setStartingOffsets(Offsets.parseStart(config.string("starting.offsets")))
+                .setStartingOffsets(Offsets.parseStart(config.string("starting.offsets"), config.string("input.topic")))
                 .setDeserializer(new SoftTargetSchema(config.registryConfig()))
                 .setProperty("isolation.level", "read_committed");
         config.kafkaConfig().forEach((k, v) -> source.setProperty(k, v.toString()));
-        OffsetsInitializer end = Offsets.parseEnd(config.string("bounded.end"));
+        OffsetsInitializer end = Offsets.parseEnd(config.string("bounded.end"), config.string("input.topic"));
         if (end != null) {
             source.setBounded(end);
         }
@@ -61,10 +69,16 @@ public final class StudentTrainerJob {
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
                 .name("featurize").setParallelism(config.integer("featurize.parallelism"));
-        DataStream<OutRecord> checkpoints = tap.apply(features)
+        return tap.apply(features)
                 .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
                 .setParallelism(1).setMaxParallelism(1).uid("train");
+    }
 
+    /**
+     * Publishes checkpoint records to {@code output.topic} with the registry framing; exactly-once
+     * needs Flink checkpoints (records become visible when one completes).
+     */
+    public static void sinkToKafka(DataStream<OutRecord> checkpoints, TrainerConfig config, DeliveryGuarantee guarantee) {
         String topic = config.string("output.topic");
         Properties producer = new Properties();
         config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
@@ -75,10 +89,9 @@ public final class StudentTrainerJob {
         checkpoints.sinkTo(KafkaSink.<OutRecord>builder()
                         .setBootstrapServers(config.string("bootstrap.servers"))
                         .setKafkaProducerConfig(producer)
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setDeliveryGuarantee(guarantee)
                         .setTransactionalIdPrefix(prefix)
-                        .setRecordSerializer((KafkaRecordSerializationSchema<OutRecord>) (r, ctx, ts) ->
-                                new ProducerRecord<>(topic, r.key, r.value))
+                        .setRecordSerializer(new CheckpointRecords.KafkaSerializer(topic, new HashMap<>(config.registryConfig())))
                         .build())
                 .name("checkpoints").setParallelism(1).uid("checkpoint-sink");
     }

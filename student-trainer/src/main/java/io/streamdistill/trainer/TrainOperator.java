@@ -5,9 +5,6 @@ import io.streamdistill.records.SourceRange;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.records.TeacherRef;
 import io.streamdistill.schemas.ClientSettings;
-import io.streamdistill.schemas.registry.RegistryConfig;
-import io.streamdistill.schemas.registry.SchemaRegistryClient;
-import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
@@ -70,7 +67,6 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient HoldoutWindow holdout;
     private transient Map<String, long[]> lineage;
     private transient ArtifactStore store;
-    private transient AvroSerializer<StudentCheckpoint> serializer;
     private transient String tokenizerId;
     private transient Map<String, Integer> classIndex;
     /** The teacher of the latest record: model id, sha256, tokenizer (the record is built only at export). */
@@ -144,7 +140,6 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     @Override
     public void open() throws Exception {
         super.open();
-        serializer = new AvroSerializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(config.registryConfig())));
         trained = getMetricGroup().counter("recordsTrained");
         getMetricGroup().meter("recordsPerSecond", new MeterView(trained));
         refused = getMetricGroup().counter("refusedVersions");
@@ -295,9 +290,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
                         : TeacherRef.newBuilder().setModelId("unknown").setSha256("").setTokenizer("").build())
                 .setConfigHash(configHash())
                 .build();
-        String topic = config.string("output.topic");
         output.collect(new StreamRecord<>(new OutRecord(student.getBytes(StandardCharsets.UTF_8),
-                serializer.serialize(topic, record))));
+                CheckpointRecords.encode(record))));
         version = next;
         lastPublishedAgreement = score.agreement();
         lastPublishedCount = score.count();

@@ -103,8 +103,8 @@ public final class TrainerConfig implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("artifact.dir '" + string("artifact.dir") + "' is not a URI: " + e.getMessage(), e);
         }
-        Offsets.parseStart(string("starting.offsets"));
-        Offsets.parseEnd(string("bounded.end"));
+        Offsets.parseStart(string("starting.offsets"), string("input.topic"));
+        Offsets.parseEnd(string("bounded.end"), string("input.topic"));
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
     }
 
