@@ -50,6 +50,24 @@ class CliTest {
         }
         assertThat(dir.resolve("stack/kafka")).isDirectory();
         assertThat(dir.resolve("stack/registry")).isDirectory();
+
+        // A data scientist replays what the demo left, twice with different settings, and compares.
+        Path experiments = dir.resolve("experiments");
+        assertThat(Main.run("replay", "--data-dir", dir.toString(), "--from", "earliest", "--name", "base",
+                "--out", experiments.toString())).isZero();
+        assertThat(Main.run("replay", "--data-dir", dir.toString(), "--from", "earliest", "--to", "latest", "--name", "hot",
+                "--set", "training.temperature=4", "--set", "student.embedding.dim=32", "--out", experiments.toString())).isZero();
+        JsonNode hot = new ObjectMapper().readTree(experiments.resolve("hot/experiment.json").toFile());
+        assertThat(hot.get("config").get("student.classes").asText()).as("class names from the demo's checkpoints")
+                .contains("animal").contains("food").doesNotContain("class_0");
+        assertThat(hot.get("final").get("records_seen").asLong()).isPositive();
+        assertThat(Main.run("report", experiments.resolve("base").toString(), experiments.resolve("hot").toString())).isZero();
+        String report = Files.readString(experiments.resolve("report/report.md"));
+        assertThat(report).contains("| base |").contains("| hot |").contains("training.temperature=4").contains("holdout_agreement.png");
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(experiments.resolve("report/holdout_agreement.png").toFile());
+        assertThat(png.getWidth()).isEqualTo(ExperimentReport.WIDTH);
+        assertThat(png.getHeight()).isEqualTo(ExperimentReport.HEIGHT);
+        assertThat(experiments.resolve("report/holdout_kl.png")).isRegularFile();
     }
 
     /** The embedding task end to end: the student is scored by cosine to the teacher's vectors. */
@@ -139,15 +157,19 @@ class CliTest {
             assertThat(Main.run("demo", "--task", "regression")).isEqualTo(2);
             assertThat(Main.run("demo", "--no-such-flag")).isEqualTo(2);
             assertThat(Main.run("produce", "/nonexistent/file.txt", "--bootstrap-servers", "x:1", "--registry-url", "http://x")).isEqualTo(2);
+            assertThat(Main.run("replay", "--from", "earliest", "--name", "x", "--data-dir", "/nonexistent/dir")).isEqualTo(2);
+            assertThat(Main.run("report", "/nonexistent/experiment")).isEqualTo(2);
         } finally {
             System.setErr(saved);
         }
         List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).hasSize(4);
+        assertThat(lines).hasSize(6);
         assertThat(lines.get(0)).contains("--rate").contains("abc");
         assertThat(lines.get(1)).contains("--task").contains("regression");
         assertThat(lines.get(2)).contains("--no-such-flag");
         assertThat(lines.get(3)).contains("/nonexistent/file.txt");
+        assertThat(lines.get(4)).contains("holds no demo state");
+        assertThat(lines.get(5)).contains("not an experiment");
     }
 
     private static String[] concat(String[] a, String[] b) {
