@@ -1,14 +1,13 @@
 package io.streamdistill.cli;
 
-import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.trainer.replay.Replay;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,49 +48,17 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--publish-to", description = "also publish the experiment's checkpoint records to this topic of its own")
     String publishTo;
 
-    @Option(names = "--data-dir", description = "replay what a demo left in this directory: restarts its embedded Kafka "
-            + "and registry on that state (instead of --bootstrap-servers / --registry-url)")
-    Path dataDir;
-
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:STREAMDISTILL_BOOTSTRAP_SERVERS}",
-            description = "Kafka brokers (env STREAMDISTILL_BOOTSTRAP_SERVERS)")
-    String bootstrapServers;
-
-    @Option(names = "--registry-url", defaultValue = "${env:STREAMDISTILL_REGISTRY_URL}",
-            description = "schema registry URL (env STREAMDISTILL_REGISTRY_URL)")
-    String registryUrl;
-
-    @Option(names = "--client", description = "a Kafka or registry client setting passed through, e.g. "
-            + "kafka.security.protocol=SASL_SSL or basic.auth.user.info=user:password; repeatable")
-    Map<String, String> client = new LinkedHashMap<>();
+    @Mixin
+    ClusterOptions cluster;
 
     @Override
     public Integer call() throws Exception {
-        if (dataDir != null) {
-            if (bootstrapServers != null || registryUrl != null) {
-                throw new IllegalArgumentException("give either --data-dir or --bootstrap-servers/--registry-url, not both");
-            }
-            Path state = dataDir.resolve("stack");
-            if (!Files.isDirectory(state)) {
-                throw new IllegalArgumentException("--data-dir " + dataDir + " holds no demo state (no " + state
-                        + "): run `streamdistill demo --data-dir " + dataDir + "` first");
-            }
-            System.out.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + " ...");
-            try (LocalStack stack = LocalStack.builder().dataDir(state).topics(Topics.ALL, 1).build().start()) {
-                return replay(stack.bootstrapServers(), stack.registryUrl());
-            }
+        try (ClusterOptions.Cluster c = cluster.open()) {
+            return replay(c.settings());
         }
-        if (bootstrapServers == null || registryUrl == null) {
-            throw new IllegalArgumentException("where is Kafka? give --data-dir DIR (a demo's), or --bootstrap-servers and "
-                    + "--registry-url (or env STREAMDISTILL_BOOTSTRAP_SERVERS / STREAMDISTILL_REGISTRY_URL)");
-        }
-        return replay(bootstrapServers, registryUrl);
     }
 
-    private int replay(String bootstrap, String registry) throws Exception {
-        Map<String, String> base = new LinkedHashMap<>(client);
-        base.put("bootstrap.servers", bootstrap);
-        base.put("schema.registry.url", registry);
+    private int replay(Map<String, String> base) throws Exception {
         Replay.Result r = Replay.run(new Replay.Spec(name, base, overrides, topic, from, to, out, checkpointsTopic, publishTo),
                 System.out::println);
         if (r.last() == null) {
@@ -99,8 +66,12 @@ public final class ReplayCommand implements Callable<Integer> {
                     + r.dir().resolve("experiment.json"));
             return 1;
         }
-        System.out.printf("replay %s: %d versions in %.1f s; final version %d, %s; wrote %s%n", name, r.versions().size(),
-                r.seconds(), r.last().getVersion(), r.last().getMetrics(), r.dir().toAbsolutePath());
+        Map<String, Double> m = r.last().getMetrics();
+        System.out.printf("replay %s: %d versions in %.1f s; final version %d: holdout %s %.4f%s on %.0f records; wrote %s%n", name,
+                r.versions().size(), r.seconds(), r.last().getVersion(),
+                r.last().getTask().name().equals("EMBEDDING") ? "cosine" : "agreement", m.getOrDefault("holdout_agreement", Double.NaN),
+                m.containsKey("holdout_kl") ? String.format(", KL %.4f", m.get("holdout_kl")) : "",
+                m.getOrDefault("holdout_records", 0.0), r.dir().toAbsolutePath());
         return 0;
     }
 }

@@ -68,6 +68,17 @@ class CliTest {
         assertThat(png.getWidth()).isEqualTo(ExperimentReport.WIDTH);
         assertThat(png.getHeight()).isEqualTo(ExperimentReport.HEIGHT);
         assertThat(experiments.resolve("report/holdout_kl.png")).isRegularFile();
+
+        // Another teacher re-teaches the stored text into a topic of its own; a student is replayed from it.
+        assertThat(Main.run("reteach", "--data-dir", dir.toString(), "--from", "earliest", "--teacher", "bge-small-en-v1.5-q",
+                "--output-topic", "distill.soft-targets.bge")).isZero();
+        assertThat(Main.run("replay", "--data-dir", dir.toString(), "--from", "earliest", "--topic", "distill.soft-targets.bge",
+                "--name", "bge", "--out", experiments.toString())).isZero();
+        JsonNode bge = new ObjectMapper().readTree(experiments.resolve("bge/experiment.json").toFile());
+        assertThat(bge.get("config").get("student.task").asText()).isEqualTo("EMBEDDING");
+        assertThat(bge.get("offsets_in_range").asLong()).as("every soft target of the re-teach (and its commit markers)")
+                .isGreaterThanOrEqualTo(summary.get("soft_targets").asLong());
+        assertThat(bge.get("final").get("metrics").get("holdout_agreement").asDouble()).isBetween(-1.0, 1.0);
     }
 
     /** The embedding task end to end: the student is scored by cosine to the teacher's vectors. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.TopicRange;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
@@ -63,7 +64,7 @@ public final class Replay {
     }
 
     /** The experiment's result, as written to experiment.json. */
-    public record Result(Path dir, ReplayRange range, List<StudentCheckpoint> versions, double seconds) {
+    public record Result(Path dir, TopicRange range, List<StudentCheckpoint> versions, double seconds) {
         public StudentCheckpoint last() {
             return versions.isEmpty() ? null : versions.get(versions.size() - 1);
         }
@@ -83,9 +84,9 @@ public final class Replay {
                     + ": choose another --name or remove it");
         }
         String bootstrap = spec.base().get("bootstrap.servers");
-        ReplayRange range;
+        TopicRange range;
         try (Admin admin = Admin.create(adminConfig(spec.base()))) {
-            range = ReplayRange.resolve(admin, spec.topic(), spec.from(), spec.to());
+            range = TopicRange.resolve(admin, spec.topic(), spec.from(), spec.to());
         }
         SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(ClientSettings.registry(spec.base())));
         Map<String, String> settings = settings(spec, range, dir, registry);
@@ -128,7 +129,7 @@ public final class Replay {
         return result;
     }
 
-    private static Map<String, String> settings(Spec spec, ReplayRange range, Path dir, SchemaRegistryClient registry) {
+    private static Map<String, String> settings(Spec spec, TopicRange range, Path dir, SchemaRegistryClient registry) {
         Map<String, String> s = new LinkedHashMap<>(spec.base());
         s.put("input.topic", spec.topic());
         s.put("group.id", "streamdistill-replay-" + spec.name());
@@ -150,7 +151,7 @@ public final class Replay {
     }
 
     /** Task and output size from the first record of the range; class names from the newest production checkpoint that fits. */
-    private static Map<String, String> inferStudent(Spec spec, ReplayRange range, SchemaRegistryClient registry) {
+    private static Map<String, String> inferStudent(Spec spec, TopicRange range, SchemaRegistryClient registry) {
         Map<String, String> s = new HashMap<>();
         SoftTarget first = firstRecord(spec, range, registry);
         if (first.getEmbedding() != null) {
@@ -169,7 +170,7 @@ public final class Replay {
         return s;
     }
 
-    private static SoftTarget firstRecord(Spec spec, ReplayRange range, SchemaRegistryClient registry) {
+    private static SoftTarget firstRecord(Spec spec, TopicRange range, SchemaRegistryClient registry) {
         AvroDeserializer<SoftTarget> d = new AvroDeserializer<>(registry, SoftTarget.class);
         try (KafkaConsumer<byte[], byte[]> c = consumer(spec.base())) {
             Map.Entry<Integer, long[]> p = range.offsets().entrySet().stream().filter(e -> e.getValue()[1] > e.getValue()[0])
@@ -218,7 +219,7 @@ public final class Replay {
         return names;
     }
 
-    private static void writeExperiment(Path dir, Spec spec, ReplayRange range, TrainerConfig config, Result result, String status)
+    private static void writeExperiment(Path dir, Spec spec, TopicRange range, TrainerConfig config, Result result, String status)
             throws IOException {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("name", spec.name());

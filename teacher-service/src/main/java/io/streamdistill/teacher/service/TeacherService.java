@@ -78,6 +78,8 @@ public final class TeacherService implements Runnable, AutoCloseable {
     /** Null while ready; otherwise why not (served on /ready). */
     private volatile String notReady = "starting";
     private volatile Throwable failure;
+    /** Null: follow the input topic forever. Otherwise per partition [first offset, offset to stop before]. */
+    private Map<TopicPartition, long[]> range;
 
     public TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics) {
         this.config = config;
@@ -112,13 +114,28 @@ public final class TeacherService implements Runnable, AutoCloseable {
         this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Runs until {@link #close()}; rethrows a fatal error (e.g. fenced by another instance). */
+    /**
+     * Makes {@link #run()} process exactly this slice of the input topic and return when it is done
+     * (a re-teach of stored text through another teacher) instead of following the topic. Call before run.
+     */
+    public TeacherService bounded(Map<Integer, long[]> offsets) {
+        Map<TopicPartition, long[]> r = new HashMap<>();
+        offsets.forEach((p, o) -> r.put(new TopicPartition(config.string("input.topic"), p), o.clone()));
+        this.range = r;
+        return this;
+    }
+
+    /** Runs until {@link #close()} (or, when {@link #bounded}, the end of the range); rethrows a fatal error. */
     @Override
     public void run() {
         started = true;
         try {
             producer.initTransactions();
-            consumer.subscribe(List.of(config.string("input.topic")), new ConsumerRebalanceListener() {
+            if (range != null) {
+                consumer.assign(range.keySet());
+                range.forEach((tp, o) -> consumer.seek(tp, o[0]));
+            } else {
+                consumer.subscribe(List.of(config.string("input.topic")), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                     // Nothing to flush: every poll is committed (or aborted) before the next.
@@ -128,7 +145,8 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     LOG.info("consuming {} partition(s) of {}", partitions.size(), config.string("input.topic"));
                 }
-            });
+                });
+            }
             awaitRegistry();
             if (closing) {
                 return;
@@ -137,7 +155,14 @@ public final class TeacherService implements Runnable, AutoCloseable {
             LOG.info("teacher service running: {} -> {} (dead letters: {}), teacher {}", config.string("input.topic"),
                     outputTopic, deadLetterTopic, teacher.ref().getModelId());
             while (!closing) {
+                if (range != null && rangeDone()) {
+                    LOG.info("the range of {} is done: {} records in", config.string("input.topic"), metrics.recordsIn());
+                    break;
+                }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout);
+                if (range != null) {
+                    records = withinRange(records);
+                }
                 updateLag();
                 if (!records.isEmpty()) {
                     processInTransaction(records);
@@ -323,6 +348,28 @@ public final class TeacherService implements Runnable, AutoCloseable {
             offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
         }
         return offsets;
+    }
+
+    private boolean rangeDone() {
+        for (Map.Entry<TopicPartition, long[]> e : range.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()[1]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The polled records before each partition's end offset; the rest are left for nobody. */
+    private ConsumerRecords<byte[], byte[]> withinRange(ConsumerRecords<byte[], byte[]> records) {
+        Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> kept = new HashMap<>();
+        for (TopicPartition tp : records.partitions()) {
+            long end = range.get(tp)[1];
+            List<ConsumerRecord<byte[], byte[]>> in = records.records(tp).stream().filter(r -> r.offset() < end).toList();
+            if (!in.isEmpty()) {
+                kept.put(tp, in);
+            }
+        }
+        return new ConsumerRecords<>(kept, Map.of());
     }
 
     /** After an abort: read the same records again on the next poll. */

@@ -1,4 +1,4 @@
-package io.streamdistill.trainer.replay;
+package io.streamdistill.schemas;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -20,16 +20,17 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * A slice of a topic resolved to exact offsets: per partition, the first offset read and the
- * offset it stops before. Resolved once, up front, so the experiment records exactly what it read.
+ * offset it stops before. Resolved once, up front, so a replay (or a re-teach) records exactly what
+ * it read.
  *
  * <p>{@code --from}: {@code earliest}, {@code latest}, an instant ({@code 2026-11-28T10:00:00Z} or
  * epoch milliseconds), or {@code <partition>:<offset>,...} (partitions not named are not replayed).
  * {@code --to}: {@code latest}, {@code earliest}, an instant, or {@code <partition>:<offset>,...}
  * (exclusive; partitions not named run to their end).
  */
-public record ReplayRange(String topic, String from, String to, Map<Integer, long[]> offsets) {
+public record TopicRange(String topic, String from, String to, Map<Integer, long[]> offsets) {
 
-    public static ReplayRange resolve(Admin admin, String topic, String from, String to) {
+    public static TopicRange resolve(Admin admin, String topic, String from, String to) {
         try {
             TopicDescription description;
             try {
@@ -62,7 +63,7 @@ public record ReplayRange(String topic, String from, String to, Map<Integer, lon
                 }
                 offsets.put(e.getKey(), new long[] {s, t});
             }
-            ReplayRange range = new ReplayRange(topic, from, to, offsets);
+            TopicRange range = new TopicRange(topic, from, to, offsets);
             if (range.records() == 0) {
                 throw new IllegalArgumentException("the range --from " + from + " --to " + to + " of '" + topic
                         + "' holds no records (partition offsets " + earliest + " to " + latest + ")");
@@ -70,7 +71,7 @@ public record ReplayRange(String topic, String from, String to, Map<Integer, lon
             return range;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while resolving the replay range", e);
+            throw new IllegalStateException("interrupted while resolving the range", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalArgumentException("cannot resolve offsets of '" + topic + "': " + e.getMessage(), e);
         }
