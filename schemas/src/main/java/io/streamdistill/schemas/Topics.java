@@ -13,7 +13,10 @@ public final class Topics {
     /** Inputs no stage could use, with the reason: {@code DeadLetter}. */
     public static final String DEAD_LETTERS = "distill.dead-letters";
 
-    public static final List<String> ALL = List.of(TEXT, SOFT_TARGETS, CHECKPOINTS, DEAD_LETTERS);
+    /** The monitor's windowed metrics and shadow scores: JSON, keyed by metric kind. */
+    public static final String METRICS = "distill.metrics";
+
+    public static final List<String> ALL = List.of(TEXT, SOFT_TARGETS, CHECKPOINTS, DEAD_LETTERS, METRICS);
 
     /** The registry subject of a topic's values (Confluent's TopicNameStrategy). */
     public static String valueSubject(String topic) {

@@ -1,10 +1,8 @@
 package io.streamdistill.trainer;
 
-import io.streamdistill.student.tokenize.ClasspathFiles;
+import io.streamdistill.student.tokenize.StudentTokenizers;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.HoldoutSlice;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 
@@ -44,14 +42,6 @@ final class Featurize extends RichMapFunction<TargetRecord, TargetRecord> {
 
     /** The built-in MiniLM tokenizer (from the model jar) or a tokenizer.json path. */
     static TextTokenizer loadTokenizer(String name, int maxTokens) {
-        if (name.equalsIgnoreCase("all-MiniLM-L6-v2")) {
-            Path file = ClasspathFiles.extract("all-minilm-l6-v2-tokenizer.json", ClasspathFiles.cacheDir("teachers").resolve("all-minilm-l6-v2"));
-            return TextTokenizer.load(file, "all-MiniLM-L6-v2", maxTokens);
-        }
-        Path file = Path.of(name);
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("student.tokenizer '" + name + "' is neither all-MiniLM-L6-v2 nor a tokenizer.json file");
-        }
-        return TextTokenizer.load(file, file.getFileName().toString(), maxTokens);
+        return StudentTokenizers.load(name, maxTokens);
     }
 }

@@ -1,0 +1,158 @@
+package io.streamdistill.monitor;
+
+import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The monitor's settings, merged from (lowest first) defaults, a properties file, environment
+ * variables {@code STREAMDISTILL_MONITOR_<KEY>} and {@code --key=value} flags; validated at start-up
+ * with errors naming the key and value. {@code kafka.*}, {@code schema.registry.*} and
+ * {@code basic.auth.*} pass through to the clients.
+ */
+public final class MonitorConfig {
+    public static final String ENV_PREFIX = "STREAMDISTILL_MONITOR_";
+    private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+    static {
+        DEFAULTS.put("bootstrap.servers", "");
+        DEFAULTS.put("schema.registry.url", "");
+        DEFAULTS.put("application.id", "streamdistill-monitor");
+        DEFAULTS.put("soft.targets.topic", Topics.SOFT_TARGETS);
+        DEFAULTS.put("dead.letters.topic", Topics.DEAD_LETTERS);
+        DEFAULTS.put("checkpoints.topic", Topics.CHECKPOINTS);
+        DEFAULTS.put("metrics.topic", Topics.METRICS);
+        DEFAULTS.put("window.seconds", "10");
+        DEFAULTS.put("window.grace.seconds", "5");
+        DEFAULTS.put("retention.minutes", "120");
+        DEFAULTS.put("reference.records", "500");
+        DEFAULTS.put("holdout.percent", "5");
+        DEFAULTS.put("student.tokenizer", "all-MiniLM-L6-v2");
+        DEFAULTS.put("student.max.tokens", "128");
+        DEFAULTS.put("lag.groups", "streamdistill-teacher,streamdistill-trainer");
+        DEFAULTS.put("state.dir", System.getProperty("java.io.tmpdir") + "/streamdistill-monitor");
+        DEFAULTS.put("commit.interval.ms", "1000");
+        DEFAULTS.put("http.port", "8081");
+    }
+
+    private final Map<String, String> values;
+
+    private MonitorConfig(Map<String, String> values) {
+        this.values = values;
+        validate();
+    }
+
+    public static MonitorConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        Map<String, String> merged = new LinkedHashMap<>(DEFAULTS);
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read the config file " + file + ": " + e.getMessage(), e);
+            }
+            p.forEach((k, v) -> merged.put(k.toString().trim(), v.toString().trim()));
+        }
+        env.forEach((k, v) -> {
+            if (k.startsWith(ENV_PREFIX)) {
+                merged.put(k.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            }
+        });
+        merged.putAll(flags);
+        return new MonitorConfig(merged);
+    }
+
+    public static MonitorConfig of(Map<String, String> settings) {
+        return load(null, Map.of(), settings);
+    }
+
+    private void validate() {
+        for (String key : values.keySet()) {
+            if (!DEFAULTS.containsKey(key) && !ClientSettings.isPassThrough(key)) {
+                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
+                        + " and kafka.*, schema.registry.*, basic.auth.*");
+            }
+        }
+        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "is required (host:port of the Kafka brokers)");
+        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "is required (the topics are Avro)");
+        RegistryConfig.fromMap(registryConfig());
+        require(integer("window.seconds") >= 1, "window.seconds", "must be >= 1");
+        require(integer("retention.minutes") >= 1 && integer("retention.minutes") * 60L >= integer("window.seconds"),
+                "retention.minutes", "must be >= 1 and cover at least one window");
+        require(integer("window.grace.seconds") >= 0, "window.grace.seconds", "must be >= 0");
+        require(integer("reference.records") >= 10, "reference.records", "must be >= 10");
+        require(integer("holdout.percent") >= 0 && integer("holdout.percent") <= 50, "holdout.percent",
+                "must be in 0..50 (the trainer's holdout.percent)");
+        require(integer("student.max.tokens") >= 2, "student.max.tokens", "must be >= 2");
+        require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port", "must be -1 (off), 0 (any) or a port");
+        require(integer("commit.interval.ms") >= 100, "commit.interval.ms", "must be >= 100");
+    }
+
+    private void require(boolean ok, String key, String rule) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + " " + rule + ", got '" + string(key) + "'");
+        }
+    }
+
+    public String string(String key) {
+        return values.getOrDefault(key, "");
+    }
+
+    public int integer(String key) {
+        String v = string(key).trim();
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    public Duration window() {
+        return Duration.ofSeconds(integer("window.seconds"));
+    }
+
+    public Duration grace() {
+        return Duration.ofSeconds(integer("window.grace.seconds"));
+    }
+
+    public Duration retention() {
+        return Duration.ofMinutes(integer("retention.minutes"));
+    }
+
+    public List<String> lagGroups() {
+        List<String> out = new ArrayList<>();
+        for (String g : string("lag.groups").split(",")) {
+            if (!g.isBlank()) {
+                out.add(g.trim());
+            }
+        }
+        return out;
+    }
+
+    public Map<String, Object> kafkaConfig() {
+        Map<String, Object> m = new HashMap<>(ClientSettings.kafka(values));
+        m.put("bootstrap.servers", string("bootstrap.servers"));
+        return m;
+    }
+
+    public Map<String, Object> registryConfig() {
+        return ClientSettings.registry(values);
+    }
+
+    @Override
+    public String toString() {
+        return ClientSettings.masked(values);
+    }
+}

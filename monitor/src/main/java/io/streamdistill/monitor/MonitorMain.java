@@ -1,0 +1,60 @@
+package io.streamdistill.monitor;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code java -jar streamdistill-monitor.jar [--config FILE] [--key=value ...]}: the monitor as a
+ * service (settings: docs/monitor.md; env {@code STREAMDISTILL_MONITOR_<KEY>} works too).
+ */
+public final class MonitorMain {
+    private static final Logger LOG = LoggerFactory.getLogger(MonitorMain.class);
+
+    public static void main(String[] args) throws Exception {
+        MonitorConfig config;
+        try {
+            config = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("monitor: " + e.getMessage());
+            System.err.println("usage: monitor [--config FILE] [--key=value ...], e.g. --bootstrap.servers=127.0.0.1:9092 "
+                    + "--schema.registry.url=http://127.0.0.1:8080/apis/ccompat/v7 --http.port=8081");
+            System.exit(2);
+            return;
+        }
+        LOG.info("starting with {}", config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Monitor monitor = Monitor.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping");
+            monitor.close();
+            stopped.countDown();
+        }, "monitor-shutdown"));
+        stopped.await();
+    }
+
+    static MonitorConfig parse(String[] args) {
+        Path file = null;
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--config")) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("--config needs a file");
+                }
+                file = Path.of(args[++i]);
+            } else if (a.startsWith("--") && a.contains("=")) {
+                flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else {
+                throw new IllegalArgumentException("unexpected argument '" + a + "'");
+            }
+        }
+        return MonitorConfig.load(file, System.getenv(), flags);
+    }
+
+    private MonitorMain() {
+    }
+}
