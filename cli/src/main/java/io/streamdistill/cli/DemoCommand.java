@@ -4,6 +4,8 @@ import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.monitor.Monitor;
+import io.streamdistill.monitor.MonitorConfig;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.Topics;
@@ -83,6 +85,16 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--registry-port", defaultValue = "0", description = "registry port (default: any free port)")
     int registryPort;
 
+    @Option(names = "--dashboard-port", defaultValue = "0", description = "the monitor's dashboard port (default: any free port)")
+    int dashboardPort;
+
+    @Option(names = "--no-dashboard", description = "do not start the monitor and its dashboard")
+    boolean noDashboard;
+
+    @Option(names = "--linger", defaultValue = "PT0S", description = "keep the stack and the dashboard up this long after the "
+            + "summary, ISO-8601 (e.g. PT5M; default: no)")
+    Duration linger;
+
     @Option(names = "--export-every-seconds", defaultValue = "15", description = "student export cadence (default: ${DEFAULT-VALUE})")
     int exportSeconds;
 
@@ -115,71 +127,92 @@ public final class DemoCommand implements Callable<Integer> {
                 .registryPort(registryPort).topics(Topics.ALL, 1).build().start()) {
             System.out.println("  Kafka:    " + stack.bootstrapServers());
             System.out.println("  registry: " + stack.registryUrl());
-            System.out.println("  dashboard: arrives with the monitor (no dashboard yet)");
+            Monitor monitor = noDashboard ? null : Monitor.start(MonitorConfig.of(Map.of(
+                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                    "application.id", "streamdistill-demo-monitor", "http.port", String.valueOf(dashboardPort),
+                    "state.dir", dataDir.resolve("monitor").toAbsolutePath().toString(),
+                    "holdout.percent", "10", "window.seconds", "5", "window.grace.seconds", "2")));
+            System.out.println("  dashboard: " + (monitor == null ? "off (--no-dashboard)" : monitor.url()));
             System.out.println("  data dir: " + dataDir.toAbsolutePath());
+            try {
+                Teacher teacher = Teacher.load(teacherDescriptor(classification, stream), 1, Teacher.Device.CPU, 0);
+                Metrics teacherMetrics = new Metrics();
+                TeacherService service = new TeacherService(TeacherConfig.of(Map.of(
+                        "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                        "http.port", "-1", "transactional.id", "streamdistill-demo-teacher")), teacher, teacherMetrics);
+                Thread teacherLoop = new Thread(service, "demo-teacher");
+                teacherLoop.start();
 
-            Teacher teacher = Teacher.load(teacherDescriptor(classification, stream), 1, Teacher.Device.CPU, 0);
-            Metrics teacherMetrics = new Metrics();
-            TeacherService service = new TeacherService(TeacherConfig.of(Map.of(
-                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
-                    "http.port", "-1", "transactional.id", "streamdistill-demo-teacher")), teacher, teacherMetrics);
-            Thread teacherLoop = new Thread(service, "demo-teacher");
-            teacherLoop.start();
+                Path checkpointsDir = dataDir.resolve("checkpoints").toAbsolutePath();
+                Map<String, String> trainer = new HashMap<>(Map.of(
+                        "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                        "student.name", "demo-" + task.toLowerCase(), "student.task", classification ? "CLASSIFICATION" : "EMBEDDING",
+                        "artifact.dir", checkpointsDir.toUri().toString(), "export.every.records", "1000",
+                        "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
+                        "checkpoint.interval.ms", "5000", "starting.offsets", "committed"));
+                trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
+                // Each demo trains a new student (its --task or corpus may differ from the last run's).
+                trainer.put("restore.from", "none");
+                // A short demo sees a few thousand records once: a higher rate and no bigram table (rarely
+                // repeated, so mostly noise this early) took held-out agreement from 0.66 to 0.89 at 3,000 records.
+                trainer.put("training.learningRate", "0.05");
+                if (classification) {
+                    trainer.put("student.classes", String.join(",", teacher.classNames()));
+                } else {
+                    trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
+                }
+                trainer.putAll(trainerOverrides);
+                TrainerConfig trainerConfig = TrainerConfig.of(trainer);
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                        StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
+                StudentTrainerJob.enableCheckpointing(env, trainerConfig);
+                StudentTrainerJob.build(env, trainerConfig);
+                JobClient job = env.executeAsync("streamdistill-demo");
 
-            Path checkpointsDir = dataDir.resolve("checkpoints").toAbsolutePath();
-            Map<String, String> trainer = new HashMap<>(Map.of(
-                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
-                    "student.name", "demo-" + task.toLowerCase(), "student.task", classification ? "CLASSIFICATION" : "EMBEDDING",
-                    "artifact.dir", checkpointsDir.toUri().toString(), "export.every.records", "1000",
-                    "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
-                    "checkpoint.interval.ms", "5000", "starting.offsets", "committed"));
-            trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
-            // Each demo trains a new student (its --task or corpus may differ from the last run's).
-            trainer.put("restore.from", "none");
-            // A short demo sees a few thousand records once: a higher rate and no bigram table (rarely
-            // repeated, so mostly noise this early) took held-out agreement from 0.66 to 0.89 at 3,000 records.
-            trainer.put("training.learningRate", "0.05");
-            if (classification) {
-                trainer.put("student.classes", String.join(",", teacher.classNames()));
-            } else {
-                trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
+                SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
+                CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
+                watcher.start();
+
+                long productionStart = System.nanoTime();
+                long produced = produce(stack, registry, stream, teacherMetrics, watcher);
+                System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
+                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (teacherMetrics.softTargets() + teacherMetrics.deadLetters() < produced && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                long teacherDone = System.nanoTime();
+                StudentCheckpoint before = watcher.last.get();
+                long waitCheckpoint = System.nanoTime() + Duration.ofSeconds(exportSeconds + 30L).toNanos();
+                while (System.nanoTime() < waitCheckpoint && (watcher.last.get() == null || watcher.last.get() == before)) {
+                    Thread.sleep(200);
+                }
+                progress(produced, teacherMetrics, watcher.last.get(), started);
+                job.cancel().get();
+                service.close();
+                watcher.stop();
+
+                double teacherRate = (teacherMetrics.softTargets() + teacherMetrics.deadLetters()) / ((teacherDone - productionStart) / 1e9);
+                Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
+                if (monitor != null) {
+                    summary.addMonitor(monitor);
+                }
+                teacher.close();
+                summary.print();
+                Files.writeString(dataDir.resolve("summary.json"), summary.toJson());
+                System.out.println("wrote " + dataDir.resolve("summary.json").toAbsolutePath());
+                if (monitor != null && !linger.isZero()) {
+                    System.out.println("the dashboard stays up for " + linger + " at " + monitor.url() + " (Ctrl-C ends it)");
+                    try {
+                        Thread.sleep(linger.toMillis());
+                    } catch (InterruptedException stop) {
+                        System.out.println("stopping the dashboard");
+                    }
+                }
+            } finally {
+                if (monitor != null) {
+                    monitor.close();
+                }
             }
-            trainer.putAll(trainerOverrides);
-            TrainerConfig trainerConfig = TrainerConfig.of(trainer);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
-                    StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
-            StudentTrainerJob.enableCheckpointing(env, trainerConfig);
-            StudentTrainerJob.build(env, trainerConfig);
-            JobClient job = env.executeAsync("streamdistill-demo");
-
-            SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
-            CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
-            watcher.start();
-
-            long productionStart = System.nanoTime();
-            long produced = produce(stack, registry, stream, teacherMetrics, watcher);
-            System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (teacherMetrics.softTargets() + teacherMetrics.deadLetters() < produced && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            long teacherDone = System.nanoTime();
-            StudentCheckpoint before = watcher.last.get();
-            long waitCheckpoint = System.nanoTime() + Duration.ofSeconds(exportSeconds + 30L).toNanos();
-            while (System.nanoTime() < waitCheckpoint && (watcher.last.get() == null || watcher.last.get() == before)) {
-                Thread.sleep(200);
-            }
-            progress(produced, teacherMetrics, watcher.last.get(), started);
-            job.cancel().get();
-            service.close();
-            watcher.stop();
-
-            double teacherRate = (teacherMetrics.softTargets() + teacherMetrics.deadLetters()) / ((teacherDone - productionStart) / 1e9);
-            Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
-            teacher.close();
-            summary.print();
-            Files.writeString(dataDir.resolve("summary.json"), summary.toJson());
-            System.out.println("wrote " + dataDir.resolve("summary.json").toAbsolutePath());
         }
         return 0;
     }
@@ -196,6 +229,12 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("--duration must be positive, got " + duration);
+        }
+        if (linger.isNegative()) {
+            throw new IllegalArgumentException("--linger must not be negative, got " + linger);
+        }
+        if (dashboardPort < 0 || dashboardPort > 65535) {
+            throw new IllegalArgumentException("--dashboard-port must be in 0..65535, got " + dashboardPort);
         }
     }
 
@@ -436,6 +475,18 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The summary as JSON and as a table. */
     record Summary(ObjectNode json, boolean classification) {
+        /** What the monitor saw: its URL, and the newest version's live holdout score. */
+        void addMonitor(Monitor monitor) {
+            ObjectNode m = json.putObject("monitor");
+            m.put("dashboard_url", monitor.url());
+            try {
+                Map<String, Object> s = monitor.summary();
+                m.set("summary", new ObjectMapper().valueToTree(s));
+            } catch (RuntimeException e) {
+                m.put("unavailable", e.getMessage());
+            }
+        }
+
         String toJson() throws IOException {
             return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json);
         }

@@ -164,8 +164,15 @@ public final class Monitor implements AutoCloseable {
         return s;
     }
 
+    private boolean closed;
+
+    /** Stops the HTTP server and the streams application; a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (server != null) {
             server.close();
         }
