@@ -12,17 +12,17 @@ ARG VERSION=0.1.0-SNAPSHOT
 RUN ls /opt/flink/plugins/metrics-prometheus/flink-metrics-prometheus-*.jar >/dev/null \
  || { echo "no Prometheus reporter under /opt/flink/plugins/metrics-prometheus" >&2; exit 1; }
 
-# Written into conf/config.yaml with Flink's own tool (the way the base image edits it), so a
-# plain `docker run` has them too. The Kubernetes operator replaces conf/ with its own, so the
-# FlinkDeployment repeats them in flinkConfiguration.
-# - parent-first: ONNX Runtime, DJL's tokenizer, JNA and Kafka's compression codecs load native
-#   libraries, which a JVM lets only one class loader load; a job restarted in a fresh
-#   child-first class loader would fail with "already loaded in another classloader".
-# - file-system checkpoint storage: the trainer's state is tens of MB, far over the
-#   JobManager's 5 MB limit. The job sets the same itself from --checkpoint.dir.
+# Written into conf/config.yaml with Flink's own tool, so a plain `docker run` has them. The
+# Kubernetes operator writes its own conf/, so the FlinkDeployment repeats them.
+# - parent-first, with the JNI packages named: the job jar is in lib/, and a JVM lets only one
+#   class loader load a native library (ONNX Runtime, DJL, JNA, Kafka's codecs); a restarted job
+#   in a fresh child-first loader would fail with "already loaded in another classloader", and
+#   the Kafka connector (always from lib/) would see another kafka-clients than the job.
+# - file-system checkpoints: the trainer's state is tens of MB, over the JobManager's 5 MB.
 RUN bash /opt/flink/bin/config-parser-utils.sh /opt/flink/conf /opt/flink/bin /opt/flink/lib \
       "-Dmetrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory" \
       "-Dmetrics.reporter.prom.port=9249" \
+      "-Dclassloader.resolve-order=parent-first" \
       "-Dclassloader.parent-first-patterns.additional=ai.onnxruntime.;ai.djl.;com.sun.jna.;org.xerial.snappy.;com.github.luben.zstd.;net.jpountz." \
       "-Dexecution.checkpointing.storage=filesystem" \
       "-Dexecution.checkpointing.dir=file:///data/flink-checkpoints" \
