@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code teacher} and {@code train} run until stopped (or until a bounded input ends), so they run
+ * {@code teacher}, {@code train} and {@code serve} run until stopped (or until a bounded input ends), so they run
  * here as real child processes of the CLI against the shared embedded stack.
  */
 class ServiceCommandsTest {
@@ -130,6 +130,49 @@ class ServiceCommandsTest {
             assertThat(published.get(published.size() - 1).getStudent()).isEqualTo("cmd");
         } finally {
             train.destroyForcibly();
+        }
+
+        // serve: the newest published version answers over HTTP, naming itself.
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path serveLog = dir.resolve("serve.log");
+        Process serve = cli(serveLog, "serve", "--bootstrap-servers", SharedLocalStack.get().bootstrapServers(),
+                "--registry-url", SharedLocalStack.get().registryUrl(), "--checkpoints-topic", out, "--student", "cmd",
+                "--port", String.valueOf(port));
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                    + "/v1/predict")).POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"texts\": [\"a cat\", \"some soup\"]}")).build();
+            String body = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (body == null && System.nanoTime() < deadline && serve.isAlive()) {
+                try {
+                    java.net.http.HttpResponse<String> r = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+                    body = r.statusCode() == 200 ? r.body() : null;
+                } catch (java.io.IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(300);
+            }
+            assertThat(body).as(() -> (serve.isAlive() ? "running" : "exited " + serve.exitValue()) + ": " + readQuietly(serveLog)).isNotNull();
+            com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+            assertThat(json.get("student").asText()).isEqualTo("cmd");
+            assertThat(json.get("predictions")).hasSize(2);
+            assertThat(json.get("predictions").get(0).get("label").asText()).isIn("animal", "food");
+        } finally {
+            serve.destroy();
+            serve.waitFor(30, TimeUnit.SECONDS);
+            serve.destroyForcibly();
+        }
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.streamdistill.monitor;
 
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.StudentTokenizers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,6 +83,10 @@ public final class Monitor implements AutoCloseable {
 
     /** Starts the streams application and the HTTP server (when {@code http.port} is not -1). */
     public static Monitor start(MonitorConfig config) {
+        // Native libraries start here, on the caller's (big) stack, not first on a stream thread's
+        // default stack, where their start-up code overflowed it (SIGSEGV) with some class paths.
+        StudentRunner.initNative();
+        StudentTokenizers.load(config.string("student.tokenizer"), config.integer("student.max.tokens")).close();
         Monitor m = new Monitor(config);
         m.streams.setUncaughtExceptionHandler(e -> {
             LOG.error("a monitor stream thread failed; replacing it: {}", e.toString(), e);

@@ -15,6 +15,24 @@ public final class MonitorMain {
     private static final Logger LOG = LoggerFactory.getLogger(MonitorMain.class);
 
     public static void main(String[] args) throws Exception {
+        // Native start-up code (ONNX Runtime, DJL) needs more than the default main-thread stack.
+        Throwable[] failure = {null};
+        Thread t = new Thread(null, () -> {
+            try {
+                start(args);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "monitor-main", 64L << 20);
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            LOG.error("monitor failed: {}", failure[0].toString(), failure[0]);
+            System.exit(1);
+        }
+    }
+
+    private static void start(String[] args) throws Exception {
         MonitorConfig config;
         try {
             config = parse(args);

@@ -58,6 +58,15 @@ public final class StudentRunner implements AutoCloseable {
         return fromBytes(bytes, actual, tokenizer, threads);
     }
 
+    /**
+     * Initialises ONNX Runtime's native library on the calling thread. Its start-up code needs a deep
+     * native stack (a bare SIGSEGV on small thread stacks was seen with some class paths): services
+     * call this from a big-stack thread before worker threads with default stacks load students.
+     */
+    public static void initNative() {
+        OrtEnvironment.getEnvironment();
+    }
+
     /** Loads a model from bytes already in memory (and, if the caller wanted, already verified). */
     public static StudentRunner fromBytes(byte[] bytes, String sha256, TextTokenizer tokenizer, int threads) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();

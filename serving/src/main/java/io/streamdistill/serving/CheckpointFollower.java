@@ -1,0 +1,191 @@
+package io.streamdistill.serving;
+
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.onnx.ArtifactIntegrityException;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows {@code distill.checkpoints} (read_committed) for one student and keeps the newest version
+ * (or a pinned one) in a {@link ModelHolder}: each new artifact is fetched ({@code file:} or
+ * {@code http(s):}), its sha256 checked against the record, warmed up, and only then swapped in. A
+ * version that fails any of that is refused and counted; the one serving keeps serving.
+ */
+public final class CheckpointFollower implements Runnable, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointFollower.class);
+
+    /** Where to follow, which student, optionally one pinned version. */
+    public record Settings(Map<String, String> clients, String topic, String student, Long pinnedVersion) {
+    }
+
+    private final Settings settings;
+    private final TextTokenizer tokenizer;
+    private final ModelHolder holder;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final AvroDeserializer<StudentCheckpoint> deserializer;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final AtomicLong refused = new AtomicLong();
+    private volatile String lastRefusal;
+    private volatile boolean closing;
+    private volatile boolean caughtUp;
+    private long refusedVersion = -1;
+
+    public CheckpointFollower(Settings settings, TextTokenizer tokenizer, ModelHolder holder) {
+        this.settings = settings;
+        this.tokenizer = tokenizer;
+        this.holder = holder;
+        Map<String, Object> c = new HashMap<>(ClientSettings.kafka(settings.clients()));
+        c.put("bootstrap.servers", settings.clients().get("bootstrap.servers"));
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.deserializer = new AvroDeserializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(
+                ClientSettings.registry(settings.clients()))), StudentCheckpoint.class);
+    }
+
+    @Override
+    public void run() {
+        try {
+            List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(settings.topic(), Duration.ofSeconds(60))
+                    .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            StudentCheckpoint best = null;
+            while (!closing) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    StudentCheckpoint cp = decode(r);
+                    if (cp == null || !cp.getStudent().equals(settings.student())
+                            || (settings.pinnedVersion() != null && cp.getVersion() != settings.pinnedVersion())) {
+                        continue;
+                    }
+                    if (best == null || cp.getVersion() > best.getVersion()) {
+                        best = cp;
+                    }
+                }
+                if (!caughtUp && partitions.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp))) {
+                    caughtUp = true; // history read: load only the newest version found, not every one
+                    LOG.info("read the history of {}: newest version of '{}' is {}", settings.topic(), settings.student(),
+                            best == null ? "none yet" : best.getVersion());
+                }
+                ServedModel current = holder.peek();
+                if (caughtUp && best != null && best.getVersion() != refusedVersion
+                        && (current == null || best.getVersion() > current.version())) {
+                    if (!load(best)) {
+                        refusedVersion = best.getVersion(); // not retried; a newer version is
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            if (!closing) {
+                throw e;
+            }
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private StudentCheckpoint decode(ConsumerRecord<byte[], byte[]> r) {
+        try {
+            return deserializer.deserialize(r.topic(), r.value());
+        } catch (RuntimeException e) {
+            LOG.warn("skipping an unreadable record at {}/{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** Fetches, verifies, warms up and swaps in one version; false (and counted) if it was refused. */
+    boolean load(StudentCheckpoint cp) {
+        long t0 = System.nanoTime();
+        try {
+            byte[] bytes = fetch(URI.create(cp.getArtifact().getUri()));
+            String actual = Hashing.sha256(bytes);
+            if (!actual.equalsIgnoreCase(cp.getArtifact().getSha256())) {
+                throw new ArtifactIntegrityException("the artifact of '" + cp.getStudent() + "' version " + cp.getVersion() + " at "
+                        + cp.getArtifact().getUri() + " has SHA-256 " + actual + " but was published with "
+                        + cp.getArtifact().getSha256() + ": refusing it");
+            }
+            StudentRunner runner = StudentRunner.fromBytes(bytes, actual, tokenizer, 1);
+            ServedModel model = new ServedModel(cp.getStudent(), cp.getVersion(), actual, cp.getTask().name(), cp.getClassNames(), runner);
+            for (int i = 0; i < 3; i++) {
+                model.score(List.of("warm up", "a slightly longer sentence to warm the student up"));
+            }
+            holder.swap(model);
+            LOG.info("serving '{}' version {} (loaded, verified and warmed up in {} ms)", cp.getStudent(), cp.getVersion(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            return true;
+        } catch (RuntimeException | IOException e) {
+            lastRefusal = "version " + cp.getVersion() + ": " + e.getMessage();
+            refused.incrementAndGet(); // after the reason, so a reader that sees the count sees why
+            LOG.error("refused '{}' version {}; still serving {}: {}", cp.getStudent(), cp.getVersion(),
+                    holder.peek() == null ? "nothing" : "version " + holder.peek().version(), e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private byte[] fetch(URI uri) throws IOException, InterruptedException {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+        switch (scheme) {
+            case "file":
+                return Files.readAllBytes(Path.of(uri));
+            case "http":
+            case "https":
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200) {
+                    throw new IOException("GET " + uri + " answered " + r.statusCode());
+                }
+                return r.body();
+            default:
+                throw new IOException("artifact URI scheme '" + scheme + "' is not supported (file, http, https)");
+        }
+    }
+
+    public long refused() {
+        return refused.get();
+    }
+
+    public String lastRefusal() {
+        return lastRefusal;
+    }
+
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        consumer.wakeup();
+    }
+}

@@ -1,0 +1,226 @@
+package io.streamdistill.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongSupplier;
+
+/**
+ * HTTP inference on the current student: {@code POST /v1/predict} with {@code {"text": "..."}} or
+ * {@code {"texts": [...]}} (up to {@value #MAX_TEXTS}) answers probabilities per class, or
+ * embeddings, and the version that answered; {@code GET /v1/model}; {@code /metrics} (Prometheus:
+ * requests by outcome, a latency histogram, the current version, swaps, refusals); {@code /health};
+ * {@code /ready} (200 once a version is loaded).
+ */
+public final class StudentServer implements AutoCloseable {
+    public static final int MAX_TEXTS = 256;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final double[] BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final ModelHolder holder;
+    private final LongSupplier refused;
+    private final Map<String, AtomicLong> requests = new LinkedHashMap<>();
+    private final AtomicLong texts = new AtomicLong();
+    private final AtomicLongArray latency = new AtomicLongArray(BUCKETS.length + 1);
+    private final AtomicLong latencySumMicros = new AtomicLong();
+
+    public StudentServer(int port, int threads, ModelHolder holder, LongSupplier refused) {
+        this.holder = holder;
+        this.refused = refused;
+        for (String outcome : List.of("ok", "bad_request", "unavailable", "error")) {
+            requests.put(outcome, new AtomicLong());
+        }
+        try {
+            server = HttpServer.create(new InetSocketAddress(port), 128);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on port " + port + ": " + e.getMessage(), e);
+        }
+        executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "serve-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/v1/predict", this::predict);
+        server.createContext("/v1/model", ex -> {
+            ServedModel m = holder.peek();
+            Map<String, Object> body = new LinkedHashMap<>();
+            if (m != null) {
+                body.put("student", m.student());
+                body.put("version", m.version());
+                body.put("sha256", m.sha256());
+                body.put("task", m.task());
+                body.put("class_names", m.classNames());
+                body.put("loaded_at", m.loadedAt().toString());
+            }
+            body.put("swaps", holder.swaps());
+            body.put("refused", refused.getAsLong());
+            send(ex, m == null ? 503 : 200, body);
+        });
+        server.createContext("/metrics", ex -> sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus()));
+        server.createContext("/health", ex -> sendText(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/ready", ex -> {
+            boolean ready = holder.peek() != null;
+            sendText(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready: no student version loaded yet\n");
+        });
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void predict(HttpExchange ex) throws IOException {
+        long t0 = System.nanoTime();
+        String outcome = "error";
+        try {
+            if (!ex.getRequestMethod().equals("POST")) {
+                outcome = "bad_request";
+                send(ex, 405, Map.of("error", "use POST with {\"text\": ...} or {\"texts\": [...]}"));
+                return;
+            }
+            List<String> input;
+            try {
+                input = texts(JSON.readTree(ex.getRequestBody()));
+            } catch (IOException | IllegalArgumentException e) {
+                outcome = "bad_request";
+                send(ex, 400, Map.of("error", e instanceof IllegalArgumentException ? e.getMessage() : "the body is not JSON: " + e.getMessage()));
+                return;
+            }
+            try (ModelHolder.Lease lease = holder.acquire()) {
+                if (lease == null) {
+                    outcome = "unavailable";
+                    send(ex, 503, Map.of("error", "no student version is loaded yet"));
+                    return;
+                }
+                ServedModel m = lease.model();
+                float[][] out = m.score(input); // one version for the whole request
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("student", m.student());
+                body.put("version", m.version());
+                body.put("sha256", m.sha256());
+                if (m.task().equals("CLASSIFICATION")) {
+                    List<Map<String, Object>> predictions = new ArrayList<>();
+                    for (float[] p : out) {
+                        Map<String, Float> probabilities = new LinkedHashMap<>();
+                        int best = 0;
+                        for (int k = 0; k < p.length; k++) {
+                            probabilities.put(k < m.classNames().size() ? m.classNames().get(k) : String.valueOf(k), p[k]);
+                            best = p[k] > p[best] ? k : best;
+                        }
+                        predictions.add(Map.of("label", best < m.classNames().size() ? m.classNames().get(best) : String.valueOf(best),
+                                "probabilities", probabilities));
+                    }
+                    body.put("predictions", predictions);
+                } else {
+                    body.put("embeddings", out);
+                }
+                texts.addAndGet(input.size());
+                outcome = "ok";
+                send(ex, 200, body);
+            }
+        } catch (RuntimeException e) {
+            send(ex, 500, Map.of("error", e.toString()));
+        } finally {
+            requests.get(outcome).incrementAndGet();
+            observe((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static List<String> texts(JsonNode body) {
+        List<String> out = new ArrayList<>();
+        if (body != null && body.has("text") && body.get("text").isTextual()) {
+            out.add(body.get("text").asText());
+        } else if (body != null && body.has("texts") && body.get("texts").isArray()) {
+            for (JsonNode t : body.get("texts")) {
+                if (!t.isTextual()) {
+                    throw new IllegalArgumentException("every entry of 'texts' must be a string");
+                }
+                out.add(t.asText());
+            }
+        } else {
+            throw new IllegalArgumentException("send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]}");
+        }
+        if (out.isEmpty() || out.size() > MAX_TEXTS) {
+            throw new IllegalArgumentException("send 1 to " + MAX_TEXTS + " texts per request, got " + out.size());
+        }
+        return out;
+    }
+
+    private void observe(double seconds) {
+        int i = 0;
+        while (i < BUCKETS.length && seconds > BUCKETS[i]) {
+            i++;
+        }
+        latency.incrementAndGet(i);
+        latencySumMicros.addAndGet((long) (seconds * 1e6));
+    }
+
+    String prometheus() {
+        StringBuilder out = new StringBuilder();
+        out.append("# HELP streamdistill_serving_requests_total Prediction requests by outcome.\n")
+                .append("# TYPE streamdistill_serving_requests_total counter\n");
+        requests.forEach((k, v) -> out.append("streamdistill_serving_requests_total{outcome=\"").append(k).append("\"} ")
+                .append(v.get()).append('\n'));
+        out.append("# HELP streamdistill_serving_texts_total Texts scored.\n# TYPE streamdistill_serving_texts_total counter\n")
+                .append("streamdistill_serving_texts_total ").append(texts.get()).append('\n');
+        out.append("# HELP streamdistill_serving_request_seconds Prediction request latency.\n")
+                .append("# TYPE streamdistill_serving_request_seconds histogram\n");
+        long cumulative = 0;
+        for (int i = 0; i < BUCKETS.length; i++) {
+            cumulative += latency.get(i);
+            out.append("streamdistill_serving_request_seconds_bucket{le=\"").append(BUCKETS[i]).append("\"} ").append(cumulative).append('\n');
+        }
+        cumulative += latency.get(BUCKETS.length);
+        out.append("streamdistill_serving_request_seconds_bucket{le=\"+Inf\"} ").append(cumulative).append('\n')
+                .append("streamdistill_serving_request_seconds_sum ").append(String.format(Locale.ROOT, "%.6f", latencySumMicros.get() / 1e6))
+                .append('\n').append("streamdistill_serving_request_seconds_count ").append(cumulative).append('\n');
+        ServedModel m = holder.peek();
+        out.append("# HELP streamdistill_serving_version The student version serving now (0: none).\n")
+                .append("# TYPE streamdistill_serving_version gauge\n")
+                .append("streamdistill_serving_version ").append(m == null ? 0 : m.version()).append('\n');
+        out.append("# HELP streamdistill_serving_swaps_total Versions swapped in after the first.\n")
+                .append("# TYPE streamdistill_serving_swaps_total counter\n")
+                .append("streamdistill_serving_swaps_total ").append(holder.swaps()).append('\n');
+        out.append("# HELP streamdistill_serving_refused_total Versions refused (sha256 mismatch, unreadable, failed warm-up).\n")
+                .append("# TYPE streamdistill_serving_refused_total counter\n")
+                .append("streamdistill_serving_refused_total ").append(refused.getAsLong()).append('\n');
+        return out.toString();
+    }
+
+    private static void send(HttpExchange ex, int status, Object body) throws IOException {
+        sendText(ex, status, "application/json", JSON.writeValueAsString(body));
+    }
+
+    private static void sendText(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", type);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,251 @@
+package io.streamdistill.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamdistill.localstack.SharedLocalStack;
+import io.streamdistill.records.Artifact;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.Task;
+import io.streamdistill.records.TeacherRef;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.onnx.OnnxExporter;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.StudentTokenizers;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Rng;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.TrainingConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Serving on the embedded broker and the real registry, with real ONNX students. */
+class ServingTest {
+    static final List<String> CLASSES = List.of("animal", "food", "plant", "person");
+    static final String PROBE = "a small furry animal that eats plants";
+    static TextTokenizer tokenizer;
+    static SchemaRegistryClient registry;
+    private final HttpClient http = HttpClient.newHttpClient();
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void setUp() {
+        SharedLocalStack.get();
+        tokenizer = StudentTokenizers.load("all-MiniLM-L6-v2", 128);
+        registry = new SchemaRegistryClient(RegistryConfig.builder(SharedLocalStack.get().registryUrl()).build());
+    }
+
+    /** A random student (seeded) exported to dir/version/model.onnx; returns its record. */
+    StudentCheckpoint publishable(String student, long version, long seed) throws Exception {
+        StudentConfig c = StudentConfig.builder().task(io.streamdistill.student.model.Task.CLASSIFICATION)
+                .vocabSize(tokenizer.vocabSize()).embeddingDim(8).classNames(CLASSES).seed(seed).build();
+        StudentTrainer t = StudentTrainer.create(c, TrainingConfig.defaults());
+        Rng rng = new Rng(seed);
+        for (float[] p : t.student().parameters()) {
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) (rng.nextGaussian() * 0.7);
+            }
+        }
+        byte[] bytes = OnnxExporter.export(t.student(), new OnnxExporter.Metadata(tokenizer.id(), version));
+        Path file = dir.resolve(student + "/" + version + "/model.onnx");
+        Files.createDirectories(file.getParent());
+        Files.write(file, bytes);
+        return StudentCheckpoint.newBuilder().setStudent(student).setVersion(version).setCreatedAt(Instant.now()).setStep(version)
+                .setRecordsSeen(version * 100).setTask(Task.CLASSIFICATION).setArchitecture("test").setParameters(1)
+                .setClassNames(CLASSES).setSources(List.of()).setMetrics(Map.of())
+                .setArtifact(Artifact.newBuilder().setUri(file.toUri().toString()).setSha256(Hashing.sha256(bytes))
+                        .setBytes(bytes.length).setFormat("onnx").build())
+                .setTeacher(TeacherRef.newBuilder().setModelId("t").setSha256("00").setTokenizer("tok").build())
+                .setConfigHash("00").build();
+    }
+
+    static float[] expected(StudentCheckpoint cp) {
+        try (StudentRunner r = StudentRunner.load(Path.of(URI.create(cp.getArtifact().getUri())), cp.getArtifact().getSha256(), tokenizer, 1)) {
+            return r.score(List.of(PROBE))[0];
+        }
+    }
+
+    static void publish(String topic, StudentCheckpoint cp) throws Exception {
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(topic, cp.getStudent().getBytes(StandardCharsets.UTF_8),
+                    new AvroSerializer<StudentCheckpoint>(registry).serialize(topic, cp))).get();
+        }
+    }
+
+    static Serving serve(String topic, String student, Long pinned) {
+        Map<String, String> clients = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                "schema.registry.url", SharedLocalStack.get().registryUrl());
+        return new Serving(new CheckpointFollower.Settings(clients, topic, student, pinned), "all-MiniLM-L6-v2", 0, 4);
+    }
+
+    static void awaitVersion(Serving s, long version) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            ServedModel m = s.holder().peek();
+            if (m != null && m.version() == version) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("version " + version + " was not served within 60 s; serving "
+                + (s.holder().peek() == null ? "nothing" : s.holder().peek().version()));
+    }
+
+    HttpResponse<String> predict(Serving s, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/predict"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Four clients send requests without pause while versions 2 and 3 are swapped in: no request fails,
+     * each answer names its version, and its numbers are exactly that version's (never a mix), for
+     * both texts of the request.
+     */
+    @Test
+    void aSwapUnderConcurrentLoadLosesNoRequestAndNeverMixesVersions() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-swap", 1);
+        Map<Long, StudentCheckpoint> versions = new HashMap<>();
+        for (long v = 1; v <= 3; v++) {
+            versions.put(v, publishable("s", v, 100 + v));
+        }
+        Map<Long, float[]> expected = new HashMap<>();
+        versions.forEach((v, cp) -> expected.put(v, expected(cp)));
+        publish(topic, versions.get(1L));
+        try (Serving s = serve(topic, "s", null)) {
+            awaitVersion(s, 1);
+            AtomicBoolean stop = new AtomicBoolean();
+            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<long[]> seen = new ConcurrentLinkedQueue<>(); // {client, version}
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                Thread t = new Thread(() -> {
+                    ObjectMapper json = new ObjectMapper();
+                    while (!stop.get()) {
+                        try {
+                            HttpResponse<String> r = predict(s, "{\"texts\": [\"" + PROBE + "\", \"" + PROBE + "\"]}");
+                            if (r.statusCode() != 200) {
+                                failures.add(r.statusCode() + " " + r.body());
+                                continue;
+                            }
+                            JsonNode body = json.readTree(r.body());
+                            long v = body.get("version").asLong();
+                            seen.add(new long[] {client, v});
+                            for (JsonNode p : body.get("predictions")) {
+                                for (int k = 0; k < CLASSES.size(); k++) {
+                                    double got = p.get("probabilities").get(CLASSES.get(k)).asDouble();
+                                    if (Math.abs(got - expected.get(v)[k]) > 1e-5) {
+                                        failures.add("version " + v + " answered " + got + " for " + CLASSES.get(k)
+                                                + ", that version gives " + expected.get(v)[k]);
+                                    }
+                                }
+                            }
+                        } catch (Exception e) {
+                            failures.add(e.toString());
+                        }
+                    }
+                }, "client-" + c);
+                clients.add(t);
+                t.start();
+            }
+            Thread.sleep(500);
+            publish(topic, versions.get(2L));
+            awaitVersion(s, 2);
+            Thread.sleep(500);
+            publish(topic, versions.get(3L));
+            awaitVersion(s, 3);
+            Thread.sleep(500);
+            stop.set(true);
+            for (Thread t : clients) {
+                t.join();
+            }
+            assertThat(failures).isEmpty();
+            assertThat(seen).hasSizeGreaterThan(50);
+            assertThat(seen.stream().map(x -> x[1]).distinct()).contains(1L, 2L, 3L);
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                List<Long> order = seen.stream().filter(x -> x[0] == client).map(x -> x[1]).toList();
+                assertThat(order).as("client %d never goes back to an older version", c).isSorted();
+            }
+            assertThat(s.holder().swaps()).isEqualTo(2);
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("streamdistill_serving_version 3").contains("streamdistill_serving_swaps_total 2")
+                    .contains("streamdistill_serving_requests_total{outcome=\"ok\"} " + seen.size())
+                    .contains("streamdistill_serving_request_seconds_count");
+        }
+    }
+
+    /** A version whose file does not match its published sha256 is refused; the serving version keeps answering. */
+    @Test
+    void aTamperedArtifactIsRefusedAndTheOldVersionKeepsServing() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-tamper", 1);
+        StudentCheckpoint v1 = publishable("t", 1, 7);
+        StudentCheckpoint v2 = publishable("t", 2, 8);
+        StudentCheckpoint v3 = publishable("t", 3, 9);
+        Path v2File = Path.of(URI.create(v2.getArtifact().getUri()));
+        byte[] altered = Files.readAllBytes(v2File);
+        altered[altered.length / 2] ^= 1;
+        Files.write(v2File, altered);
+        publish(topic, v1);
+        try (Serving s = serve(topic, "t", null)) {
+            awaitVersion(s, 1);
+            publish(topic, v2);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (s.follower().refused() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(s.follower().refused()).isEqualTo(1);
+            assertThat(s.follower().lastRefusal()).contains("version 2").contains("SHA-256");
+            HttpResponse<String> r = predict(s, "{\"text\": \"" + PROBE + "\"}");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(new ObjectMapper().readTree(r.body()).get("version").asLong()).isEqualTo(1);
+            publish(topic, v3);
+            awaitVersion(s, 3);
+            assertThat(predict(s, "{\"texts\": []}").statusCode()).isEqualTo(400);
+            assertThat(predict(s, "not json").statusCode()).isEqualTo(400);
+        }
+    }
+
+    /** Pinned to version 2, it serves 2 whatever is published after; started late, it loads only the newest. */
+    @Test
+    void aPinnedVersionStaysAndAStartAfterTheFactLoadsOnlyTheNewest() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-pin", 1);
+        for (long v = 1; v <= 3; v++) {
+            publish(topic, publishable("p", v, 20 + v));
+        }
+        try (Serving pinned = serve(topic, "p", 2L); Serving newest = serve(topic, "p", null)) {
+            awaitVersion(pinned, 2);
+            awaitVersion(newest, 3);
+            Thread.sleep(1000);
+            assertThat(pinned.holder().peek().version()).isEqualTo(2);
+            assertThat(newest.holder().swaps()).as("history read first: only the newest was loaded").isZero();
+        }
+    }
+}
