@@ -68,7 +68,7 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
     @Override
     public void process(Record<String, SoftTarget> record) {
         SoftTarget st = record.value();
-        if (st == null || !HoldoutSlice.contains(st.getId(), holdoutPercent)) {
+        if (st == null || !HoldoutSlice.contains(st.getId(), holdoutPercent) || !randomShare(st)) {
             return;
         }
         for (StudentCheckpoint cp : latest()) {
@@ -165,6 +165,12 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
         s.recordsSeen = cp.getRecordsSeen();
         s.checkpointMetrics = new java.util.LinkedHashMap<>(cp.getMetrics());
         return s;
+    }
+
+    /** Records adaptive sampling chose for a reason (unsure, novel, drift) are not a fair sample: never scored. */
+    static boolean randomShare(SoftTarget st) {
+        return st.getSampling() == null || st.getSampling().getReason().equals("EXPLORATION")
+                || st.getSampling().getReason().equals("ALL");
     }
 
     static String key(StudentCheckpoint cp) {

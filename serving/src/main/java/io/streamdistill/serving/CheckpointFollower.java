@@ -133,7 +133,8 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
                         + cp.getArtifact().getSha256() + ": refusing it");
             }
             StudentRunner runner = StudentRunner.fromBytes(bytes, actual, tokenizer, 1);
-            ServedModel model = new ServedModel(cp.getStudent(), cp.getVersion(), actual, cp.getTask().name(), cp.getClassNames(), runner);
+            ServedModel model = new ServedModel(cp.getStudent(), cp.getVersion(), actual, cp.getTask().name(), cp.getClassNames(), runner,
+                    cp.getMetrics().getOrDefault("holdout_agreement", Double.NaN));
             for (int i = 0; i < 3; i++) {
                 model.score(List.of("warm up", "a slightly longer sentence to warm the student up"));
             }

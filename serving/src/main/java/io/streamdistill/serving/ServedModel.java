@@ -16,11 +16,14 @@ public final class ServedModel {
     private final String task;
     private final List<String> classNames;
     private final StudentRunner runner;
+    private final double holdoutAgreement;
     private final Instant loadedAt = Instant.now();
     /** 1 for "current" plus one per lease; reaches 0 once retired and idle. */
     private final AtomicInteger references = new AtomicInteger(1);
 
-    ServedModel(String student, long version, String sha256, String task, List<String> classNames, StudentRunner runner) {
+    ServedModel(String student, long version, String sha256, String task, List<String> classNames, StudentRunner runner,
+                double holdoutAgreement) {
+        this.holdoutAgreement = holdoutAgreement;
         this.student = student;
         this.version = version;
         this.sha256 = sha256;
@@ -70,6 +73,11 @@ public final class ServedModel {
 
     public List<String> classNames() {
         return classNames;
+    }
+
+    /** The holdout agreement (or cosine) its checkpoint record reported; NaN when absent. */
+    public double holdoutAgreement() {
+        return holdoutAgreement;
     }
 
     public Instant loadedAt() {

@@ -29,7 +29,7 @@ final class Featurize extends RichMapFunction<TargetRecord, TargetRecord> {
     @Override
     public TargetRecord map(TargetRecord r) {
         r.tokens = tok.encode(r.text);
-        r.holdout = HoldoutSlice.contains(r.id, holdoutPercent);
+        r.holdout = r.randomShare && HoldoutSlice.contains(r.id, holdoutPercent);
         return r;
     }
 

@@ -20,6 +20,12 @@ public class TargetRecord {
     public long arrivalMillis;
     public int[] tokens;
     public boolean holdout;
+    /**
+     * False when the teacher service's adaptive sampling chose this record for a reason other than
+     * its random share (the student was unsure, the record novel, agreement drifting): such records
+     * are trained on but never held out, so holdout scores stay unbiased.
+     */
+    public boolean randomShare = true;
 
     public TargetRecord() {
     }

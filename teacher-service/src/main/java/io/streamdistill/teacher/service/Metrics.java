@@ -17,6 +17,11 @@ public final class Metrics {
     final Map<String, LongAdder> deadLetters = new ConcurrentHashMap<>();
     final LongAdder commits = new LongAdder();
     final LongAdder aborts = new LongAdder();
+    final Map<String, LongAdder> sampled = new ConcurrentHashMap<>();
+    final Map<String, LongAdder> skipped = new ConcurrentHashMap<>();
+    volatile boolean samplingOn;
+    volatile boolean drifting;
+    volatile double estimatedAgreement = Double.NaN;
     final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     final Histogram inferenceSeconds = new Histogram(SECONDS_BUCKETS);
     final AtomicLong consumerLag = new AtomicLong();
@@ -62,6 +67,32 @@ public final class Metrics {
         return aborts.sum();
     }
 
+    void sampled(String reason) {
+        sampled.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    }
+
+    void skipped(String reason) {
+        skipped.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    }
+
+    /** Records the teacher ran on under adaptive sampling, by reason. */
+    public Map<String, Long> sampledByReason() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        sampled.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    /** Records adaptive sampling skipped (no soft target, offsets committed), by reason. */
+    public Map<String, Long> skippedByReason() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        skipped.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    public long skipped() {
+        return skipped.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
     /** The Prometheus text exposition (version 0.0.4). */
     public String prometheus(boolean ready) {
         StringBuilder out = new StringBuilder();
@@ -76,6 +107,22 @@ public final class Metrics {
                 .append("# TYPE streamdistill_teacher_transactions_total counter\n")
                 .append("streamdistill_teacher_transactions_total{outcome=\"commit\"} ").append(commits.sum()).append('\n')
                 .append("streamdistill_teacher_transactions_total{outcome=\"abort\"} ").append(aborts.sum()).append('\n');
+        if (samplingOn) {
+            out.append("# HELP streamdistill_teacher_sampled_total Records sent to the teacher by adaptive sampling, by reason.\n")
+                    .append("# TYPE streamdistill_teacher_sampled_total counter\n");
+            sampled.forEach((reason, n) -> out.append("streamdistill_teacher_sampled_total{reason=\"").append(reason)
+                    .append("\"} ").append(n.sum()).append('\n'));
+            out.append("# HELP streamdistill_teacher_skipped_total Records adaptive sampling kept from the teacher, by reason.\n")
+                    .append("# TYPE streamdistill_teacher_skipped_total counter\n");
+            skipped.forEach((reason, n) -> out.append("streamdistill_teacher_skipped_total{reason=\"").append(reason)
+                    .append("\"} ").append(n.sum()).append('\n'));
+            gauge(out, "streamdistill_teacher_sampling_drifting", "1 while the estimated agreement has dropped (everything sampled).",
+                    drifting ? 1 : 0);
+            if (!Double.isNaN(estimatedAgreement)) {
+                gauge(out, "streamdistill_teacher_sampling_estimated_agreement",
+                        "Student-teacher agreement estimated on the exploration share.", estimatedAgreement);
+            }
+        }
         gauge(out, "streamdistill_teacher_records_per_second", "Input records processed per second (smoothed).", recordsPerSecond);
         gauge(out, "streamdistill_teacher_consumer_lag", "Largest lag of the input consumer over its partitions, in records.",
                 consumerLag.get());

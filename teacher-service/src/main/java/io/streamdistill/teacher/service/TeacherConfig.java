@@ -54,6 +54,21 @@ public final class TeacherConfig {
         DEFAULTS.put("teacher.cuda.device", "0");
         DEFAULTS.put("http.port", "8080");
         DEFAULTS.put("service.name", "teacher-service");
+        // Adaptive sampling (off by default): run the teacher only where the newest student needs it.
+        DEFAULTS.put("sampling.enabled", "false");
+        DEFAULTS.put("sampling.student", "");
+        DEFAULTS.put("sampling.checkpoints.topic", Topics.CHECKPOINTS);
+        DEFAULTS.put("sampling.student.tokenizer", "all-MiniLM-L6-v2");
+        DEFAULTS.put("sampling.exploration", "0.1");
+        DEFAULTS.put("sampling.min.confidence", "0.8");
+        DEFAULTS.put("sampling.margin", "0.4");
+        DEFAULTS.put("sampling.novelty", "0.35");
+        DEFAULTS.put("sampling.drift.drop", "0.15");
+        DEFAULTS.put("sampling.drift.rate", "1.0");
+        DEFAULTS.put("sampling.memory", "512");
+        DEFAULTS.put("sampling.smoothing", "0.03");
+        DEFAULTS.put("sampling.seed", "42");
+        DEFAULTS.put("sampling.skips.topic", "");
     }
 
     private final Map<String, String> values;
@@ -101,6 +116,11 @@ public final class TeacherConfig {
         enumValue("input.format", InputFormat.class);
         enumValue("text.oversize", Oversize.class);
         enumValue("teacher.device", Teacher.Device.class);
+        if (samplingEnabled()) {
+            require(!string("sampling.student").isBlank(), "sampling.student", "",
+                    "is required when sampling.enabled=true (the student whose checkpoints decide)");
+            samplingSettings();
+        }
         // One subject per topic (<topic>-value) holds one record type: the three topics must differ.
         require(!string("dead.letter.topic").equals(string("output.topic")), "dead.letter.topic", string("dead.letter.topic"),
                 "must differ from output.topic (each topic's registry subject holds one record type)");
@@ -148,6 +168,31 @@ public final class TeacherConfig {
         }
     }
 
+    public boolean samplingEnabled() {
+        String v = string("sampling.enabled").trim().toLowerCase(Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("sampling.enabled must be true or false, got '" + string("sampling.enabled") + "'");
+        }
+        return v.equals("true");
+    }
+
+    /** The sampling policy's settings (validated: errors name the key and value). */
+    public io.streamdistill.teacher.sampling.SamplingPolicy.Settings samplingSettings() {
+        return new io.streamdistill.teacher.sampling.SamplingPolicy.Settings(number("sampling.exploration"),
+                number("sampling.min.confidence"), number("sampling.margin"), number("sampling.novelty"),
+                number("sampling.drift.drop"), number("sampling.drift.rate"), integer("sampling.memory"),
+                number("sampling.smoothing"), integer("sampling.seed"));
+    }
+
+    public double number(String key) {
+        String v = string(key).trim();
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
+        }
+    }
+
     public InputFormat inputFormat() {
         return enumValue("input.format", InputFormat.class);
     }
@@ -160,6 +205,17 @@ public final class TeacherConfig {
     public Map<String, Object> kafkaConfig() {
         Map<String, Object> m = new HashMap<>(ClientSettings.kafka(values));
         m.put("bootstrap.servers", string("bootstrap.servers"));
+        return m;
+    }
+
+    /** bootstrap.servers, schema.registry.url and every pass-through key, as given (for clients built elsewhere). */
+    public Map<String, String> clientSettings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (ClientSettings.isPassThrough(k) || k.equals("bootstrap.servers") || k.equals("schema.registry.url")) {
+                m.put(k, v);
+            }
+        });
         return m;
     }
 

@@ -1,6 +1,7 @@
 package io.streamdistill.teacher.service;
 
 import io.streamdistill.records.DeadLetter;
+import io.streamdistill.records.Sampling;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.Task;
 import io.streamdistill.records.TextEvent;
@@ -11,7 +12,14 @@ import io.streamdistill.schemas.registry.RegistryUnavailableException;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.serving.CheckpointFollower;
+import io.streamdistill.serving.ModelHolder;
+import io.streamdistill.serving.ServedModel;
+import io.streamdistill.student.loss.DistillationLoss;
+import io.streamdistill.student.onnx.StudentRunner;
+import io.streamdistill.student.tokenize.StudentTokenizers;
 import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.teacher.sampling.SamplingPolicy;
 import io.streamdistill.teacher.model.Teacher;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +86,14 @@ public final class TeacherService implements Runnable, AutoCloseable {
     /** Null while ready; otherwise why not (served on /ready). */
     private volatile String notReady = "starting";
     private volatile Throwable failure;
+    /** Adaptive sampling (all null when off): the newest student, the policy that reads its output. */
+    private final SamplingPolicy policy;
+    private final ModelHolder students;
+    private final CheckpointFollower follower;
+    private final TextTokenizer studentTokenizer;
+    private final String skipsTopic;
+    private long policyVersion = -1;
+    private boolean warnedMismatch;
     /** Null: follow the input topic forever. Otherwise per partition [first offset, offset to stop before]. */
     private Map<TopicPartition, long[]> range;
 
@@ -112,6 +128,23 @@ public final class TeacherService implements Runnable, AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, p.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
         this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+
+        if (config.samplingEnabled()) {
+            this.studentTokenizer = StudentTokenizers.load(config.string("sampling.student.tokenizer"), 128);
+            StudentRunner.initNative();
+            this.students = new ModelHolder();
+            this.follower = new CheckpointFollower(new CheckpointFollower.Settings(config.clientSettings(),
+                    config.string("sampling.checkpoints.topic"), config.string("sampling.student"), null), studentTokenizer, students);
+            this.policy = new SamplingPolicy(config.samplingSettings());
+            this.skipsTopic = config.string("sampling.skips.topic");
+            metrics.samplingOn = true;
+        } else {
+            this.studentTokenizer = null;
+            this.students = null;
+            this.follower = null;
+            this.policy = null;
+            this.skipsTopic = "";
+        }
     }
 
     /**
@@ -129,6 +162,15 @@ public final class TeacherService implements Runnable, AutoCloseable {
     @Override
     public void run() {
         started = true;
+        Thread followerThread = null;
+        if (follower != null) {
+            // Loading a student runs native start-up code that overflowed default thread stacks.
+            followerThread = new Thread(null, follower, "sampling-student-follower", 64L << 20);
+            followerThread.setDaemon(true);
+            followerThread.start();
+            LOG.info("adaptive sampling on: following student '{}' on {}", config.string("sampling.student"),
+                    config.string("sampling.checkpoints.topic"));
+        }
         try {
             producer.initTransactions();
             if (range != null) {
@@ -183,6 +225,9 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 consumer.close();
             } finally {
                 producer.close(Duration.ofSeconds(10));
+                if (follower != null) {
+                    follower.close();
+                }
                 stopped.countDown();
             }
         }
@@ -250,6 +295,9 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 pending.add(new Pending(r, d.event(), d.truncated()));
             }
         }
+        if (policy != null && !pending.isEmpty()) {
+            pending = sample(pending);
+        }
         if (!pending.isEmpty()) {
             List<String> texts = new ArrayList<>(pending.size());
             pending.forEach(p -> texts.add(p.event.getText()));
@@ -271,6 +319,83 @@ public final class TeacherService implements Runnable, AutoCloseable {
         }
         return records.count();
     }
+
+    /**
+     * Scores the poll's records with the newest published student and keeps those the policy sends
+     * to the teacher; the others are counted (and, when sampling.skips.topic is set, recorded there
+     * in the same transaction), so every input is a soft target, a dead letter or a counted skip.
+     */
+    private List<Pending> sample(List<Pending> pending) {
+        boolean classification = teacher.task() == Task.CLASSIFICATION;
+        try (ModelHolder.Lease lease = students.acquire()) {
+            ServedModel m = lease == null ? null : lease.model();
+            if (m != null && !fits(m, classification)) {
+                if (!warnedMismatch) {
+                    LOG.warn("student '{}' version {} does not fit the teacher's output ({} {}); sampling everything",
+                            m.student(), m.version(), m.task(), m.classNames());
+                    warnedMismatch = true;
+                }
+                m = null;
+            }
+            if (m == null) {
+                for (Pending p : pending) {
+                    p.decision = new SamplingPolicy.Decision(SamplingPolicy.Reason.ALL, 1.0);
+                    metrics.sampled(SamplingPolicy.Reason.ALL.name());
+                }
+                return pending;
+            }
+            if (m.version() != policyVersion) {
+                policy.newStudent(m.holdoutAgreement());
+                policyVersion = m.version();
+            }
+            List<String> texts = new ArrayList<>(pending.size());
+            pending.forEach(p -> texts.add(p.event.getText()));
+            float[][] out = m.score(texts);
+            List<Pending> kept = new ArrayList<>(pending.size());
+            for (int i = 0; i < pending.size(); i++) {
+                Pending p = pending.get(i);
+                p.decision = policy.decide(out[i], classification);
+                p.student = out[i];
+                p.studentVersion = m.version();
+                if (p.decision.runsTeacher()) {
+                    metrics.sampled(p.decision.reason().name());
+                    kept.add(p);
+                } else {
+                    metrics.skipped(p.decision.reason().name());
+                    recordSkip(p);
+                }
+            }
+            return kept;
+        }
+    }
+
+    private boolean fits(ServedModel m, boolean classification) {
+        return classification
+                ? m.task().equals("CLASSIFICATION") && m.classNames().size() == teacher.classNames().size()
+                : m.task().equals("EMBEDDING");
+    }
+
+    private void recordSkip(Pending p) {
+        if (skipsTopic.isEmpty()) {
+            return;
+        }
+        Map<String, Object> skip = new java.util.LinkedHashMap<>();
+        skip.put("id", p.event.getId());
+        skip.put("reason", p.decision.reason().name());
+        skip.put("student", config.string("sampling.student"));
+        skip.put("student_version", p.studentVersion);
+        skip.put("topic", p.record.topic());
+        skip.put("partition", p.record.partition());
+        skip.put("offset", p.record.offset());
+        skip.put("skipped_at", Instant.now().toString());
+        try {
+            producer.send(new ProducerRecord<>(skipsTopic, utf8(p.event.getId()), SKIP_JSON.writeValueAsBytes(skip)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper SKIP_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private void runBatch(List<Pending> batch) {
         int[][] ids = new int[batch.size()][];
@@ -313,7 +438,18 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     .setInputTopic(p.record.topic())
                     .setInputPartition(p.record.partition())
                     .setInputOffset(p.record.offset())
+                    .setSampling(p.decision == null ? null : Sampling.newBuilder().setReason(p.decision.reason().name())
+                            .setExplorationProbability(p.decision.probability())
+                            .setStudentVersion(p.studentVersion < 0 ? null : p.studentVersion).build())
                     .build();
+            if (p.student != null) {
+                double agreement = task == Task.CLASSIFICATION
+                        ? (DistillationLoss.argmax(p.student) == DistillationLoss.argmax(outputs[i]) ? 1 : 0)
+                        : DistillationLoss.cosine(p.student, outputs[i]);
+                policy.observe(p.decision, p.student, task == Task.CLASSIFICATION, agreement);
+                metrics.drifting = policy.drifting();
+                metrics.estimatedAgreement = policy.estimatedAgreement();
+            }
             producer.send(new ProducerRecord<>(outputTopic, utf8(p.event.getId()),
                     softTargetSerializer.serialize(outputTopic, st)));
             metrics.softTargets.increment();
@@ -460,6 +596,9 @@ public final class TeacherService implements Runnable, AutoCloseable {
         final TextEvent event;
         final boolean charTruncated;
         TextTokenizer.Encoded encoded;
+        SamplingPolicy.Decision decision;
+        float[] student;
+        long studentVersion = -1;
 
         Pending(ConsumerRecord<byte[], byte[]> record, TextEvent event, boolean charTruncated) {
             this.record = record;
