@@ -48,6 +48,14 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--publish-to", description = "also publish the experiment's checkpoint records to this topic of its own")
     String publishTo;
 
+    @Option(names = "--flink-cluster", description = "run on this Flink cluster (the JobManager's REST address host:port) "
+            + "instead of a local MiniCluster; set an artifact.dir its TaskManagers can write, e.g. --set artifact.dir=s3://bucket/exp")
+    String flinkCluster;
+
+    @Option(names = "--job-jar", description = "with --flink-cluster: the trainer's job jar "
+            + "(mvn -Pjob-jar -pl student-trainer -am package)")
+    Path jobJar;
+
     @Mixin
     ClusterOptions cluster;
 
@@ -59,8 +67,11 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     private int replay(Map<String, String> base) throws Exception {
-        Replay.Result r = Replay.run(new Replay.Spec(name, base, overrides, topic, from, to, out, checkpointsTopic, publishTo),
-                System.out::println);
+        if (jobJar != null && flinkCluster == null) {
+            throw new IllegalArgumentException("--job-jar goes with --flink-cluster");
+        }
+        Replay.Result r = Replay.run(new Replay.Spec(name, base, overrides, topic, from, to, out, checkpointsTopic, publishTo,
+                flinkCluster, jobJar == null ? java.util.List.of() : java.util.List.of(jobJar)), System.out::println);
         if (r.last() == null) {
             System.out.println("replay " + name + ": no version was exported (too few records for the gate?); see "
                     + r.dir().resolve("experiment.json"));

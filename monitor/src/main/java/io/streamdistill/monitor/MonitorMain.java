@@ -1,8 +1,6 @@
 package io.streamdistill.monitor;
 
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.streamdistill.schemas.ServiceSettings;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,22 +53,11 @@ public final class MonitorMain {
     }
 
     static MonitorConfig parse(String[] args) {
-        Path file = null;
-        Map<String, String> flags = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--config")) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("--config needs a file");
-                }
-                file = Path.of(args[++i]);
-            } else if (a.startsWith("--") && a.contains("=")) {
-                flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
-            } else {
-                throw new IllegalArgumentException("unexpected argument '" + a + "'");
-            }
+        ServiceSettings.CommandLine cli = ServiceSettings.CommandLine.parse(args);
+        if (cli.help()) {
+            throw new IllegalArgumentException("settings: see docs/monitor.md; env STREAMDISTILL_MONITOR_<KEY> also works");
         }
-        return MonitorConfig.load(file, System.getenv(), flags);
+        return MonitorConfig.load(cli.configFile(), System.getenv(), cli.flags());
     }
 
     private MonitorMain() {

@@ -107,6 +107,27 @@ class ReplayTest {
         assertThat(diff).isLessThanOrEqualTo(0.03);
     }
 
+    /** Given a cluster's REST address, the replay is submitted there (a MiniCluster with its REST endpoint stands in for one). */
+    @Test
+    void aReplayRunsOnARemoteFlinkClusterWhenGivenOne(@TempDir Path out) throws Exception {
+        org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+        conf.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0");
+        org.apache.flink.runtime.minicluster.MiniClusterConfiguration mc = new org.apache.flink.runtime.minicluster
+                .MiniClusterConfiguration.Builder().setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(1).build();
+        try (org.apache.flink.runtime.minicluster.MiniCluster cluster = new org.apache.flink.runtime.minicluster.MiniCluster(mc)) {
+            cluster.start();
+            String address = "localhost:" + cluster.getRestAddress().get().getPort();
+            // The test JVM already holds the job's classes, so no job jar is shipped here; a real cluster gets --job-jar.
+            Replay.Result r = Replay.run(new Replay.Spec("remote", base(), Map.of("student.embedding.dim", "16"), single, "0:0", "0:600",
+                    out, Topics.CHECKPOINTS, null, address, List.of()), s -> { });
+            assertThat(r.last()).isNotNull();
+            assertThat(r.last().getRecordsSeen()).isBetween(400L, 600L);
+            JsonNode experiment = new ObjectMapper().readTree(out.resolve("remote/experiment.json").toFile());
+            assertThat(experiment.get("flink").asText()).isEqualTo(address);
+            assertThat(cluster.listJobs().get()).as("the job ran on that cluster").isNotEmpty();
+        }
+    }
+
     /** Bad ranges fail before anything runs, with one clear line naming what is wrong. */
     @Test
     void badRangesGiveClearErrors(@TempDir Path out) {

@@ -1,5 +1,6 @@
 package io.streamdistill.teacher;
 
+import io.streamdistill.schemas.ServiceSettings;
 import io.streamdistill.teacher.http.HealthServer;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.Teacher;
@@ -9,8 +10,6 @@ import io.streamdistill.teacher.service.TeacherConfig;
 import io.streamdistill.teacher.service.TeacherService;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,25 +91,12 @@ public final class TeacherServiceMain {
     }
 
     static TeacherConfig parse(String[] args) {
-        Path file = null;
-        Map<String, String> flags = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.println(usage());
-                System.exit(0);
-            } else if (a.equals("--config")) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("--config needs a file");
-                }
-                file = Path.of(args[++i]);
-            } else if (a.startsWith("--") && a.contains("=")) {
-                flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
-            } else {
-                throw new IllegalArgumentException("unexpected argument '" + a + "'");
-            }
+        ServiceSettings.CommandLine cli = ServiceSettings.CommandLine.parse(args);
+        if (cli.help()) {
+            System.out.println(usage());
+            System.exit(0);
         }
-        return TeacherConfig.load(file, System.getenv(), flags);
+        return TeacherConfig.load(cli.configFile(), System.getenv(), cli.flags());
     }
 
     static String usage() {

@@ -58,9 +58,16 @@ public final class Replay {
      * @param topic      the soft-target topic to replay
      * @param checkpointsTopic production checkpoints, read (never written) for the class names
      * @param experimentTopic  null, or a topic of the experiment's own to publish its checkpoint records to
+     * @param flinkCluster     null for a local MiniCluster, or a JobManager's REST address host:port
+     * @param jobJars          for a remote cluster: the job jar(s) holding the trainer's classes
      */
     public record Spec(String name, Map<String, String> base, Map<String, String> overrides, String topic, String from, String to,
-                       Path out, String checkpointsTopic, String experimentTopic) {
+                       Path out, String checkpointsTopic, String experimentTopic, String flinkCluster, List<Path> jobJars) {
+        /** A replay on a local MiniCluster. */
+        public Spec(String name, Map<String, String> base, Map<String, String> overrides, String topic, String from, String to,
+                    Path out, String checkpointsTopic, String experimentTopic) {
+            this(name, base, overrides, topic, from, to, out, checkpointsTopic, experimentTopic, null, List.of());
+        }
     }
 
     /** The experiment's result, as written to experiment.json. */
@@ -96,7 +103,7 @@ public final class Replay {
         progress.accept(String.format("replay %s: %d offsets of %s %s, student %s", spec.name(), range.records(), spec.topic(),
                 range.offsets().keySet(), config.studentConfig(30522).describe()));
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        StreamExecutionEnvironment env = environment(spec);
         DataStream<OutRecord> checkpoints = StudentTrainerJob.buildTraining(env, config, s -> s);
         if (spec.experimentTopic() != null) {
             StudentTrainerJob.sinkToKafka(checkpoints, config, DeliveryGuarantee.AT_LEAST_ONCE);
@@ -127,6 +134,30 @@ public final class Replay {
         Result result = new Result(dir, range, versions, (System.nanoTime() - t0) / 1e9);
         writeExperiment(dir, spec, range, config, result, "finished");
         return result;
+    }
+
+    /** A local MiniCluster, or the remote cluster the spec names (its TaskManagers write the artifacts). */
+    private static StreamExecutionEnvironment environment(Spec spec) {
+        if (spec.flinkCluster() == null) {
+            return StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        }
+        String[] hostPort = spec.flinkCluster().split(":");
+        int port;
+        try {
+            port = Integer.parseInt(hostPort[1]);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--flink-cluster must be host:port (the JobManager's REST address), got '"
+                    + spec.flinkCluster() + "'");
+        }
+        for (Path jar : spec.jobJars()) {
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalArgumentException("job jar " + jar + " does not exist (build it: mvn -Pjob-jar -pl student-trainer -am package)");
+            }
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort[0], port, new Configuration(),
+                spec.jobJars().stream().map(Path::toString).toArray(String[]::new));
+        env.setParallelism(1);
+        return env;
     }
 
     private static Map<String, String> settings(Spec spec, TopicRange range, Path dir, SchemaRegistryClient registry) {
@@ -241,6 +272,7 @@ public final class Replay {
         if (spec.experimentTopic() != null) {
             e.put("experiment_topic", spec.experimentTopic());
         }
+        e.put("flink", spec.flinkCluster() == null ? "local MiniCluster" : spec.flinkCluster());
         if (result != null) {
             e.put("training_seconds", Math.round(result.seconds() * 1000) / 1000.0);
             e.put("versions", result.versions().size());

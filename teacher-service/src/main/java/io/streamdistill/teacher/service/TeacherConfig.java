@@ -1,18 +1,15 @@
 package io.streamdistill.teacher.service;
 
 import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.ServiceSettings;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.teacher.model.Teacher;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * The teacher service's settings, merged from (lowest first) defaults, a properties file,
@@ -80,23 +77,7 @@ public final class TeacherConfig {
 
     /** Merges the sources; {@code env} is usually {@code System.getenv()}. */
     public static TeacherConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
-        Map<String, String> merged = new LinkedHashMap<>(DEFAULTS);
-        if (file != null) {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(file)) {
-                p.load(r);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read the config file " + file + ": " + e.getMessage(), e);
-            }
-            p.forEach((k, v) -> merged.put(k.toString().trim(), v.toString().trim()));
-        }
-        env.forEach((k, v) -> {
-            if (k.startsWith(ENV_PREFIX)) {
-                merged.put(k.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
-            }
-        });
-        merged.putAll(flags);
-        return new TeacherConfig(merged);
+        return new TeacherConfig(ServiceSettings.merge(DEFAULTS, file, env, ENV_PREFIX, flags));
     }
 
     public static TeacherConfig of(Map<String, String> settings) {
