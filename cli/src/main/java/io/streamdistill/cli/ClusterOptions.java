@@ -1,7 +1,10 @@
 package io.streamdistill.cli;
 
 import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -9,7 +12,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * Where an offline command (replay, reteach) finds Kafka and the registry: the embedded stack a demo
+ * Where a command (produce, inspect, replay, reteach, serve) finds Kafka and the registry: the embedded stack a demo
  * left in {@code --data-dir}, restarted on that state, or an external cluster.
  */
 public final class ClusterOptions {
@@ -39,6 +42,17 @@ public final class ClusterOptions {
             return settings.get("schema.registry.url");
         }
 
+        /** Kafka client settings: bootstrap servers and every kafka.* pass-through without its prefix. */
+        Map<String, Object> kafka() {
+            Map<String, Object> m = new java.util.HashMap<>(ClientSettings.kafka(settings));
+            m.put("bootstrap.servers", bootstrapServers());
+            return m;
+        }
+
+        SchemaRegistryClient registry() {
+            return new SchemaRegistryClient(RegistryConfig.fromMap(ClientSettings.registry(settings)));
+        }
+
         @Override
         public void close() {
             if (stack != null) {
@@ -58,7 +72,7 @@ public final class ClusterOptions {
                 throw new IllegalArgumentException("--data-dir " + dataDir + " holds no demo state (no " + state
                         + "): run `streamdistill demo --data-dir " + dataDir + "` first");
             }
-            System.out.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + " ...");
+            System.err.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + " ...");
             LocalStack stack = LocalStack.builder().dataDir(state).topics(Topics.ALL, 1).build().start();
             settings.put("bootstrap.servers", stack.bootstrapServers());
             settings.put("schema.registry.url", stack.registryUrl());

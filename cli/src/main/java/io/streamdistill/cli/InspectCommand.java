@@ -1,7 +1,5 @@
 package io.streamdistill.cli;
 
-import io.streamdistill.schemas.registry.RegistryConfig;
-import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.SerdeException;
 import io.streamdistill.schemas.serde.WireFormat;
@@ -24,7 +22,7 @@ import picocli.CommandLine.Parameters;
         description = "Print a topic's records as JSON lines (Avro through the registry; other bytes as text), committed records only.")
 public final class InspectCommand implements Callable<Integer> {
     @Mixin
-    KafkaOptions kafka;
+    ClusterOptions cluster;
 
     @Parameters(index = "0", description = "the topic, e.g. distill.soft-targets")
     String topic;
@@ -40,12 +38,17 @@ public final class InspectCommand implements Callable<Integer> {
         if (max < 1) {
             throw new IllegalArgumentException("--max must be >= 1, got " + max);
         }
-        AvroDeserializer<GenericRecord> avro = new AvroDeserializer<>(new SchemaRegistryClient(
-                RegistryConfig.builder(kafka.registryUrl).build()), null);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", kafka.bootstrapServers,
-                "group.id", "streamdistill-inspect-" + System.nanoTime(), "auto.offset.reset", "earliest",
-                "enable.auto.commit", "false", "isolation.level", "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (ClusterOptions.Cluster c = cluster.open()) {
+            return inspect(c);
+        }
+    }
+
+    private int inspect(ClusterOptions.Cluster c) {
+        AvroDeserializer<GenericRecord> avro = new AvroDeserializer<>(c.registry(), null);
+        Map<String, Object> config = c.kafka();
+        config.putAll(Map.of("group.id", "streamdistill-inspect-" + System.nanoTime(), "auto.offset.reset", "earliest",
+                "enable.auto.commit", "false", "isolation.level", "read_committed"));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             int printed = 0;
             long idleSince = System.nanoTime();

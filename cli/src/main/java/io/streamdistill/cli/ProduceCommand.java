@@ -2,8 +2,6 @@ package io.streamdistill.cli;
 
 import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.Topics;
-import io.streamdistill.schemas.registry.RegistryConfig;
-import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroSerializer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -25,7 +23,7 @@ import picocli.CommandLine.Parameters;
         description = "Send texts from a file (lines, .jsonl or .csv with text[,label]) or stdin (-) to the text topic as Avro TextEvents.")
 public final class ProduceCommand implements Callable<Integer> {
     @Mixin
-    KafkaOptions kafka;
+    ClusterOptions cluster;
 
     @Parameters(index = "0", description = "the file, or - for stdin (one text per line)")
     String file;
@@ -41,10 +39,16 @@ public final class ProduceCommand implements Callable<Integer> {
         Corpus corpus = file.equals("-")
                 ? Corpus.parse(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin", "stdin")
                 : Corpus.load(Path.of(file));
-        AvroSerializer<TextEvent> serializer = new AvroSerializer<>(new SchemaRegistryClient(
-                RegistryConfig.builder(kafka.registryUrl).build()));
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers,
-                "acks", "all", "enable.idempotence", "true"), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (ClusterOptions.Cluster c = cluster.open()) {
+            return produce(c, corpus);
+        }
+    }
+
+    private int produce(ClusterOptions.Cluster c, Corpus corpus) {
+        AvroSerializer<TextEvent> serializer = new AvroSerializer<>(c.registry());
+        Map<String, Object> config = c.kafka();
+        config.putAll(Map.of("acks", "all", "enable.idempotence", "true"));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             int n = 0;
             for (Corpus.Row row : corpus.rows()) {
                 String id = idPrefix + "-" + n++;

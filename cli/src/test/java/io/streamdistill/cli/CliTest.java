@@ -51,6 +51,17 @@ class CliTest {
         assertThat(dir.resolve("stack/kafka")).isDirectory();
         assertThat(dir.resolve("stack/registry")).isDirectory();
 
+        // A later command on the same data dir sees what the demo recorded.
+        PrintStream savedOut = System.out;
+        ByteArrayOutputStream inspected = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(inspected, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run("inspect", "distill.checkpoints", "--data-dir", dir.toString(), "--max", "1", "--timeout", "15")).isZero();
+        } finally {
+            System.setOut(savedOut);
+        }
+        assertThat(inspected.toString(StandardCharsets.UTF_8)).contains("\"student\": \"demo-classification\"");
+
         // A data scientist replays what the demo left, twice with different settings, and compares.
         Path experiments = dir.resolve("experiments");
         assertThat(Main.run("replay", "--data-dir", dir.toString(), "--from", "earliest", "--name", "base",
