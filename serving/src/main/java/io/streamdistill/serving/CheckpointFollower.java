@@ -79,6 +79,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             StudentCheckpoint best = null;
+            StudentCheckpoint secondBest = null;
             while (!closing) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     StudentCheckpoint cp = decode(r);
@@ -87,6 +88,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
                         continue;
                     }
                     if (best == null || cp.getVersion() > best.getVersion()) {
+                        secondBest = best;
                         best = cp;
                     }
                 }
@@ -98,6 +100,9 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
                 ServedModel current = holder.peek();
                 if (caughtUp && best != null && best.getVersion() != refusedVersion
                         && (current == null || best.getVersion() > current.version())) {
+                    if (current == null && holder.keepsPrevious() && secondBest != null) {
+                        load(secondBest); // the holder compares the two newest versions: start with both
+                    }
                     if (!load(best)) {
                         refusedVersion = best.getVersion(); // not retried; a newer version is
                     }

@@ -9,12 +9,36 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ModelHolder {
     private final AtomicReference<ServedModel> current = new AtomicReference<>();
+    private final AtomicReference<ServedModel> previous = new AtomicReference<>();
     private final AtomicLong swaps = new AtomicLong();
+    private final boolean keepPrevious;
+
+    /** Keeps only the current version loaded. */
+    public ModelHolder() {
+        this(false);
+    }
+
+    /**
+     * @param keepPrevious also keep the version before the current one loaded ({@link #acquirePrevious}),
+     *                     for callers comparing the two newest versions
+     */
+    public ModelHolder(boolean keepPrevious) {
+        this.keepPrevious = keepPrevious;
+    }
 
     /** A lease on the current model, or null while none is loaded. Close it when the request is done. */
     public Lease acquire() {
+        return acquire(current);
+    }
+
+    /** A lease on the version before the current one, or null (none yet, or not kept). */
+    public Lease acquirePrevious() {
+        return acquire(previous);
+    }
+
+    private static Lease acquire(AtomicReference<ServedModel> slot) {
         while (true) {
-            ServedModel m = current.get();
+            ServedModel m = slot.get();
             if (m == null) {
                 return null;
             }
@@ -27,11 +51,18 @@ public final class ModelHolder {
 
     /** Makes {@code next} current; the previous one is closed once idle. */
     void swap(ServedModel next) {
-        ServedModel previous = current.getAndSet(next);
-        if (previous != null) {
+        ServedModel replaced = current.getAndSet(next);
+        if (replaced != null) {
             swaps.incrementAndGet();
-            previous.release(); // drop its "current" reference
+            ServedModel dropped = keepPrevious ? previous.getAndSet(replaced) : replaced;
+            if (dropped != null) {
+                dropped.release(); // its last holder's reference: closed once idle
+            }
         }
+    }
+
+    public boolean keepsPrevious() {
+        return keepPrevious;
     }
 
     public ServedModel peek() {
@@ -42,10 +73,12 @@ public final class ModelHolder {
         return swaps.get();
     }
 
-    void close() {
-        ServedModel m = current.getAndSet(null);
-        if (m != null) {
-            m.release();
+    public void close() {
+        for (AtomicReference<ServedModel> slot : java.util.List.of(current, previous)) {
+            ServedModel m = slot.getAndSet(null);
+            if (m != null) {
+                m.release();
+            }
         }
     }
 

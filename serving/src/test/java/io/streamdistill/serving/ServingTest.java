@@ -248,4 +248,44 @@ class ServingTest {
             assertThat(newest.holder().swaps()).as("history read first: only the newest was loaded").isZero();
         }
     }
+
+    /** A holder that keeps the previous version (for the teacher's version-change sampling) starts with the two newest and shifts them on. */
+    @Test
+    void aHolderKeepingThePreviousVersionHoldsTheTwoNewest() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-previous", 1);
+        for (long v = 1; v <= 3; v++) {
+            publish(topic, publishable("k", v, 40 + v));
+        }
+        ModelHolder holder = new ModelHolder(true);
+        Map<String, String> clients = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                "schema.registry.url", SharedLocalStack.get().registryUrl());
+        CheckpointFollower follower = new CheckpointFollower(new CheckpointFollower.Settings(clients, topic, "k", null), tokenizer, holder);
+        Thread t = new Thread(null, follower, "follower", 64L << 20);
+        t.start();
+        try {
+            awaitVersions(holder, 3, 2);
+            publish(topic, publishable("k", 4, 44));
+            awaitVersions(holder, 4, 3);
+            try (ModelHolder.Lease previous = holder.acquirePrevious()) {
+                assertThat(previous.model().score(List.of(PROBE))[0]).hasSize(CLASSES.size());
+            }
+        } finally {
+            follower.close();
+            t.join(10_000);
+            holder.close();
+        }
+    }
+
+    static void awaitVersions(ModelHolder holder, long current, long previous) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (ModelHolder.Lease c = holder.acquire(); ModelHolder.Lease p = holder.acquirePrevious()) {
+                if (c != null && p != null && c.model().version() == current && p.model().version() == previous) {
+                    return;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("never held versions " + current + " and " + previous);
+    }
 }

@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
  *   <li>{@link Reason#EXPLORATION}: a fixed random share, whatever the student says: the unbiased
  *       sample that estimates agreement (and the only share that may feed holdout evaluation);</li>
  *   <li>{@link Reason#UNSURE}: classification with a low top probability or a small margin to the second;</li>
+ *   <li>{@link Reason#CHANGED}: classification where the two newest published versions disagree
+ *       (top-1), when {@code versionChange} is on: the regions the student is still learning;</li>
  *   <li>{@link Reason#NOVEL}: an embedding far (cosine) from every recent record the teacher labelled;</li>
  *   <li>{@link Reason#DRIFT}: while the agreement estimated on the exploration share has dropped below
  *       the student's own holdout figure, everything is sampled (at {@code driftRate}) until it recovers.</li>
@@ -20,7 +22,7 @@ public final class SamplingPolicy {
 
     public enum Reason {
         /** No student yet (or sampling off): the teacher runs on everything. */
-        ALL(true), EXPLORATION(true), UNSURE(true), NOVEL(true), DRIFT(true),
+        ALL(true), EXPLORATION(true), UNSURE(true), CHANGED(true), NOVEL(true), DRIFT(true),
         /** Skipped: the student was sure (classification). */
         CONFIDENT(false),
         /** Skipped: the record is close to ones the teacher already labelled (embeddings). */
@@ -51,7 +53,13 @@ public final class SamplingPolicy {
      * @param smoothing     weight of each exploration record in the agreement estimate (EMA)
      */
     public record Settings(double exploration, double minConfidence, double margin, double novelty, double driftDrop,
-                           double driftRate, int memory, double smoothing, long seed) {
+                           double driftRate, int memory, double smoothing, long seed, boolean versionChange) {
+        /** Without the version-change test. */
+        public Settings(double exploration, double minConfidence, double margin, double novelty, double driftDrop,
+                        double driftRate, int memory, double smoothing, long seed) {
+            this(exploration, minConfidence, margin, novelty, driftDrop, driftRate, memory, smoothing, seed, false);
+        }
+
         public static Settings defaults() {
             // Measured (docs/benchmarks.md): a looser 0.6 / 0.2 saved more teacher runs but cost ~4 points of agreement.
             return new Settings(0.10, 0.8, 0.4, 0.35, 0.15, 1.0, 512, 0.03, 42);
@@ -100,6 +108,14 @@ public final class SamplingPolicy {
 
     /** The decision for one record, from the student's output (probabilities, or a unit embedding). */
     public Decision decide(float[] student, boolean classification) {
+        return decide(student, null, classification);
+    }
+
+    /**
+     * Like {@link #decide(float[], boolean)}, also given the previous published version's output on the
+     * same record (null when there is none; only read when {@code versionChange} is on).
+     */
+    public Decision decide(float[] student, float[] previous, boolean classification) {
         if (random.nextDouble() < settings.exploration()) {
             return new Decision(Reason.EXPLORATION, settings.exploration());
         }
@@ -112,6 +128,9 @@ public final class SamplingPolicy {
             float top = p[p.length - 1];
             float second = p.length > 1 ? p[p.length - 2] : 0f;
             boolean unsure = top < settings.minConfidence() || top - second < settings.margin();
+            if (!unsure && settings.versionChange() && previous != null && argmax(previous) != argmax(student)) {
+                return new Decision(Reason.CHANGED, settings.exploration());
+            }
             return new Decision(unsure ? Reason.UNSURE : Reason.CONFIDENT, settings.exploration());
         }
         return new Decision(novelty(student) > settings.novelty() ? Reason.NOVEL : Reason.FAMILIAR, settings.exploration());
@@ -146,6 +165,14 @@ public final class SamplingPolicy {
     /** The agreement estimated on the exploration share (NaN before any). */
     public double estimatedAgreement() {
         return estimate;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            best = v[i] > v[best] ? i : best;
+        }
+        return best;
     }
 
     private double novelty(float[] v) {

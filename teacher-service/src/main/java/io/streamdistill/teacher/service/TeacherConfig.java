@@ -66,6 +66,7 @@ public final class TeacherConfig {
         DEFAULTS.put("sampling.smoothing", "0.03");
         DEFAULTS.put("sampling.seed", "42");
         DEFAULTS.put("sampling.skips.topic", "");
+        DEFAULTS.put("sampling.version.change", "false");
     }
 
     private final Map<String, String> values;
@@ -150,9 +151,13 @@ public final class TeacherConfig {
     }
 
     public boolean samplingEnabled() {
-        String v = string("sampling.enabled").trim().toLowerCase(Locale.ROOT);
+        return bool("sampling.enabled");
+    }
+
+    private boolean bool(String key) {
+        String v = string(key).trim().toLowerCase(Locale.ROOT);
         if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException("sampling.enabled must be true or false, got '" + string("sampling.enabled") + "'");
+            throw new IllegalArgumentException(key + " must be true or false, got '" + string(key) + "'");
         }
         return v.equals("true");
     }
@@ -162,7 +167,7 @@ public final class TeacherConfig {
         return new io.streamdistill.teacher.sampling.SamplingPolicy.Settings(number("sampling.exploration"),
                 number("sampling.min.confidence"), number("sampling.margin"), number("sampling.novelty"),
                 number("sampling.drift.drop"), number("sampling.drift.rate"), integer("sampling.memory"),
-                number("sampling.smoothing"), integer("sampling.seed"));
+                number("sampling.smoothing"), integer("sampling.seed"), bool("sampling.version.change"));
     }
 
     public double number(String key) {

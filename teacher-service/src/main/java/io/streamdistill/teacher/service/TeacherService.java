@@ -132,7 +132,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
         if (config.samplingEnabled()) {
             this.studentTokenizer = StudentTokenizers.load(config.string("sampling.student.tokenizer"), 128);
             StudentRunner.initNative();
-            this.students = new ModelHolder();
+            this.students = new ModelHolder(config.samplingSettings().versionChange());
             this.follower = new CheckpointFollower(new CheckpointFollower.Settings(config.clientSettings(),
                     config.string("sampling.checkpoints.topic"), config.string("sampling.student"), null), studentTokenizer, students);
             this.policy = new SamplingPolicy(config.samplingSettings());
@@ -351,10 +351,18 @@ public final class TeacherService implements Runnable, AutoCloseable {
             List<String> texts = new ArrayList<>(pending.size());
             pending.forEach(p -> texts.add(p.event.getText()));
             float[][] out = m.score(texts);
+            float[][] before = null;
+            if (students.keepsPrevious()) {
+                try (ModelHolder.Lease previous = students.acquirePrevious()) {
+                    if (previous != null && fits(previous.model(), classification)) {
+                        before = previous.model().score(texts);
+                    }
+                }
+            }
             List<Pending> kept = new ArrayList<>(pending.size());
             for (int i = 0; i < pending.size(); i++) {
                 Pending p = pending.get(i);
-                p.decision = policy.decide(out[i], classification);
+                p.decision = policy.decide(out[i], before == null ? null : before[i], classification);
                 p.student = out[i];
                 p.studentVersion = m.version();
                 if (p.decision.runsTeacher()) {

@@ -115,6 +115,10 @@ public final class SamplingBenchmark {
                 def.driftRate(), def.memory(), def.smoothing(), def.seed()));
         policies.put("explore 5%, conf .5/.1", new SamplingPolicy.Settings(0.05, 0.5, 0.1, def.novelty(), def.driftDrop(),
                 def.driftRate(), def.memory(), def.smoothing(), def.seed()));
+        policies.put("version change, conf .6/.2", new SamplingPolicy.Settings(0.10, 0.6, 0.2, def.novelty(), def.driftDrop(),
+                def.driftRate(), def.memory(), def.smoothing(), def.seed(), true));
+        policies.put("version change, conf .5/.1", new SamplingPolicy.Settings(0.10, 0.5, 0.1, def.novelty(), def.driftDrop(),
+                def.driftRate(), def.memory(), def.smoothing(), def.seed(), true));
         policies.put("explore 10%, conf .6/.2", new SamplingPolicy.Settings(0.10, 0.6, 0.2, def.novelty(), def.driftDrop(),
                 def.driftRate(), def.memory(), def.smoothing(), def.seed()));
         List<Outcome> outcomes = new ArrayList<>();
@@ -151,6 +155,7 @@ public final class SamplingBenchmark {
         StudentTrainer trainer = StudentTrainer.create(config, TrainingConfig.builder().learningRate(0.05f).build());
         SamplingPolicy policy = settings == null ? null : new SamplingPolicy(settings);
         StudentTrainer published = null;
+        StudentTrainer previous = null;
         List<Example> batch = new ArrayList<>();
         int teacherRuns = 0;
         Map<String, Integer> reasons = new LinkedHashMap<>();
@@ -162,6 +167,7 @@ public final class SamplingBenchmark {
         for (int i = 0; i < stream.size(); i++) {
             Item it = stream.get(i);
             float[] student = published == null ? null : published.predict(it.ids);
+            float[] before = previous == null ? null : previous.predict(it.ids);
             int agree = student != null && DistillationLoss.argmax(student) == DistillationLoss.argmax(it.teacher) ? 1 : 0;
             window.addLast(agree);
             windowSum += agree;
@@ -176,7 +182,7 @@ public final class SamplingBenchmark {
                 recovery = i - shiftAt;
             }
             SamplingPolicy.Decision decision = policy == null || student == null
-                    ? new SamplingPolicy.Decision(SamplingPolicy.Reason.ALL, 1.0) : policy.decide(student, true);
+                    ? new SamplingPolicy.Decision(SamplingPolicy.Reason.ALL, 1.0) : policy.decide(student, before, true);
             reasons.merge(decision.reason().name(), 1, Integer::sum);
             if (decision.runsTeacher()) {
                 teacherRuns++;
@@ -204,6 +210,7 @@ public final class SamplingBenchmark {
                     trainer.train(batch);
                     batch.clear();
                 }
+                previous = published;
                 published = StudentTrainer.fromBytes(trainer.toBytes());
                 if (policy != null) {
                     policy.newStudent(holdout.isEmpty() ? Double.NaN : agreement(published, new ArrayList<>(holdout)));

@@ -85,6 +85,22 @@ class SamplingPolicyTest {
         return fed;
     }
 
+    /** With the version-change test on, a sure record the two newest versions label differently goes to the teacher. */
+    @Test
+    void aRecordTheTwoNewestVersionsDisagreeOnIsSampled() {
+        SamplingPolicy.Settings d = SamplingPolicy.Settings.defaults();
+        SamplingPolicy p = new SamplingPolicy(new SamplingPolicy.Settings(d.exploration(), d.minConfidence(), d.margin(), d.novelty(),
+                d.driftDrop(), d.driftRate(), d.memory(), d.smoothing(), d.seed(), true));
+        p.newStudent(0.9);
+        float[] other = {0.01f, 0.95f, 0.03f, 0.01f};
+        int changed = 0;
+        for (int i = 0; i < 1000; i++) {
+            changed += p.decide(SURE, other, true).reason() == SamplingPolicy.Reason.CHANGED ? 1 : 0;
+        }
+        assertThat(changed).as("all but the explored ones").isBetween(850, 950);
+        assertThat(shareSampled(p, SURE, 2000)).as("same top-1 in both versions: only the random share").isBetween(0.08, 0.12);
+    }
+
     @Test
     void badSettingsNameTheKeyAndValue() {
         assertThatThrownBy(() -> new SamplingPolicy.Settings(0, 0.6, 0.2, 0.35, 0.1, 1, 10, 0.1, 1))
