@@ -90,4 +90,17 @@ class ContainerStackTest {
             assertThat(counts.values()).allMatch(c -> c == 1);
         }
     }
+
+    /** The whole pipeline on containers: teacher, trainer job, monitor (the scenario {@link PipelineScenario} also runs embedded). */
+    @Test
+    void theWholePipelineRunsOnContainers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String bootstrap = KAFKA.getBootstrapServers();
+        String registryUrl = "http://" + REGISTRY.getHost() + ":" + REGISTRY.getMappedPort(8080) + "/apis/ccompat/v7";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            PipelineScenario.run(bootstrap, registryUrl, name -> {
+                TopicSetup.ensureTopics(admin, List.of(new NewTopic("e2e-" + name, 1, (short) 1)), Duration.ofSeconds(60));
+                return "e2e-" + name;
+            }, dir);
+        }
+    }
 }
