@@ -1,13 +1,10 @@
 package io.streamdistill.monitor;
 
-import io.streamdistill.schemas.ClientSettings;
-import io.streamdistill.schemas.ServiceSettings;
+import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.schemas.Topics;
-import io.streamdistill.schemas.registry.RegistryConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +15,7 @@ import java.util.Map;
  * with errors naming the key and value. {@code kafka.*}, {@code schema.registry.*} and
  * {@code basic.auth.*} pass through to the clients.
  */
-public final class MonitorConfig {
+public final class MonitorConfig extends ServiceConfig {
     public static final String ENV_PREFIX = "STREAMDISTILL_MONITOR_";
     private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -43,15 +40,13 @@ public final class MonitorConfig {
         DEFAULTS.put("http.port", "8081");
     }
 
-    private final Map<String, String> values;
-
     private MonitorConfig(Map<String, String> values) {
-        this.values = values;
+        super(values, DEFAULTS.keySet());
         validate();
     }
 
     public static MonitorConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
-        return new MonitorConfig(ServiceSettings.merge(DEFAULTS, file, env, ENV_PREFIX, flags));
+        return new MonitorConfig(ServiceConfig.merge(DEFAULTS, file, env, ENV_PREFIX, flags));
     }
 
     public static MonitorConfig of(Map<String, String> settings) {
@@ -59,15 +54,6 @@ public final class MonitorConfig {
     }
 
     private void validate() {
-        for (String key : values.keySet()) {
-            if (!DEFAULTS.containsKey(key) && !ClientSettings.isPassThrough(key)) {
-                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
-                        + " and kafka.*, schema.registry.*, basic.auth.*");
-            }
-        }
-        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "is required (host:port of the Kafka brokers)");
-        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "is required (the topics are Avro)");
-        RegistryConfig.fromMap(registryConfig());
         require(integer("window.seconds") >= 1, "window.seconds", "must be >= 1");
         require(integer("retention.minutes") >= 1 && integer("retention.minutes") * 60L >= integer("window.seconds"),
                 "retention.minutes", "must be >= 1 and cover at least one window");
@@ -78,25 +64,6 @@ public final class MonitorConfig {
         require(integer("student.max.tokens") >= 2, "student.max.tokens", "must be >= 2");
         require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port", "must be -1 (off), 0 (any) or a port");
         require(integer("commit.interval.ms") >= 100, "commit.interval.ms", "must be >= 100");
-    }
-
-    private void require(boolean ok, String key, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException(key + " " + rule + ", got '" + string(key) + "'");
-        }
-    }
-
-    public String string(String key) {
-        return values.getOrDefault(key, "");
-    }
-
-    public int integer(String key) {
-        String v = string(key).trim();
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
-        }
     }
 
     public Duration window() {
@@ -119,20 +86,5 @@ public final class MonitorConfig {
             }
         }
         return out;
-    }
-
-    public Map<String, Object> kafkaConfig() {
-        Map<String, Object> m = new HashMap<>(ClientSettings.kafka(values));
-        m.put("bootstrap.servers", string("bootstrap.servers"));
-        return m;
-    }
-
-    public Map<String, Object> registryConfig() {
-        return ClientSettings.registry(values);
-    }
-
-    @Override
-    public String toString() {
-        return ClientSettings.masked(values);
     }
 }

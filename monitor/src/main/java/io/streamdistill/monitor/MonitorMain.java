@@ -1,6 +1,6 @@
 package io.streamdistill.monitor;
 
-import io.streamdistill.schemas.ServiceSettings;
+import io.streamdistill.schemas.ServiceConfig;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +53,7 @@ public final class MonitorMain {
     }
 
     static MonitorConfig parse(String[] args) {
-        ServiceSettings.CommandLine cli = ServiceSettings.CommandLine.parse(args);
+        ServiceConfig.CommandLine cli = ServiceConfig.CommandLine.parse(args);
         if (cli.help()) {
             throw new IllegalArgumentException("settings: see docs/monitor.md; env STREAMDISTILL_MONITOR_<KEY> also works");
         }

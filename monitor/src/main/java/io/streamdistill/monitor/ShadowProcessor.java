@@ -2,6 +2,7 @@ package io.streamdistill.monitor;
 
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.RandomShare;
 import io.streamdistill.student.loss.DistillationLoss;
 import io.streamdistill.student.onnx.ArtifactIntegrityException;
 import io.streamdistill.student.onnx.StudentRunner;
@@ -68,7 +69,7 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
     @Override
     public void process(Record<String, SoftTarget> record) {
         SoftTarget st = record.value();
-        if (st == null || !HoldoutSlice.contains(st.getId(), holdoutPercent) || !randomShare(st)) {
+        if (st == null || !HoldoutSlice.contains(st.getId(), holdoutPercent) || !RandomShare.contains(st)) {
             return;
         }
         for (StudentCheckpoint cp : latest()) {
@@ -165,12 +166,6 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
         s.recordsSeen = cp.getRecordsSeen();
         s.checkpointMetrics = new java.util.LinkedHashMap<>(cp.getMetrics());
         return s;
-    }
-
-    /** Records adaptive sampling chose for a reason (unsure, novel, drift) are not a fair sample: never scored. */
-    static boolean randomShare(SoftTarget st) {
-        return st.getSampling() == null || st.getSampling().getReason().equals("EXPLORATION")
-                || st.getSampling().getReason().equals("ALL");
     }
 
     static String key(StudentCheckpoint cp) {

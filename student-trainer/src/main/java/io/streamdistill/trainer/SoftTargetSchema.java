@@ -1,6 +1,7 @@
 package io.streamdistill.trainer;
 
 import io.streamdistill.records.SoftTarget;
+import io.streamdistill.schemas.RandomShare;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
@@ -69,18 +70,12 @@ final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetR
         r.partition = record.partition();
         r.offset = record.offset();
         r.arrivalMillis = System.currentTimeMillis();
-        r.randomShare = isRandomShare(st);
+        r.randomShare = RandomShare.contains(st);
         out.collect(r);
     }
 
     @Override
     public TypeInformation<TargetRecord> getProducedType() {
         return TypeInformation.of(TargetRecord.class);
-    }
-
-    /** Sampling off, no student yet (everything sampled), or the exploration share: a fair sample of the stream. */
-    static boolean isRandomShare(io.streamdistill.records.SoftTarget st) {
-        return st.getSampling() == null || st.getSampling().getReason().equals("EXPLORATION")
-                || st.getSampling().getReason().equals("ALL");
     }
 }

@@ -1,6 +1,6 @@
 package io.streamdistill.teacher;
 
-import io.streamdistill.schemas.ServiceSettings;
+import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.teacher.http.HealthServer;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.Teacher;
@@ -91,7 +91,7 @@ public final class TeacherServiceMain {
     }
 
     static TeacherConfig parse(String[] args) {
-        ServiceSettings.CommandLine cli = ServiceSettings.CommandLine.parse(args);
+        ServiceConfig.CommandLine cli = ServiceConfig.CommandLine.parse(args);
         if (cli.help()) {
             System.out.println(usage());
             System.exit(0);

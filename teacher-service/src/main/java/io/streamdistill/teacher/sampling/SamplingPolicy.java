@@ -33,6 +33,11 @@ public final class SamplingPolicy {
         Reason(boolean runsTeacher) {
             this.runsTeacher = runsTeacher;
         }
+
+        /** A fair sample of the stream (see {@code io.streamdistill.schemas.RandomShare}, which reads the same names from records). */
+        public boolean randomShare() {
+            return this == ALL || this == EXPLORATION;
+        }
     }
 
     /** @param probability the chance this record had of being chosen by exploration (for importance weights) */

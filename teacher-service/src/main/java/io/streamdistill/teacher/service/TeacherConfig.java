@@ -1,14 +1,10 @@
 package io.streamdistill.teacher.service;
 
-import io.streamdistill.schemas.ClientSettings;
-import io.streamdistill.schemas.ServiceSettings;
+import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.schemas.Topics;
-import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.teacher.model.Teacher;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -18,7 +14,7 @@ import java.util.Map;
  * Keys starting with {@code kafka.} go to the Kafka clients without the prefix (security settings,
  * tuning); {@code schema.registry.*} and {@code basic.auth.*} go to the registry client.
  */
-public final class TeacherConfig {
+public final class TeacherConfig extends ServiceConfig {
     public static final String ENV_PREFIX = "STREAMDISTILL_TEACHER_";
 
     /** Input encodings: AUTO tells Avro (magic byte 0), JSON (starts with '{') and plain text apart. */
@@ -69,16 +65,14 @@ public final class TeacherConfig {
         DEFAULTS.put("sampling.version.change", "false");
     }
 
-    private final Map<String, String> values;
-
     private TeacherConfig(Map<String, String> values) {
-        this.values = values;
+        super(values, DEFAULTS.keySet());
         validate();
     }
 
     /** Merges the sources; {@code env} is usually {@code System.getenv()}. */
     public static TeacherConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
-        return new TeacherConfig(ServiceSettings.merge(DEFAULTS, file, env, ENV_PREFIX, flags));
+        return new TeacherConfig(ServiceConfig.merge(DEFAULTS, file, env, ENV_PREFIX, flags));
     }
 
     public static TeacherConfig of(Map<String, String> settings) {
@@ -86,80 +80,34 @@ public final class TeacherConfig {
     }
 
     private void validate() {
-        for (String key : values.keySet()) {
-            if (!DEFAULTS.containsKey(key) && !ClientSettings.isPassThrough(key)) {
-                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
-                        + " and kafka.*, schema.registry.*, basic.auth.*");
-            }
-        }
-        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "", "is required (host:port of the Kafka brokers)");
-        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "", "is required (soft targets are Avro)");
-        RegistryConfig.fromMap(registryConfig());
         enumValue("input.format", InputFormat.class);
         enumValue("text.oversize", Oversize.class);
         enumValue("teacher.device", Teacher.Device.class);
         if (samplingEnabled()) {
-            require(!string("sampling.student").isBlank(), "sampling.student", "",
+            require(!string("sampling.student").isBlank(), "sampling.student",
                     "is required when sampling.enabled=true (the student whose checkpoints decide)");
             samplingSettings();
         }
         // One subject per topic (<topic>-value) holds one record type: the three topics must differ.
-        require(!string("dead.letter.topic").equals(string("output.topic")), "dead.letter.topic", string("dead.letter.topic"),
+        require(!string("dead.letter.topic").equals(string("output.topic")), "dead.letter.topic",
                 "must differ from output.topic (each topic's registry subject holds one record type)");
         require(!string("input.topic").equals(string("output.topic")) && !string("input.topic").equals(string("dead.letter.topic")),
-                "input.topic", string("input.topic"), "must differ from output.topic and dead.letter.topic");
-        require(integer("text.max.chars") >= 1, "text.max.chars", string("text.max.chars"), "must be >= 1");
-        require(integer("batch.max.size") >= 1, "batch.max.size", string("batch.max.size"), "must be >= 1");
-        require(integer("batch.max.tokens") >= 2, "batch.max.tokens", string("batch.max.tokens"), "must be >= 2");
-        require(integer("poll.max.records") >= 1, "poll.max.records", string("poll.max.records"), "must be >= 1");
-        require(integer("poll.timeout.ms") >= 1, "poll.timeout.ms", string("poll.timeout.ms"), "must be >= 1");
+                "input.topic", "must differ from output.topic and dead.letter.topic");
+        require(integer("text.max.chars") >= 1, "text.max.chars", "must be >= 1");
+        require(integer("batch.max.size") >= 1, "batch.max.size", "must be >= 1");
+        require(integer("batch.max.tokens") >= 2, "batch.max.tokens", "must be >= 2");
+        require(integer("poll.max.records") >= 1, "poll.max.records", "must be >= 1");
+        require(integer("poll.timeout.ms") >= 1, "poll.timeout.ms", "must be >= 1");
         require(integer("teacher.max.tokens") == 0 || integer("teacher.max.tokens") >= 2, "teacher.max.tokens",
-                string("teacher.max.tokens"), "must be 0 (the teacher's own limit) or >= 2");
-        require(integer("teacher.threads") >= 1, "teacher.threads", string("teacher.threads"), "must be >= 1");
-        require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port", string("http.port"),
+                "must be 0 (the teacher's own limit) or >= 2");
+        require(integer("teacher.threads") >= 1, "teacher.threads", "must be >= 1");
+        require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port",
                 "must be -1 (off), 0 (any free port) or a port number");
-        require(!string("transactional.id").isBlank(), "transactional.id", "", "must not be empty");
-    }
-
-    private static void require(boolean ok, String key, String value, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException(key + " " + rule + ", got '" + value + "'");
-        }
-    }
-
-    public String string(String key) {
-        return values.getOrDefault(key, "");
-    }
-
-    public int integer(String key) {
-        String v = string(key).trim();
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
-        }
-    }
-
-    public <E extends Enum<E>> E enumValue(String key, Class<E> type) {
-        String v = string(key).trim().toUpperCase(Locale.ROOT);
-        try {
-            return Enum.valueOf(type, v);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + " must be one of " + java.util.Arrays.toString(type.getEnumConstants())
-                    + ", got '" + string(key) + "'");
-        }
+        require(!string("transactional.id").isBlank(), "transactional.id", "must not be empty");
     }
 
     public boolean samplingEnabled() {
         return bool("sampling.enabled");
-    }
-
-    private boolean bool(String key) {
-        String v = string(key).trim().toLowerCase(Locale.ROOT);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException(key + " must be true or false, got '" + string(key) + "'");
-        }
-        return v.equals("true");
     }
 
     /** The sampling policy's settings (validated: errors name the key and value). */
@@ -170,49 +118,11 @@ public final class TeacherConfig {
                 number("sampling.smoothing"), integer("sampling.seed"), bool("sampling.version.change"));
     }
 
-    public double number(String key) {
-        String v = string(key).trim();
-        try {
-            return Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
-        }
-    }
-
     public InputFormat inputFormat() {
         return enumValue("input.format", InputFormat.class);
     }
 
     public Oversize oversize() {
         return enumValue("text.oversize", Oversize.class);
-    }
-
-    /** Settings for the Kafka clients: bootstrap servers plus every kafka.* key without its prefix. */
-    public Map<String, Object> kafkaConfig() {
-        Map<String, Object> m = new HashMap<>(ClientSettings.kafka(values));
-        m.put("bootstrap.servers", string("bootstrap.servers"));
-        return m;
-    }
-
-    /** bootstrap.servers, schema.registry.url and every pass-through key, as given (for clients built elsewhere). */
-    public Map<String, String> clientSettings() {
-        Map<String, String> m = new LinkedHashMap<>();
-        values.forEach((k, v) -> {
-            if (ClientSettings.isPassThrough(k) || k.equals("bootstrap.servers") || k.equals("schema.registry.url")) {
-                m.put(k, v);
-            }
-        });
-        return m;
-    }
-
-    /** Settings for the schema registry client (Confluent key names). */
-    public Map<String, Object> registryConfig() {
-        return ClientSettings.registry(values);
-    }
-
-    /** Every setting, secrets masked: for the start-up log line. */
-    @Override
-    public String toString() {
-        return ClientSettings.masked(values);
     }
 }

@@ -188,8 +188,7 @@ public final class SamplingBenchmark {
                 teacherRuns++;
                 // Like the trainer: 5 % of the random share is held out (never trained on) and the newest
                 // 200 of those score each published version; that score is the policy's drift baseline.
-                boolean randomShare = decision.reason() == SamplingPolicy.Reason.ALL || decision.reason() == SamplingPolicy.Reason.EXPLORATION;
-                if (randomShare && i % 20 == 7) {
+                if (decision.reason().randomShare() && i % 20 == 7) {
                     holdout.addLast(it);
                     if (holdout.size() > 200) {
                         holdout.removeFirst();
