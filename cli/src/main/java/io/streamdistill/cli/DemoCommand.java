@@ -101,6 +101,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--eval-texts", defaultValue = "400", description = "corpus rows kept out of the stream for the summary (default: ${DEFAULT-VALUE})")
     int evalTexts;
 
+    @Option(names = "--adaptive-sampling", description = "run the teacher only where the newest demo student needs it (the "
+            + "teacher's sampling.enabled with its defaults; see docs/teacher-service.md)")
+    boolean adaptiveSampling;
+
     @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
     Map<String, String> trainerOverrides = new LinkedHashMap<>();
 
@@ -137,9 +141,14 @@ public final class DemoCommand implements Callable<Integer> {
             try {
                 Teacher teacher = Teacher.load(teacherDescriptor(classification, stream), 1, Teacher.Device.CPU, 0);
                 Metrics teacherMetrics = new Metrics();
-                TeacherService service = new TeacherService(TeacherConfig.of(Map.of(
+                Map<String, String> teacherSettings = new HashMap<>(Map.of(
                         "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
-                        "http.port", "-1", "transactional.id", "streamdistill-demo-teacher")), teacher, teacherMetrics);
+                        "http.port", "-1", "transactional.id", "streamdistill-demo-teacher"));
+                if (adaptiveSampling) {
+                    teacherSettings.put("sampling.enabled", "true");
+                    teacherSettings.put("sampling.student", "demo-" + task.toLowerCase());
+                }
+                TeacherService service = new TeacherService(TeacherConfig.of(teacherSettings), teacher, teacherMetrics);
                 Thread teacherLoop = new Thread(service, "demo-teacher");
                 teacherLoop.start();
 
@@ -177,7 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
                 long produced = produce(stack, registry, stream, teacherMetrics, watcher);
                 System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-                while (teacherMetrics.softTargets() + teacherMetrics.deadLetters() < produced && System.nanoTime() < deadline) {
+                while (handled(teacherMetrics) < produced && System.nanoTime() < deadline) {
                     Thread.sleep(200);
                 }
                 long teacherDone = System.nanoTime();
@@ -191,7 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
                 service.close();
                 watcher.stop();
 
-                double teacherRate = (teacherMetrics.softTargets() + teacherMetrics.deadLetters()) / ((teacherDone - productionStart) / 1e9);
+                double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
                 Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
                 if (monitor != null) {
                     summary.addMonitor(monitor);
@@ -342,12 +351,17 @@ public final class DemoCommand implements Callable<Integer> {
         return n;
     }
 
+    /** Input records the teacher service is done with: soft targets, dead letters and (adaptive sampling) skips. */
+    private static long handled(Metrics m) {
+        return m.softTargets() + m.deadLetters() + m.skipped();
+    }
+
     private static void progress(long produced, Metrics m, StudentCheckpoint last, Instant started) {
         String student = last == null ? "no checkpoint yet"
                 : String.format("v%d loss %.3f holdout %.3f", last.getVersion(), last.getMetrics().getOrDefault("progressive_loss", Double.NaN),
                         last.getMetrics().getOrDefault("holdout_agreement", Double.NaN));
-        System.out.printf("  in %6d | soft targets %6d | dead letters %3d | teacher %5.1f rec/s | student %s%n",
-                produced, m.softTargets(), m.deadLetters(), m.recordsPerSecond(), student);
+        System.out.printf("  in %6d | soft targets %6d | dead letters %3d | skipped %5d | teacher %5.1f rec/s | student %s%n",
+                produced, m.softTargets(), m.deadLetters(), m.skipped(), m.recordsPerSecond(), student);
     }
 
     /** Follows distill.checkpoints (read_committed) and keeps every published checkpoint. */
@@ -393,6 +407,8 @@ public final class DemoCommand implements Callable<Integer> {
         json.put("records_produced", produced);
         json.put("soft_targets", m.softTargets());
         json.put("dead_letters", m.deadLetters());
+        // Adaptive sampling: records the teacher never ran on, by reason (none when it is off).
+        json.put("teacher_skipped", m.skipped());
         json.put("checkpoints_published", watcher.all.size());
         // Bounded by --rate when the teacher keeps up: records handled per second from the first one produced to the last.
         json.put("teacher_records_per_second", teacherRate);
@@ -507,9 +523,9 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.printf("%-34s %16.3f %16.3f%n", "label accuracy (held out)", json.get("teacher_label_accuracy").asDouble(),
                         json.get("student_label_accuracy").asDouble());
             }
-            System.out.printf("%nstudent speed-up %.0fx | records %d -> soft targets %d + dead letters %d | checkpoints %d | %ds%n",
+            System.out.printf("%nstudent speed-up %.0fx | records %d -> soft targets %d + dead letters %d + skipped %d | checkpoints %d | %ds%n",
                     json.path("student_speedup").asDouble(Double.NaN), json.path("records_produced").asLong(),
-                    json.path("soft_targets").asLong(), json.path("dead_letters").asLong(),
+                    json.path("soft_targets").asLong(), json.path("dead_letters").asLong(), json.path("teacher_skipped").asLong(),
                     json.path("checkpoints_published").asLong(), json.path("elapsed_seconds").asLong());
         }
     }

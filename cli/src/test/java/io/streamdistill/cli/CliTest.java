@@ -21,6 +21,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
 
+    /**
+     * The closed loop: with --adaptive-sampling the demo's teacher follows the students the trainer job
+     * publishes and skips records the newest one is sure of; every record is still a soft target, a
+     * dead letter or a counted skip.
+     */
+    @Test
+    void demoWithAdaptiveSamplingSkipsWhatTheStudentKnows(@TempDir Path dir) throws Exception {
+        int exit = Main.run("demo", "--records", "2400", "--rate", "80", "--data-dir", dir.toString(), "--fresh", "--no-dashboard",
+                "--export-every-seconds", "3", "--eval-texts", "100", "--adaptive-sampling", "--set", "export.every.records=300");
+        assertThat(exit).isZero();
+
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertThat(summary.get("records_produced").asLong()).isEqualTo(2400);
+        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong() + summary.get("teacher_skipped").asLong())
+                .as("every record accounted for").isEqualTo(2400);
+        assertThat(summary.get("teacher_skipped").asLong()).as("records the published student was sure of").isPositive();
+        assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("holdout_agreement").asDouble()).isGreaterThan(0.4);
+    }
+
     /** The demo end to end with a small N: every record accounted for, a checkpoint whose artifact checks out and runs. */
     @Test
     void demoRunsEndToEndAndWritesASummary(@TempDir Path dir) throws Exception {

@@ -71,6 +71,8 @@ final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetR
         r.offset = record.offset();
         r.arrivalMillis = System.currentTimeMillis();
         r.randomShare = RandomShare.contains(st);
+        Double p = st.getSampling() == null ? null : st.getSampling().getInclusionProbability();
+        r.inclusionProbability = p != null && p > 0 && p <= 1 ? p : 1;
         out.collect(r);
     }
 

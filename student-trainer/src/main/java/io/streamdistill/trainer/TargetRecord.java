@@ -26,6 +26,11 @@ public class TargetRecord {
      * are trained on but never held out, so holdout scores stay unbiased.
      */
     public boolean randomShare = true;
+    /**
+     * The chance this record had of reaching the teacher under adaptive sampling (1 when it was sent
+     * whatever the random draw, or sampling was off); with importance.weights on, it trains at weight 1/p.
+     */
+    public double inclusionProbability = 1;
 
     public TargetRecord() {
     }

@@ -90,8 +90,11 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient Counter refused;
     private transient Counter published;
 
+    private final boolean importanceWeights;
+
     public TrainOperator(TrainerConfig config) {
         this.config = config;
+        this.importanceWeights = config.bool("importance.weights");
     }
 
     @Override
@@ -166,7 +169,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     public void processElement(StreamRecord<TargetRecord> element) throws Exception {
         TargetRecord r = element.getValue();
         int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
-        Example e = new Example(r.tokens, r.teacher, label);
+        // Importance weight 1/p: records only a random draw could send count for the ones skipped beside them.
+        float weight = importanceWeights ? (float) (1 / r.inclusionProbability) : 1f;
+        Example e = new Example(r.tokens, r.teacher, label, weight);
         if (teacher == null || !teacher[1].equals(r.teacherSha256)) {
             teacher = new String[] {r.teacherModelId, r.teacherSha256, r.teacherTokenizer};
         }

@@ -58,6 +58,8 @@ public final class TrainerConfig implements Serializable {
         DEFAULTS.put("featurize.parallelism", "1");
         DEFAULTS.put("transactional.id.prefix", "");
         DEFAULTS.put("restore.from", "latest");
+        // Off: measured, weighting adaptively sampled records by 1/p cost agreement (docs/benchmarks.md).
+        DEFAULTS.put("importance.weights", "false");
     }
 
     private final Map<String, String> values;
@@ -106,6 +108,7 @@ public final class TrainerConfig implements Serializable {
         Offsets.parseStart(string("starting.offsets"), string("input.topic"));
         Offsets.parseEnd(string("bounded.end"), string("input.topic"));
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
+        bool("importance.weights");
     }
 
     private void require(boolean ok, String key, String rule) {
@@ -128,6 +131,14 @@ public final class TrainerConfig implements Serializable {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be a whole number, got '" + string(key) + "'");
         }
+    }
+
+    public boolean bool(String key) {
+        String v = string(key).trim().toLowerCase(Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(key + " must be true or false, got '" + string(key) + "'");
+        }
+        return v.equals("true");
     }
 
     public double number(String key) {

@@ -3,6 +3,7 @@ package io.streamdistill.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamdistill.localstack.SharedLocalStack;
+import io.streamdistill.records.Sampling;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.records.Task;
@@ -87,6 +88,11 @@ class TrainerJobTest {
     }
 
     static void produceSoftTargets(String topic, int n, long seed) throws Exception {
+        produceSoftTargets(topic, n, seed, i -> null);
+    }
+
+    /** Like {@link #produceSoftTargets(String, int, long)}, each record carrying {@code sampling.apply(i)}. */
+    static void produceSoftTargets(String topic, int n, long seed, java.util.function.IntFunction<Sampling> sampling) throws Exception {
         SyntheticClassifier teacher = new SyntheticClassifier(tokenizer.vocabSize(), 77);
         List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 12, seed, 600);
         int[][] ids = tokenizer.encode(texts);
@@ -102,7 +108,7 @@ class TrainerJobTest {
                 SoftTarget st = SoftTarget.newBuilder().setId("st-" + seed + "-" + i).setText(texts.get(i)).setLabel(null)
                         .setEventTime(Instant.now()).setTeacher(ref).setTask(Task.CLASSIFICATION).setClassLogits(logits)
                         .setEmbedding(null).setLanguageModel(null).setInputTokens(ids[i].length).setTruncated(false)
-                        .setTeacherLatencyMicros(1000).setProducedAt(Instant.now()).build();
+                        .setTeacherLatencyMicros(1000).setProducedAt(Instant.now()).setSampling(sampling.apply(i)).build();
                 p.send(new ProducerRecord<>(topic, st.getId().getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st)));
             }
             p.flush();
@@ -194,6 +200,59 @@ class TrainerJobTest {
             assertThat(probabilities[0]).hasSize(4);
             assertThat(runner.metadata()).containsEntry("streamdistill.checkpoint_version", String.valueOf(last.getVersion()));
         }
+    }
+
+    /** What the tap saw of each record: id, held out, random share, inclusion probability. */
+    static final java.util.Queue<Object[]> SEEN = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * Records the teacher service's adaptive sampling chose: every third from the random share
+     * (EXPLORATION, reached the teacher with probability 0.2), the others because the student was
+     * unsure. All are trained on, each once, with importance weights on; only the random share is
+     * ever held out, so the published holdout figure is measured on it alone.
+     */
+    @Test
+    void adaptivelySampledRecordsAreTrainedOnceWithTheirWeightsAndOnlyTheRandomShareIsHeldOut(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("sampled-soft", 1);
+        String out = SharedLocalStack.newTopic("sampled-checkpoints", 1);
+        int n = 3000;
+        produceSoftTargets(in, n, 4, i -> Sampling.newBuilder().setReason(i % 3 == 0 ? "EXPLORATION" : "UNSURE")
+                .setExplorationProbability(0.2).setInclusionProbability(i % 3 == 0 ? 0.2 : 1.0).setStudentVersion(7L).build());
+        TrainerConfig config = TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of("importance.weights", "true")));
+        SEEN.clear();
+
+        runBounded(config, dir.resolve("flink"), s -> s.map(r -> {
+            SEEN.add(new Object[] {r.id, r.holdout, r.randomShare, r.inclusionProbability});
+            return r;
+        }).returns(TargetRecord.class));
+
+        assertThat(SEEN).hasSize(n);
+        long heldOut = SEEN.stream().filter(r -> (boolean) r[1]).count();
+        assertThat(SEEN).allSatisfy(r -> {
+            boolean exploration = Integer.parseInt(((String) r[0]).substring(((String) r[0]).lastIndexOf('-') + 1)) % 3 == 0;
+            assertThat(r[2]).as("random share of %s", r[0]).isEqualTo(exploration);
+            assertThat((double) r[3]).as("inclusion probability of %s", r[0]).isEqualTo(exploration ? 0.2 : 1.0);
+            if (!exploration) {
+                assertThat(r[1]).as("an unsure record is never held out: %s", r[0]).isEqualTo(false);
+            }
+        });
+        assertThat(heldOut).as("10 %% of the 1,000 random-share records").isBetween(60L, 140L);
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(5));
+        assertThat(published).isNotEmpty();
+        StudentCheckpoint last = published.get(published.size() - 1);
+        assertThat(last.getRecordsSeen()).as("every record not held out, trained once").isEqualTo(n - heldOut);
+        assertThat(last.getMetrics().get("holdout_records")).isEqualTo((double) heldOut);
+        assertThat(last.getMetrics().get("holdout_agreement")).isGreaterThan(0.5);
+
+        // The same records without weights train another student (a bounded run on one partition is otherwise bit-identical).
+        String unweightedOut = SharedLocalStack.newTopic("unweighted-checkpoints", 1);
+        runBounded(TrainerConfig.of(settings(in, unweightedOut, dir.resolve("unweighted"), Map.of())), dir.resolve("flink-unweighted"));
+        List<StudentCheckpoint> unweighted = checkpoints(unweightedOut, Duration.ofSeconds(5));
+        StudentCheckpoint lastUnweighted = unweighted.get(unweighted.size() - 1);
+        assertThat(lastUnweighted.getRecordsSeen()).isEqualTo(last.getRecordsSeen());
+        assertThat(lastUnweighted.getVersion()).as("same version: its ONNX metadata is the same").isEqualTo(last.getVersion());
+        assertThat(lastUnweighted.getArtifact().getSha256()).as("weights change what is learned")
+                .isNotEqualTo(last.getArtifact().getSha256());
     }
 
     /**

@@ -76,13 +76,20 @@ public final class StudentTrainer {
         return step;
     }
 
-    /** One optimiser step on the batch (mean loss). Returns the batch's loss and agreement before the update. */
+    /**
+     * One optimiser step on the batch: the loss is the weighted mean over its examples (each example's
+     * share is its weight over the batch's total; all weights 1 is the plain mean). Returns the batch's
+     * weighted loss and plain agreement before the update.
+     */
     public BatchResult train(List<Example> batch) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("cannot train on an empty batch");
         }
         gradients.clear();
-        float scale = 1f / batch.size();
+        double totalWeight = 0;
+        for (Example e : batch) {
+            totalWeight += e.weight();
+        }
         double lossSum = 0;
         double agreementSum = 0;
         boolean[] keep = null;
@@ -90,18 +97,19 @@ public final class StudentTrainer {
             if (training.tokenDropout() > 0) {
                 keep = dropout(e.tokenIds().length, keep);
             }
+            float share = (float) (e.weight() / totalWeight);
             student.forward(e.tokenIds(), keep, activations);
             float loss = lossAndGradient(e);
-            lossSum += loss;
+            lossSum += share * loss;
             agreementSum += agreement(e);
-            student.backward(activations, gradOut, scale, gradients);
+            student.backward(activations, gradOut, share, gradients);
         }
         step++;
         float norm = (float) Math.sqrt(gradients.squaredNorm());
         float clip = training.clipNorm() > 0 && norm > training.clipNorm() ? training.clipNorm() / norm : 1f;
         float lr = training.learningRateAt(step);
         adam.apply(student, gradients, training, step, lr, clip);
-        return new BatchResult(step, (float) (lossSum / batch.size()), (float) (agreementSum / batch.size()), norm, lr);
+        return new BatchResult(step, (float) lossSum, (float) (agreementSum / batch.size()), norm, lr);
     }
 
     /** Scores one example without training on it (progressive validation, holdout). */

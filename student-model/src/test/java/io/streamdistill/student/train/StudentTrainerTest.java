@@ -80,6 +80,37 @@ class StudentTrainerTest {
         assertThat(restored.toBytes()).isEqualTo(uninterrupted.toBytes());
     }
 
+    /** An example of weight 3 moves the student as three copies of it would (importance weights), and bad weights are refused. */
+    @Test
+    void aWeightedExampleCountsLikeThatManyCopies() {
+        SyntheticTeacher teacher = new SyntheticTeacher(200, 8, 4, 4f, 11);
+        List<Example> data = teacher.examples(40, 12);
+        StudentTrainer weighted = StudentTrainer.create(classifier(200), TrainingConfig.defaults());
+        StudentTrainer copied = StudentTrainer.create(classifier(200), TrainingConfig.defaults());
+        for (int step = 0; step < 5; step++) {
+            List<Example> batch = data.subList(step * 8, step * 8 + 8);
+            List<Example> withWeight = new java.util.ArrayList<>(batch);
+            withWeight.set(0, batch.get(0).withWeight(3f));
+            List<Example> withCopies = new java.util.ArrayList<>(batch);
+            withCopies.add(batch.get(0));
+            withCopies.add(batch.get(0));
+            BatchResult w = weighted.train(withWeight);
+            BatchResult c = copied.train(withCopies);
+            assertThat(w.meanLoss()).isCloseTo(c.meanLoss(), org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        float[][] a = weighted.student().parameters();
+        float[][] b = copied.student().parameters();
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                assertThat(a[i][j]).as("parameter %d[%d]", i, j).isCloseTo(b[i][j], org.assertj.core.data.Offset.offset(1e-5f));
+            }
+        }
+        assertThat(Arrays.equals(a[0], StudentTrainer.create(classifier(200), TrainingConfig.defaults()).student().parameters()[0]))
+                .as("the student moved").isFalse();
+        assertThatThrownBy(() -> data.get(0).withWeight(0f)).hasMessageContaining("weight must be positive and finite, got 0.0");
+        assertThatThrownBy(() -> data.get(0).withWeight(Float.NaN)).hasMessageContaining("got NaN");
+    }
+
     @Test
     void sameSeedSameStudentAndBadStateIsRefused() {
         StudentTrainer a = StudentTrainer.create(classifier(50), TrainingConfig.defaults());

@@ -22,6 +22,7 @@ public final class Metrics {
     volatile boolean samplingOn;
     volatile boolean drifting;
     volatile double estimatedAgreement = Double.NaN;
+    volatile double uncertainShare = Double.NaN;
     final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     final Histogram inferenceSeconds = new Histogram(SECONDS_BUCKETS);
     final AtomicLong consumerLag = new AtomicLong();
@@ -121,6 +122,10 @@ public final class Metrics {
             if (!Double.isNaN(estimatedAgreement)) {
                 gauge(out, "streamdistill_teacher_sampling_estimated_agreement",
                         "Student-teacher agreement estimated on the exploration share.", estimatedAgreement);
+            }
+            if (!Double.isNaN(uncertainShare)) {
+                gauge(out, "streamdistill_teacher_sampling_uncertain_share",
+                        "Share of the least sure records sent to the teacher now (rises while the student is often wrong).", uncertainShare);
             }
         }
         gauge(out, "streamdistill_teacher_records_per_second", "Input records processed per second (smoothed).", recordsPerSecond);

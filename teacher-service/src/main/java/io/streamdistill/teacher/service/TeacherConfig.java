@@ -3,6 +3,7 @@ package io.streamdistill.teacher.service;
 import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.sampling.SamplingPolicy;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,14 +53,18 @@ public final class TeacherConfig extends ServiceConfig {
         DEFAULTS.put("sampling.student", "");
         DEFAULTS.put("sampling.checkpoints.topic", Topics.CHECKPOINTS);
         DEFAULTS.put("sampling.student.tokenizer", "all-MiniLM-L6-v2");
-        DEFAULTS.put("sampling.exploration", "0.1");
-        DEFAULTS.put("sampling.min.confidence", "0.8");
-        DEFAULTS.put("sampling.margin", "0.4");
-        DEFAULTS.put("sampling.novelty", "0.35");
-        DEFAULTS.put("sampling.drift.drop", "0.15");
-        DEFAULTS.put("sampling.drift.rate", "1.0");
-        DEFAULTS.put("sampling.memory", "512");
-        DEFAULTS.put("sampling.smoothing", "0.03");
+        SamplingPolicy.Settings sampling = SamplingPolicy.Settings.defaults();
+        DEFAULTS.put("sampling.exploration", String.valueOf(sampling.exploration()));
+        DEFAULTS.put("sampling.uncertain.share", String.valueOf(sampling.uncertainShare()));
+        DEFAULTS.put("sampling.uncertain.window", String.valueOf(sampling.uncertainWindow()));
+        DEFAULTS.put("sampling.uncertain.factor", String.valueOf(sampling.uncertainFactor()));
+        DEFAULTS.put("sampling.min.confidence", String.valueOf(sampling.minConfidence()));
+        DEFAULTS.put("sampling.margin", String.valueOf(sampling.margin()));
+        DEFAULTS.put("sampling.novelty", String.valueOf(sampling.novelty()));
+        DEFAULTS.put("sampling.drift.drop", String.valueOf(sampling.driftDrop()));
+        DEFAULTS.put("sampling.drift.rate", String.valueOf(sampling.driftRate()));
+        DEFAULTS.put("sampling.memory", String.valueOf(sampling.memory()));
+        DEFAULTS.put("sampling.smoothing", String.valueOf(sampling.smoothing()));
         DEFAULTS.put("sampling.seed", "42");
         DEFAULTS.put("sampling.skips.topic", "");
         DEFAULTS.put("sampling.version.change", "false");
@@ -111,10 +116,11 @@ public final class TeacherConfig extends ServiceConfig {
     }
 
     /** The sampling policy's settings (validated: errors name the key and value). */
-    public io.streamdistill.teacher.sampling.SamplingPolicy.Settings samplingSettings() {
-        return new io.streamdistill.teacher.sampling.SamplingPolicy.Settings(number("sampling.exploration"),
-                number("sampling.min.confidence"), number("sampling.margin"), number("sampling.novelty"),
-                number("sampling.drift.drop"), number("sampling.drift.rate"), integer("sampling.memory"),
+    public SamplingPolicy.Settings samplingSettings() {
+        return new SamplingPolicy.Settings(number("sampling.exploration"), number("sampling.uncertain.share"),
+                integer("sampling.uncertain.window"), number("sampling.uncertain.factor"), number("sampling.min.confidence"),
+                number("sampling.margin"),
+                number("sampling.novelty"), number("sampling.drift.drop"), number("sampling.drift.rate"), integer("sampling.memory"),
                 number("sampling.smoothing"), integer("sampling.seed"), bool("sampling.version.change"));
     }
 

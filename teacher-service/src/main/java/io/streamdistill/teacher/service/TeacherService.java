@@ -339,7 +339,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
             }
             if (m == null) {
                 for (Pending p : pending) {
-                    p.decision = new SamplingPolicy.Decision(SamplingPolicy.Reason.ALL, 1.0);
+                    p.decision = SamplingPolicy.Decision.all();
                     metrics.sampled(SamplingPolicy.Reason.ALL.name());
                 }
                 return pending;
@@ -448,6 +448,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     .setInputOffset(p.record.offset())
                     .setSampling(p.decision == null ? null : Sampling.newBuilder().setReason(p.decision.reason().name())
                             .setExplorationProbability(p.decision.probability())
+                            .setInclusionProbability(p.decision.inclusion())
                             .setStudentVersion(p.studentVersion < 0 ? null : p.studentVersion).build())
                     .build();
             if (p.student != null) {
@@ -457,6 +458,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 policy.observe(p.decision, p.student, task == Task.CLASSIFICATION, agreement);
                 metrics.drifting = policy.drifting();
                 metrics.estimatedAgreement = policy.estimatedAgreement();
+                metrics.uncertainShare = policy.uncertainShare();
             }
             producer.send(new ProducerRecord<>(outputTopic, utf8(p.event.getId()),
                     softTargetSerializer.serialize(outputTopic, st)));

@@ -72,6 +72,9 @@ class AdaptiveSamplingServiceTest {
                 "transactional.id", "sampling-test", "http.port", "-1"));
         settings.putAll(Map.of("sampling.enabled", "true", "sampling.student", "s", "sampling.checkpoints.topic", checkpoints,
                 "sampling.skips.topic", skips, "poll.max.records", "50"));
+        // This untrained student agrees about half the time, so the default factor would (rightly) send
+        // everything; a fixed least-sure share leaves skips to account for.
+        settings.put("sampling.uncertain.factor", "0");
         Metrics metrics = new Metrics();
         TeacherDescriptor d = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor().withHead(new TeacherDescriptor.PrototypeSpec(Map.of(
                 "animal", List.of("a small furry animal", "a bird that sings", "a large wild cat"),
@@ -106,6 +109,12 @@ class AdaptiveSamplingServiceTest {
             ids.add(s.getId());
             assertThat(s.getSampling()).as("every soft target says why it was sampled").isNotNull();
             reasons.merge(s.getSampling().getReason(), 1, Integer::sum);
+            double inclusion = s.getSampling().getInclusionProbability();
+            if (s.getSampling().getReason().equals("EXPLORATION")) {
+                assertThat(inclusion).as("explored: a rule would have sent it (1) or only the draw could (0.05)").isIn(1.0, 0.05);
+            } else {
+                assertThat(inclusion).as("sent by a rule: %s", s.getSampling().getReason()).isEqualTo(1.0);
+            }
         }
         for (ConsumerRecord<byte[], byte[]> r : read(dead)) {
             ids.add(StandardCharsets.UTF_8.decode(dl.deserialize(dead, r.value()).getOriginalKey()).toString());
