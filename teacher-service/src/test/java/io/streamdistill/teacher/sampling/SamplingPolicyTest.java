@@ -61,6 +61,27 @@ class SamplingPolicyTest {
     }
 
     /**
+     * A new version ten times surer than the last is ranked against its own margins once it has 50 of
+     * them, not against the window its predecessor filled (which would send nearly all its records).
+     */
+    @Test
+    void aNewVersionIsRankedAgainstItsOwnMargins() {
+        SamplingPolicy p = new SamplingPolicy(SamplingPolicy.Settings.defaults());
+        p.newStudent(0.95);
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < 2000; i++) {
+            p.decide(withMargin(r.nextDouble()), true);
+        }
+        p.newStudent(0.95);
+        int sampled = 0;
+        for (int i = 0; i < 1000; i++) {
+            boolean runs = p.decide(withMargin(0.1 * r.nextDouble()), true).runsTeacher();
+            sampled += i >= 100 && runs ? 1 : 0;
+        }
+        assertThat(sampled / 900.0).as("share sent in the new version's records 100..1000").isBetween(0.15, 0.24);
+    }
+
+    /**
      * A student the exploration share finds often wrong sends more than the set share: twice its estimated
      * disagreement (sampling.uncertain.factor 2), all of it at 50 % agreement, the set 15 % once it agrees 95 %.
      */
