@@ -3,12 +3,11 @@ package io.streamdistill.monitor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.streamdistill.schemas.HttpReplies;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -43,9 +42,9 @@ final class MonitorServer implements AutoCloseable {
         }));
         server.createContext("/", ex -> {
             if (!ex.getRequestURI().getPath().equals("/")) {
-                send(ex, 404, "text/plain", "not found\n".getBytes(StandardCharsets.UTF_8));
+                HttpReplies.send(ex, 404, "text/plain", "not found\n");
             } else {
-                send(ex, 200, "text/html; charset=utf-8", dashboard);
+                HttpReplies.send(ex, 200, "text/html; charset=utf-8", dashboard);
             }
         });
         json("/api/summary", monitor::summary);
@@ -55,11 +54,11 @@ final class MonitorServer implements AutoCloseable {
         json("/api/lag", monitor::lag);
         server.createContext("/metrics", ex -> answer(ex, "text/plain; version=0.0.4; charset=utf-8",
                 () -> Prometheus.render(monitor.summary(), monitor.queries().shadow())));
-        server.createContext("/health", ex -> send(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/health", ex -> HttpReplies.send(ex, 200, "text/plain", "ok\n"));
         server.createContext("/ready", ex -> {
             boolean ready = monitor.isReady();
-            send(ex, ready ? 200 : 503, "text/plain",
-                    (ready ? "ready\n" : "not ready: streams " + monitor.state() + "\n").getBytes(StandardCharsets.UTF_8));
+            HttpReplies.send(ex, ready ? 200 : 503, "text/plain",
+                    (ready ? "ready\n" : "not ready: streams " + monitor.state() + "\n"));
         });
         server.start();
     }
@@ -98,21 +97,12 @@ final class MonitorServer implements AutoCloseable {
 
     private static void answer(HttpExchange ex, String type, Supplier<String> body) throws IOException {
         try {
-            send(ex, 200, type, body.get().getBytes(StandardCharsets.UTF_8));
+            HttpReplies.send(ex, 200, type, body.get());
         } catch (InvalidStateStoreException e) {
             // Starting or rebalancing: the stores come back by themselves.
-            send(ex, 503, "text/plain", ("not ready: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+            HttpReplies.send(ex, 503, "text/plain", ("not ready: " + e.getMessage() + "\n"));
         } catch (RuntimeException e) {
-            send(ex, 500, "text/plain", ("error: " + e + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void send(HttpExchange ex, int status, String type, byte[] bytes) throws IOException {
-        ex.getResponseHeaders().add("Content-Type", type);
-        ex.getResponseHeaders().add("Cache-Control", "no-store");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
+            HttpReplies.send(ex, 500, "text/plain", ("error: " + e + "\n"));
         }
     }
 

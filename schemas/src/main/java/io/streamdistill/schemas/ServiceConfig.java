@@ -3,6 +3,7 @@ package io.streamdistill.schemas;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,9 +19,10 @@ import java.util.Set;
  * environment variables {@code <PREFIX><KEY>} (upper case, dots as underscores), then
  * {@code --key=value} flags, each overriding the one before ({@link #merge}); and the typed,
  * validated access every service's config shares (errors name the key and the value). Each service
- * adds its own keys and rules.
+ * adds its own keys and rules. Serializable, so a Flink operator can carry its job's config.
  */
-public abstract class ServiceConfig {
+public abstract class ServiceConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** A service's command line: an optional {@code --config FILE} and {@code --key=value} flags. */
     public record CommandLine(Path configFile, Map<String, String> flags, boolean help) {
@@ -73,15 +75,20 @@ public abstract class ServiceConfig {
     protected final Map<String, String> values;
 
     /**
-     * Refuses unknown keys (other than the client pass-through ones) and requires the Kafka and
-     * registry addresses; the subclass then checks its own rules.
+     * Refuses unknown keys (other than the client pass-through ones and keys under
+     * {@code knownPrefixes}, which the subclass checks itself) and requires the Kafka and registry
+     * addresses; the subclass then checks its own rules.
      */
-    protected ServiceConfig(Map<String, String> values, Set<String> known) {
+    protected ServiceConfig(Map<String, String> values, Set<String> known, String... knownPrefixes) {
         this.values = values;
         for (String key : values.keySet()) {
-            if (!known.contains(key) && !ClientSettings.isPassThrough(key)) {
+            if (!known.contains(key) && !ClientSettings.isPassThrough(key) && Arrays.stream(knownPrefixes).noneMatch(key::startsWith)) {
+                StringBuilder prefixes = new StringBuilder();
+                for (String prefix : knownPrefixes) {
+                    prefixes.append(prefix).append("*, ");
+                }
                 throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + known
-                        + " and kafka.*, schema.registry.*, basic.auth.*");
+                        + " and " + prefixes + "kafka.*, schema.registry.*, basic.auth.*");
             }
         }
         require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "is required (host:port of the Kafka brokers)");
@@ -104,6 +111,15 @@ public abstract class ServiceConfig {
         String v = string(key).trim();
         try {
             return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    public long longValue(String key) {
+        String v = string(key).trim();
+        try {
+            return Long.parseLong(v);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'");
         }

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.streamdistill.schemas.HttpReplies;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,11 +73,11 @@ public final class StudentServer implements AutoCloseable {
             body.put("refused", refused.getAsLong());
             send(ex, m == null ? 503 : 200, body);
         });
-        server.createContext("/metrics", ex -> sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus()));
-        server.createContext("/health", ex -> sendText(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/metrics", ex -> HttpReplies.send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus()));
+        server.createContext("/health", ex -> HttpReplies.send(ex, 200, "text/plain", "ok\n"));
         server.createContext("/ready", ex -> {
             boolean ready = holder.peek() != null;
-            sendText(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready: no student version loaded yet\n");
+            HttpReplies.send(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready: no student version loaded yet\n");
         });
         server.start();
     }
@@ -206,16 +205,7 @@ public final class StudentServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, Object body) throws IOException {
-        sendText(ex, status, "application/json", JSON.writeValueAsString(body));
-    }
-
-    private static void sendText(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().add("Content-Type", type);
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        HttpReplies.send(ex, status, "application/json", JSON.writeValueAsBytes(body));
     }
 
     @Override

@@ -1,13 +1,11 @@
 package io.streamdistill.trainer;
 
-import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.schemas.Topics;
-import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.student.model.Activation;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
 import io.streamdistill.student.train.TrainingConfig;
-import java.io.Serializable;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -18,11 +16,12 @@ import java.util.TreeMap;
 
 /**
  * The trainer job's settings (string keys, as flags or a properties file give them), validated as
- * a whole when built: an error names the key and the value. Serializable so operators carry it.
+ * a whole when built: an error names the key and the value. Typed access, client settings and the
+ * unknown-key check are {@link ServiceConfig}'s; serializable so operators carry it.
  * Keys {@code training.<name>} set {@link TrainingConfig} fields (temperature, alpha, learningRate,
  * beta1, beta2, epsilon, warmupSteps, clipNorm, tokenDropout, embeddingLoss).
  */
-public final class TrainerConfig implements Serializable {
+public final class TrainerConfig extends ServiceConfig {
     private static final long serialVersionUID = 1L;
 
     static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
@@ -62,10 +61,8 @@ public final class TrainerConfig implements Serializable {
         DEFAULTS.put("importance.weights", "false");
     }
 
-    private final Map<String, String> values;
-
     private TrainerConfig(Map<String, String> values) {
-        this.values = values;
+        super(values, DEFAULTS.keySet(), "training.");
         validate();
     }
 
@@ -77,15 +74,6 @@ public final class TrainerConfig implements Serializable {
     }
 
     private void validate() {
-        for (String key : values.keySet()) {
-            if (!DEFAULTS.containsKey(key) && !key.startsWith("training.") && !ClientSettings.isPassThrough(key)) {
-                throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + DEFAULTS.keySet()
-                        + ", training.*, kafka.*, schema.registry.*, basic.auth.*");
-            }
-        }
-        require(!string("bootstrap.servers").isBlank(), "bootstrap.servers", "is required");
-        require(!string("schema.registry.url").isBlank(), "schema.registry.url", "is required");
-        RegistryConfig.fromMap(registryConfig());
         studentConfig(1000);
         trainingConfig();
         require(integer("batch.size") >= 1 && integer("batch.size") <= 4096, "batch.size", "must be in 1..4096");
@@ -109,44 +97,6 @@ public final class TrainerConfig implements Serializable {
         Offsets.parseEnd(string("bounded.end"), string("input.topic"));
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
         bool("importance.weights");
-    }
-
-    private void require(boolean ok, String key, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException(key + " " + rule + ", got '" + string(key) + "'");
-        }
-    }
-
-    public String string(String key) {
-        return values.getOrDefault(key, "");
-    }
-
-    public int integer(String key) {
-        return (int) longValue(key);
-    }
-
-    public long longValue(String key) {
-        try {
-            return Long.parseLong(string(key).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, got '" + string(key) + "'");
-        }
-    }
-
-    public boolean bool(String key) {
-        String v = string(key).trim().toLowerCase(Locale.ROOT);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException(key + " must be true or false, got '" + string(key) + "'");
-        }
-        return v.equals("true");
-    }
-
-    public double number(String key) {
-        try {
-            return Double.parseDouble(string(key).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a number, got '" + string(key) + "'");
-        }
     }
 
     public Task task() {
@@ -195,21 +145,8 @@ public final class TrainerConfig implements Serializable {
         return parsed;
     }
 
-    public Map<String, Object> kafkaConfig() {
-        return ClientSettings.kafka(values);
-    }
-
-    public Map<String, Object> registryConfig() {
-        return ClientSettings.registry(values);
-    }
-
     /** Every setting in a canonical order, for the config hash. */
     public Map<String, String> canonical() {
         return new TreeMap<>(values);
-    }
-
-    @Override
-    public String toString() {
-        return ClientSettings.masked(values);
     }
 }

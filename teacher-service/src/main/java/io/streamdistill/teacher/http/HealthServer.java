@@ -2,10 +2,9 @@ package io.streamdistill.teacher.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.streamdistill.schemas.HttpReplies;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -33,7 +32,7 @@ public final class HealthServer implements AutoCloseable {
             String reason = notReadyReason.get();
             status(ex, reason == null, "ready\n", "not ready: " + reason + "\n");
         });
-        server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+        server.createContext("/metrics", ex -> HttpReplies.send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
         server.start();
     }
 
@@ -42,16 +41,7 @@ public final class HealthServer implements AutoCloseable {
     }
 
     private static void status(HttpExchange ex, boolean ok, String yes, String no) throws IOException {
-        send(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? yes : no);
-    }
-
-    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().add("Content-Type", type);
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        HttpReplies.send(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? yes : no);
     }
 
     @Override

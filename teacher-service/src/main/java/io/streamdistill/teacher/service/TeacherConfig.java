@@ -65,9 +65,9 @@ public final class TeacherConfig extends ServiceConfig {
         DEFAULTS.put("sampling.drift.rate", String.valueOf(sampling.driftRate()));
         DEFAULTS.put("sampling.memory", String.valueOf(sampling.memory()));
         DEFAULTS.put("sampling.smoothing", String.valueOf(sampling.smoothing()));
-        DEFAULTS.put("sampling.seed", "42");
+        DEFAULTS.put("sampling.seed", String.valueOf(sampling.seed()));
         DEFAULTS.put("sampling.skips.topic", "");
-        DEFAULTS.put("sampling.version.change", "false");
+        DEFAULTS.put("sampling.version.change", String.valueOf(sampling.versionChange()));
     }
 
     private TeacherConfig(Map<String, String> values) {
@@ -121,7 +121,7 @@ public final class TeacherConfig extends ServiceConfig {
                 integer("sampling.uncertain.window"), number("sampling.uncertain.factor"), number("sampling.min.confidence"),
                 number("sampling.margin"),
                 number("sampling.novelty"), number("sampling.drift.drop"), number("sampling.drift.rate"), integer("sampling.memory"),
-                number("sampling.smoothing"), integer("sampling.seed"), bool("sampling.version.change"));
+                number("sampling.smoothing"), longValue("sampling.seed"), bool("sampling.version.change"));
     }
 
     public InputFormat inputFormat() {
