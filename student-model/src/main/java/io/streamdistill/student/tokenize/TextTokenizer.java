@@ -35,12 +35,16 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int maxTokens;
     private final int vocabSize;
+    private final int[] specialIds;
+    private final Path file;
     private final String id;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, int vocabSize, String id) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, int vocabSize, int[] specialIds, Path file, String id) {
+        this.file = file;
         this.tokenizer = tokenizer;
         this.maxTokens = maxTokens;
         this.vocabSize = vocabSize;
+        this.specialIds = specialIds;
         this.id = id;
     }
 
@@ -63,7 +67,8 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + tokenizerJson, e);
         }
-        int vocab = vocabSize(bytes, tokenizerJson);
+        JsonNode root = parse(bytes, tokenizerJson);
+        int vocab = vocabSize(root, tokenizerJson);
         HuggingFaceTokenizer hf;
         try {
             hf = HuggingFaceTokenizer.builder()
@@ -76,7 +81,7 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot load the tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
-        return new TextTokenizer(hf, maxTokens, vocab, name + "@sha256:" + Hashing.sha256(bytes));
+        return new TextTokenizer(hf, maxTokens, vocab, specialIds(root), tokenizerJson, name + "@sha256:" + Hashing.sha256(bytes));
     }
 
     /** Token ids of one text, special tokens included, at most {@link #maxTokens()}. */
@@ -172,6 +177,68 @@ public final class TextTokenizer implements AutoCloseable {
         return vocabSize;
     }
 
+    /** The token string of every id ({@code model.vocab} and added tokens), null where an id has none. */
+    public String[] vocabulary() {
+        String[] out = new String[vocabSize];
+        JsonNode root;
+        try {
+            root = parse(Files.readAllBytes(file), file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            vocab.fields().forEachRemaining(e -> {
+                int id = e.getValue().asInt(-1);
+                if (id >= 0 && id < out.length) {
+                    out[id] = e.getKey();
+                }
+            });
+        } else if (vocab.isArray()) {
+            for (int id = 0; id < vocab.size() && id < out.length; id++) {
+                out[id] = vocab.get(id).path(0).asText();
+            }
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            int id = added.path("id").asInt(-1);
+            if (id >= 0 && id < out.length) {
+                out[id] = added.path("content").asText();
+            }
+        }
+        return out;
+    }
+
+    /** Ids of the tokenizer's special tokens ({@code added_tokens} marked special: [CLS], [SEP], [PAD], ...), ascending. */
+    public int[] specialIds() {
+        return specialIds.clone();
+    }
+
+    /**
+     * The special tokens this tokenizer wraps every text in: those before the text ({@code [CLS]})
+     * and those after it ({@code [SEP]}). Found by encoding an empty text and a one-word text and
+     * seeing where the word goes, so any single-sequence template works.
+     */
+    public record Wrapping(int[] prefix, int[] suffix) {
+        /** {@code prefix + ids + suffix}. */
+        public int[] wrap(int... ids) {
+            int[] out = new int[prefix.length + ids.length + suffix.length];
+            System.arraycopy(prefix, 0, out, 0, prefix.length);
+            System.arraycopy(ids, 0, out, prefix.length, ids.length);
+            System.arraycopy(suffix, 0, out, prefix.length + ids.length, suffix.length);
+            return out;
+        }
+    }
+
+    public Wrapping wrapping() {
+        int[] empty = encode("");
+        int[] word = encode("a");
+        int split = 0;
+        while (split < empty.length && split < word.length && empty[split] == word[split]) {
+            split++;
+        }
+        return new Wrapping(java.util.Arrays.copyOfRange(empty, 0, split), java.util.Arrays.copyOfRange(empty, split, empty.length));
+    }
+
     /** Name plus the SHA-256 of tokenizer.json: identifies exactly which tokenizer made the ids. */
     public String id() {
         return id;
@@ -190,28 +257,41 @@ public final class TextTokenizer implements AutoCloseable {
         return out;
     }
 
-    /** The largest id in the model vocabulary or the added tokens, plus one. */
-    private static int vocabSize(byte[] json, Path path) {
+    private static JsonNode parse(byte[] json, Path path) {
         try {
-            JsonNode root = new ObjectMapper().readTree(json);
-            int max = -1;
-            JsonNode vocab = root.path("model").path("vocab");
-            if (vocab.isObject()) {
-                for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
-                    max = Math.max(max, id.asInt());
-                }
-            } else if (vocab.isArray()) {
-                max = vocab.size() - 1; // Unigram: [[piece, score], ...]
-            }
-            for (JsonNode added : root.path("added_tokens")) {
-                max = Math.max(max, added.path("id").asInt());
-            }
-            if (max < 0) {
-                throw new IllegalArgumentException(path + " has no model.vocab: is it a Hugging Face tokenizer.json?");
-            }
-            return max + 1;
+            return new ObjectMapper().readTree(json);
         } catch (IOException e) {
             throw new IllegalArgumentException(path + " is not valid JSON: " + e.getMessage(), e);
         }
+    }
+
+    private static int[] specialIds(JsonNode root) {
+        java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+        for (JsonNode added : root.path("added_tokens")) {
+            if (added.path("special").asBoolean(false) && added.has("id")) {
+                ids.add(added.path("id").asInt());
+            }
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The largest id in the model vocabulary or the added tokens, plus one. */
+    private static int vocabSize(JsonNode root, Path path) {
+        int max = -1;
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
+                max = Math.max(max, id.asInt());
+            }
+        } else if (vocab.isArray()) {
+            max = vocab.size() - 1; // Unigram: [[piece, score], ...]
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            max = Math.max(max, added.path("id").asInt());
+        }
+        if (max < 0) {
+            throw new IllegalArgumentException(path + " has no model.vocab: is it a Hugging Face tokenizer.json?");
+        }
+        return max + 1;
     }
 }

@@ -60,6 +60,12 @@ public final class StudentTrainer {
         return new StudentTrainer(config, training, student, new Adam(student), new Rng(~config.seed()), 0);
     }
 
+    /** A trainer for a student whose parameters were set already (a warm start); Adam starts from zero moments. */
+    public static StudentTrainer create(Student student, TrainingConfig training) {
+        StudentConfig config = student.config();
+        return new StudentTrainer(config, training, student, new Adam(student), new Rng(~config.seed()), 0);
+    }
+
     public StudentConfig config() {
         return config;
     }

@@ -74,4 +74,13 @@ public final class LinearHead implements ClassificationHead {
     public String fingerprint() {
         return fingerprint;
     }
+
+    @Override
+    public io.streamdistill.student.init.WarmStart.TeacherHead linear(boolean unitInput) {
+        float[][] w = new float[weights.length][];
+        for (int c = 0; c < weights.length; c++) {
+            w[c] = weights[c].clone();
+        }
+        return new io.streamdistill.student.init.WarmStart.TeacherHead(classes, w, bias.clone(), unitInput);
+    }
 }

@@ -66,6 +66,24 @@ public final class PrototypeHead implements ClassificationHead {
         return fingerprint;
     }
 
+    /** {@code W = scale * prototypes}, b = 0; it normalises the embedding itself, so its input is always unit length. */
+    @Override
+    public io.streamdistill.student.init.WarmStart.TeacherHead linear(boolean unitInput) {
+        float[][] w = new float[prototypes.length][];
+        for (int c = 0; c < prototypes.length; c++) {
+            w[c] = prototypes[c].clone();
+            for (int j = 0; j < w[c].length; j++) {
+                w[c][j] *= scale;
+            }
+        }
+        return new io.streamdistill.student.init.WarmStart.TeacherHead(classes, w, new float[prototypes.length], true);
+    }
+
+    /** The scale of the logits (logit = scale x cosine). */
+    public float scale() {
+        return scale;
+    }
+
     /** Embeds texts; the teacher's encoder. */
     @FunctionalInterface
     public interface Embedder {

@@ -41,6 +41,7 @@ public final class Teacher implements AutoCloseable {
     private final TeacherRef ref;
     private final Device device;
     private final int embeddingDim;
+    private final String encoderSha256;
 
     private Teacher(TeacherDescriptor d, OrtEnvironment env, OrtSession session, TextTokenizer tokenizer, Device device,
                     String modelSha) throws OrtException {
@@ -65,6 +66,8 @@ public final class Teacher implements AutoCloseable {
         } else {
             this.head = null;
         }
+        this.encoderSha256 = Hashing.sha256((modelSha + "|" + tokenizer.id() + "|" + d.pooling() + "|" + outputName)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         String fingerprint = head == null ? modelSha : Hashing.sha256((modelSha + "|" + head.fingerprint()).getBytes());
         this.ref = TeacherRef.newBuilder().setModelId(d.id()).setSha256(fingerprint).setTokenizer(tokenizer.id()).build();
     }
@@ -148,6 +151,24 @@ public final class Teacher implements AutoCloseable {
         return embeddingDim;
     }
 
+    /**
+     * The sha256 of the encoder alone (model file, tokenizer, pooling, output): what a static table
+     * distilled from this teacher depends on. The head is not part of it.
+     */
+    public String encoderSha256() {
+        return encoderSha256;
+    }
+
+    /** The classification head, or null for an embedding teacher. */
+    public ClassificationHead head() {
+        return head;
+    }
+
+    /** The head as W e + b over the embeddings {@link #embed} gives (null for an embedding teacher). */
+    public io.streamdistill.student.init.WarmStart.TeacherHead linearHead() {
+        return head == null ? null : head.linear(descriptor.normalize());
+    }
+
     /** Raw outputs for already tokenised texts: class logits, or the pooled (and, if so described, normalised) embedding. */
     public float[][] infer(int[][] ids) {
         float[][] embeddings = embed(ids);
@@ -168,6 +189,15 @@ public final class Teacher implements AutoCloseable {
 
     /** Pooled embeddings of tokenised texts, one ONNX Runtime run for the whole batch. */
     public float[][] embed(int[][] ids) {
+        return run(ids, descriptor.normalize());
+    }
+
+    /** Pooled outputs as the teacher pools them, never normalised (static distillation starts from these). */
+    public float[][] pooled(int[][] ids) {
+        return run(ids, false);
+    }
+
+    private float[][] run(int[][] ids, boolean normalize) {
         int n = ids.length;
         if (n == 0) {
             return new float[0][];
@@ -183,7 +213,7 @@ public final class Teacher implements AutoCloseable {
             try (OrtSession.Result result = session.run(inputs, java.util.Set.of(outputName))) {
                 OnnxTensor out = (OnnxTensor) result.get(0);
                 long[] outShape = out.getInfo().getShape();
-                return pool(out.getFloatBuffer(), outShape, ids);
+                return pool(out.getFloatBuffer(), outShape, ids, normalize);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a batch of " + n + " texts: " + e.getMessage(), e);
@@ -192,7 +222,7 @@ public final class Teacher implements AutoCloseable {
         }
     }
 
-    private float[][] pool(FloatBuffer flat, long[] shape, int[][] ids) {
+    private float[][] pool(FloatBuffer flat, long[] shape, int[][] ids, boolean normalize) {
         int n = ids.length;
         int dim = (int) shape[shape.length - 1];
         float[][] out = new float[n][dim];
@@ -221,7 +251,7 @@ public final class Teacher implements AutoCloseable {
                 }
             }
         }
-        if (descriptor.normalize()) {
+        if (normalize) {
             for (int b = 0; b < n; b++) {
                 out[b] = Vectors.normalized(out[b]);
             }

