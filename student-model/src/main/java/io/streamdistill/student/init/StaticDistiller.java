@@ -19,6 +19,8 @@ import java.util.Map;
  * <p>The maths only: running the teacher is the {@link Encoder}'s job (teacher-service).
  */
 public final class StaticDistiller {
+    /** Names this recipe in the table and in cache keys: a change to the recipe never reuses an older table. */
+    public static final String RECIPE = "m2v-pca-sif-ridge-1";
 
     /** Pooled teacher outputs of token id sequences (special tokens included), before any normalisation. */
     public interface Encoder {
@@ -129,101 +131,240 @@ public final class StaticDistiller {
         Map<String, String> full = new LinkedHashMap<>(info);
         full.put("weighting", settings.weighting());
         full.put("calibration_texts", String.valueOf(calibration.size()));
-        full.put("calibration_cosine", String.format(java.util.Locale.ROOT, "%.4f", fit.cosine));
+        full.put("calibration_cosine_basis", String.format(java.util.Locale.ROOT, "%.4f", fit.basisCosine()));
+        full.put("calibration_cosine", String.format(java.util.Locale.ROOT, "%.4f", fit.mapCosine()));
+        full.put("calibration_ridge", String.valueOf(fit.ridge()));
+        full.put("recipe", RECIPE);
         full.put("teacher_seconds", String.format(java.util.Locale.ROOT, "%.1f", teacherNanos / 1e9));
         full.put("pca_seconds", String.format(java.util.Locale.ROOT, "%.1f", pcaNanos / 1e9));
         full.put("total_seconds", String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
-        return new StaticTable(full, vocabSize, d, pca.mean(), pca.basis(), table, specialIds, fit.meanWeight, fit.norm,
-                pca.explained());
-    }
-
-    record Calibration(float meanWeight, float norm, double cosine) {
+        full.put("basis_norm", Float.toString(fit.basisNorm()));
+        return new StaticTable(full, vocabSize, d, pca.mean(), pca.basis(), table, specialIds, fit.meanWeight(), fit.map(),
+                fit.offset(), fit.norm(), pca.explained());
     }
 
     /**
-     * Fits the weight of the mean in {@code basis^T z + w * mean} so that it points where the
-     * teacher's pooled output points (mean cosine over the calibration texts), and measures that
-     * vector's typical length. A one-parameter fit, so a few hundred texts are plenty.
+     * The map back to the teacher's space: {@code meanWeight} for {@code basis^T z + w * mean}, and a
+     * ridge-fitted linear map {@code map z + offset} (m x D), each with the mean cosine it reached
+     * on held-out calibration texts, and the typical length of the map's output.
+     */
+    record Calibration(float meanWeight, double basisCosine, float basisNorm, float[] map, float[] offset, float norm,
+                       double mapCosine, double ridge) {
+    }
+
+    /**
+     * Fits the map back on the calibration texts. The one-parameter basis map gets a grid search;
+     * the linear map is ridge regression onto the unit teacher embeddings, its strength chosen on a
+     * held-out fifth of the texts (mean cosine), then refitted on all of them.
      */
     static Calibration calibrate(float[] table, int d, Pca pca, List<int[]> texts, Encoder encoder, int batchSize) {
-        if (texts.isEmpty()) {
-            return new Calibration(1f, 1f, Double.NaN);
-        }
         int m = pca.width();
-        float[] mean = pca.mean();
         int n = texts.size();
-        double[] ue = new double[n];
-        double[] me = new double[n];
-        double[] uu = new double[n];
-        double[] um = new double[n];
-        double[] ee = new double[n];
-        double mm = 0;
-        for (float v : mean) {
-            mm += (double) v * v;
+        if (n < 10) {
+            float[] map = new float[m * d];
+            for (int k = 0; k < d; k++) {
+                for (int j = 0; j < m; j++) {
+                    map[j * d + k] = pca.basis()[k * m + j];
+                }
+            }
+            float[] offset = pca.mean().clone();
+            return new Calibration(1f, Double.NaN, 1f, map, offset, 1f, Double.NaN, 0);
         }
+        float[] mean = pca.mean();
+        float[] basis = pca.basis();
+        double[][] z = new double[n][d];
+        double[][] e = new double[n][m];
         for (int from = 0; from < n; from += batchSize) {
             int to = Math.min(n, from + batchSize);
             float[][] teacher = encoder.pooled(texts.subList(from, to).toArray(new int[0][]));
             for (int i = from; i < to; i++) {
-                float[] e = teacher[i - from];
-                float[] z = new float[d];
                 int[] ids = texts.get(i);
                 for (int id : ids) {
                     for (int k = 0; k < d; k++) {
-                        z[k] += table[id * d + k];
+                        z[i][k] += table[id * d + k];
                     }
                 }
                 for (int k = 0; k < d; k++) {
-                    z[k] /= Math.max(ids.length, 1);
+                    z[i][k] /= Math.max(ids.length, 1);
                 }
-                float[] u = new float[m];
-                float[] basis = pca.basis();
-                for (int k = 0; k < d; k++) {
-                    for (int j = 0; j < m; j++) {
-                        u[j] += z[k] * basis[k * m + j];
-                    }
+                float[] t = teacher[i - from];
+                double len = 0;
+                for (float v : t) {
+                    len += (double) v * v;
                 }
+                len = Math.sqrt(Math.max(len, 1e-24));
                 for (int j = 0; j < m; j++) {
-                    ue[i] += (double) u[j] * e[j];
-                    me[i] += (double) mean[j] * e[j];
-                    uu[i] += (double) u[j] * u[j];
-                    um[i] += (double) u[j] * mean[j];
-                    ee[i] += (double) e[j] * e[j];
+                    e[i][j] = t[j] / len;
                 }
+            }
+        }
+        // The basis map: cos(basis^T z + w mean, e) as a function of w alone.
+        double[] ue = new double[n];
+        double[] me = new double[n];
+        double[] uu = new double[n];
+        double[] um = new double[n];
+        double mm = 0;
+        for (float v : mean) {
+            mm += (double) v * v;
+        }
+        for (int i = 0; i < n; i++) {
+            double[] u = new double[m];
+            for (int k = 0; k < d; k++) {
+                for (int j = 0; j < m; j++) {
+                    u[j] += z[i][k] * basis[k * m + j];
+                }
+            }
+            for (int j = 0; j < m; j++) {
+                ue[i] += u[j] * e[i][j];
+                me[i] += mean[j] * e[i][j];
+                uu[i] += u[j] * u[j];
+                um[i] += u[j] * mean[j];
             }
         }
         double typicalU = 0;
         for (int i = 0; i < n; i++) {
             typicalU += Math.sqrt(uu[i]) / n;
         }
-        // w * |mean| from 0 to 50x the typical |u|: a grid, then a finer grid around the best.
         double top = 50 * typicalU / Math.max(Math.sqrt(mm), 1e-12);
         double best = 0;
-        double bestCos = meanCosine(0, ue, me, uu, um, ee, mm);
+        double bestCos = meanCosine(0, ue, me, uu, um, mm);
         for (int pass = 0; pass < 3; pass++) {
             double lo = pass == 0 ? 0 : Math.max(0, best - top / Math.pow(100, pass));
             double hi = pass == 0 ? top : best + top / Math.pow(100, pass);
             for (int g = 0; g <= 200; g++) {
                 double w = lo + (hi - lo) * g / 200;
-                double c = meanCosine(w, ue, me, uu, um, ee, mm);
+                double c = meanCosine(w, ue, me, uu, um, mm);
                 if (c > bestCos) {
                     bestCos = c;
                     best = w;
                 }
             }
         }
-        double norm = 0;
+        // The linear map, ridge strength by held-out cosine.
+        int train = n - Math.max(2, n / 5);
+        double trace = 0;
         for (int i = 0; i < n; i++) {
-            norm += Math.sqrt(Math.max(0, uu[i] + 2 * best * um[i] + best * best * mm)) / n;
+            for (int k = 0; k < d; k++) {
+                trace += z[i][k] * z[i][k];
+            }
         }
-        return new Calibration((float) best, (float) Math.max(norm, 1e-12), bestCos);
+        double bestRidge = 0;
+        double bestHeld = Double.NEGATIVE_INFINITY;
+        for (double alpha : new double[] {1e-4, 1e-3, 1e-2, 1e-1, 1}) {
+            double ridge = alpha * trace / n / d * train;
+            Ridge fit = Ridge.fit(z, e, 0, train, ridge);
+            double held = 0;
+            for (int i = train; i < n; i++) {
+                held += fit.cosine(z[i], e[i]) / (n - train);
+            }
+            if (held > bestHeld) {
+                bestHeld = held;
+                bestRidge = alpha;
+            }
+        }
+        Ridge fit = Ridge.fit(z, e, 0, n, bestRidge * trace / n / d * n);
+        double norm = 0;
+        double basisNorm = 0;
+        for (int i = 0; i < n; i++) {
+            norm += fit.length(z[i]) / n;
+            basisNorm += Math.sqrt(Math.max(0, uu[i] + 2 * best * um[i] + best * best * mm)) / n;
+        }
+        return new Calibration((float) best, bestCos, (float) Math.max(basisNorm, 1e-12), fit.map(), fit.offset(),
+                (float) Math.max(norm, 1e-12), bestHeld, bestRidge);
     }
 
-    private static double meanCosine(double w, double[] ue, double[] me, double[] uu, double[] um, double[] ee, double mm) {
+    /** {@code y = map z + offset}, fitted by ridge regression (the offset is not penalised). */
+    record Ridge(float[] map, float[] offset, int d, int m) {
+        static Ridge fit(double[][] z, double[][] e, int from, int to, double lambda) {
+            int d = z[0].length;
+            int m = e[0].length;
+            int n = to - from;
+            double[] zm = new double[d];
+            double[] em = new double[m];
+            for (int i = from; i < to; i++) {
+                for (int k = 0; k < d; k++) {
+                    zm[k] += z[i][k] / n;
+                }
+                for (int j = 0; j < m; j++) {
+                    em[j] += e[i][j] / n;
+                }
+            }
+            double[] g = new double[d * d];
+            double[] h = new double[d * m];
+            double[] zc = new double[d];
+            for (int i = from; i < to; i++) {
+                for (int k = 0; k < d; k++) {
+                    zc[k] = z[i][k] - zm[k];
+                }
+                for (int a = 0; a < d; a++) {
+                    for (int b = a; b < d; b++) {
+                        g[a * d + b] += zc[a] * zc[b];
+                    }
+                    for (int j = 0; j < m; j++) {
+                        h[a * m + j] += zc[a] * (e[i][j] - em[j]);
+                    }
+                }
+            }
+            for (int a = 0; a < d; a++) {
+                for (int b = 0; b < a; b++) {
+                    g[a * d + b] = g[b * d + a];
+                }
+                g[a * d + a] += lambda;
+            }
+            double[] x = Linear.solveSymmetric(g, h, d, m); // d x m
+            float[] map = new float[m * d];
+            float[] offset = new float[m];
+            for (int j = 0; j < m; j++) {
+                double c = em[j];
+                for (int k = 0; k < d; k++) {
+                    map[j * d + k] = (float) x[k * m + j];
+                    c -= x[k * m + j] * zm[k];
+                }
+                offset[j] = (float) c;
+            }
+            return new Ridge(map, offset, d, m);
+        }
+
+        double[] apply(double[] z) {
+            double[] y = new double[m];
+            for (int j = 0; j < m; j++) {
+                double s = offset[j];
+                for (int k = 0; k < d; k++) {
+                    s += map[j * d + k] * z[k];
+                }
+                y[j] = s;
+            }
+            return y;
+        }
+
+        double cosine(double[] z, double[] e) {
+            double[] y = apply(z);
+            double dot = 0;
+            double yy = 0;
+            double ee = 0;
+            for (int j = 0; j < m; j++) {
+                dot += y[j] * e[j];
+                yy += y[j] * y[j];
+                ee += e[j] * e[j];
+            }
+            return dot / Math.sqrt(Math.max(yy * ee, 1e-300));
+        }
+
+        double length(double[] z) {
+            double[] y = apply(z);
+            double s = 0;
+            for (double v : y) {
+                s += v * v;
+            }
+            return Math.sqrt(s);
+        }
+    }
+
+    private static double meanCosine(double w, double[] ue, double[] me, double[] uu, double[] um, double mm) {
         double s = 0;
         for (int i = 0; i < ue.length; i++) {
             double dot = ue[i] + w * me[i];
-            double len = Math.sqrt(Math.max(0, uu[i] + 2 * w * um[i] + w * w * mm) * ee[i]);
+            double len = Math.sqrt(Math.max(0, uu[i] + 2 * w * um[i] + w * w * mm));
             s += len == 0 ? 0 : dot / len;
         }
         return s / ue.length;

@@ -23,11 +23,12 @@ import java.util.Map;
  * of the teacher's vocabulary, the PCA basis and mean that map the teacher's space to it, and how
  * to map back. What a student is warm-started from ({@code student.init=static:FILE}).
  *
- * <p>Back in the teacher's space a pooled student vector z stands for
- * {@code basis^T z + meanWeight * mean}: the rows were centred before projection, so the shared
- * mean direction is added back with the weight that fitted the teacher's own sentence embeddings
- * best on calibration texts; {@code reconstructionNorm} is the typical length of that vector there
- * (a head that reads unit embeddings divides by it).
+ * <p>Back in the teacher's space a pooled student vector z stands for {@code map z + offset}, a
+ * linear map fitted (ridge regression) to the teacher's unit sentence embeddings of calibration
+ * texts; {@code reconstructionNorm} is the typical length of that vector there (a head that reads
+ * unit embeddings divides by it). The plain inverse of the projection, {@code basis^T z + meanWeight
+ * * mean} (the rows were centred, so the shared mean direction is added back with the fitted
+ * weight), is kept too: it needs no calibration but points less well (see docs/benchmarks.md).
  *
  * <p>File: magic {@code SDSX}, format version, a JSON header, the float arrays (big-endian), then
  * the SHA-256 of everything before it as 64 hex characters: {@link #read} refuses a file whose
@@ -46,17 +47,20 @@ public final class StaticTable {
     private final float[] table;
     private final int[] specialIds;
     private final float meanWeight;
+    private final float[] map;
+    private final float[] offset;
     private final float reconstructionNorm;
     private final double explained;
     private final String sha256;
 
     public StaticTable(Map<String, String> info, int vocabSize, int dim, float[] mean, float[] basis, float[] table,
-                       int[] specialIds, float meanWeight, float reconstructionNorm, double explained) {
+                       int[] specialIds, float meanWeight, float[] map, float[] offset, float reconstructionNorm, double explained) {
         if (vocabSize < 1 || dim < 1 || mean.length < dim) {
             throw new IllegalArgumentException("a static table needs vocabSize >= 1 and 1 <= dim <= teacher width; got "
                     + vocabSize + ", " + dim + ", " + mean.length);
         }
-        if (basis.length != dim * mean.length || table.length != (long) vocabSize * dim) {
+        if (basis.length != dim * mean.length || table.length != (long) vocabSize * dim || map.length != basis.length
+                || offset.length != mean.length) {
             throw new IllegalArgumentException("static table arrays do not match vocabSize " + vocabSize + ", dim " + dim
                     + " and width " + mean.length);
         }
@@ -73,6 +77,8 @@ public final class StaticTable {
         this.table = table;
         this.specialIds = specialIds.clone();
         this.meanWeight = meanWeight;
+        this.map = map;
+        this.offset = offset;
         this.reconstructionNorm = reconstructionNorm;
         this.explained = explained;
         this.sha256 = Hashing.sha256(content());
@@ -127,6 +133,16 @@ public final class StaticTable {
         return meanWeight;
     }
 
+    /** The fitted map back to the teacher's space, {@code map[j * dim + k]} (teacherDim x dim). Not a copy. */
+    public float[] map() {
+        return map;
+    }
+
+    /** The fitted map's offset, length {@link #teacherDim()}. Not a copy. */
+    public float[] offset() {
+        return offset;
+    }
+
     public float reconstructionNorm() {
         return reconstructionNorm;
     }
@@ -141,19 +157,16 @@ public final class StaticTable {
         return sha256;
     }
 
-    /** The teacher-space vector a pooled student vector stands for: {@code basis^T z + meanWeight * mean}. */
+    /** The teacher-space vector a pooled student vector stands for: {@code map z + offset}. */
     public float[] reconstruct(float[] z) {
         int m = mean.length;
         float[] out = new float[m];
         for (int j = 0; j < m; j++) {
-            out[j] = meanWeight * mean[j];
-        }
-        for (int k = 0; k < dim; k++) {
-            float zk = z[k];
-            int row = k * m;
-            for (int j = 0; j < m; j++) {
-                out[j] += zk * basis[row + j];
+            double s = offset[j];
+            for (int k = 0; k < dim; k++) {
+                s += (double) map[j * dim + k] * z[k];
             }
+            out[j] = (float) s;
         }
         return out;
     }
@@ -193,6 +206,8 @@ public final class StaticTable {
             out.write(json);
             writeFloats(out, mean);
             writeFloats(out, basis);
+            writeFloats(out, map);
+            writeFloats(out, offset);
             writeFloats(out, table);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -268,9 +283,12 @@ public final class StaticTable {
         int[] specials = ((java.util.List<Number>) header.get("special_ids")).stream().mapToInt(Number::intValue).toArray();
         float[] mean = readFloats(in);
         float[] basis = readFloats(in);
+        float[] map = readFloats(in);
+        float[] offset = readFloats(in);
         float[] table = readFloats(in);
         StaticTable t = new StaticTable(info, vocab, dim, mean, basis, table, specials,
-                ((Number) header.get("mean_weight")).floatValue(), ((Number) header.get("reconstruction_norm")).floatValue(),
+                ((Number) header.get("mean_weight")).floatValue(), map, offset,
+                ((Number) header.get("reconstruction_norm")).floatValue(),
                 ((Number) header.get("explained_variance")).doubleValue());
         if (!t.sha256.equals(actual)) {
             throw new IllegalArgumentException("the static table " + file + " does not re-encode to its own bytes (written by"

@@ -10,10 +10,11 @@ import java.util.Map;
  * A student that works before it has trained on a single record: its token table is a
  * {@link StaticTable}'s, and its head is set from the teacher's.
  * <ul>
- *   <li>Embedding students map back to the teacher's space through the basis:
- *       {@code out = basis^T z + meanWeight * mean}.</li>
+ *   <li>Embedding students map back to the teacher's space with the table's map:
+ *       {@code out = map z + offset} ({@link Back#FITTED}), or with the inverse of the projection,
+ *       {@code basis^T z + meanWeight * mean} ({@link Back#BASIS}).</li>
  *   <li>Classification students apply the teacher's head to that same vector: a head
- *       {@code W e + b} becomes {@code (W basis^T / r) z + (meanWeight W mean / r + b)}, where r is the
+ *       {@code W e + b} becomes {@code (W map / r) z + (W offset / r + b)}, where r is the
  *       reconstruction's typical length when the teacher's head reads unit embeddings (prototype
  *       heads, normalised encoders) and 1 otherwise. Prototype heads are {@code W = scale * prototypes}.</li>
  * </ul>
@@ -84,8 +85,15 @@ public final class WarmStart {
         }
     }
 
+    /** Which map back to the teacher's space a warm start uses. */
+    public enum Back { FITTED, BASIS }
+
     /** The warm-started student of {@code config}, whose vocabulary and embedding width must be the table's. */
     public static Student student(StudentConfig config, StaticTable table, TeacherHead head) {
+        return student(config, table, head, Back.FITTED);
+    }
+
+    public static Student student(StudentConfig config, StaticTable table, TeacherHead head, Back back) {
         check(config, table);
         Student s = new Student(config);
         float[][] p = s.parameters();
@@ -93,8 +101,20 @@ public final class WarmStart {
         java.util.Arrays.fill(p[Student.BIGRAMS], 0f);
         int d = table.dim();
         int m = table.teacherDim();
-        float[] basis = table.basis();
-        float[] mean = table.mean();
+        // The map back as M (m x d) and c (m).
+        float[] mapBack = new float[m * d];
+        float[] offset = new float[m];
+        if (back == Back.FITTED) {
+            System.arraycopy(table.map(), 0, mapBack, 0, mapBack.length);
+            System.arraycopy(table.offset(), 0, offset, 0, m);
+        } else {
+            for (int j = 0; j < m; j++) {
+                for (int k = 0; k < d; k++) {
+                    mapBack[j * d + k] = table.basis()[k * m + j];
+                }
+                offset[j] = table.meanWeight() * table.mean()[j];
+            }
+        }
         float[] w2 = p[4];
         float[] b2 = p[5];
         if (config.task() == Task.EMBEDDING) {
@@ -102,12 +122,8 @@ public final class WarmStart {
                 throw new IllegalArgumentException("the student's output has " + config.outputDim() + " dimensions, the static table's"
                         + " teacher " + m);
             }
-            for (int o = 0; o < m; o++) {
-                for (int k = 0; k < d; k++) {
-                    w2[o * d + k] = basis[k * m + o];
-                }
-                b2[o] = table.meanWeight() * mean[o];
-            }
+            System.arraycopy(mapBack, 0, w2, 0, mapBack.length);
+            System.arraycopy(offset, 0, b2, 0, m);
             return s;
         }
         if (head == null) {
@@ -117,7 +133,9 @@ public final class WarmStart {
             throw new IllegalArgumentException("the teacher head's classes " + head.classes() + " are not the student's "
                     + config.classNames());
         }
-        float r = head.unitInput() ? table.reconstructionNorm() : 1f;
+        float typical = back == Back.FITTED ? table.reconstructionNorm()
+                : Float.parseFloat(table.info().getOrDefault("basis_norm", "1"));
+        float r = head.unitInput() ? typical : 1f;
         for (int c = 0; c < head.classes().size(); c++) {
             float[] wc = head.weights()[c];
             if (wc.length != m) {
@@ -126,15 +144,15 @@ public final class WarmStart {
             for (int k = 0; k < d; k++) {
                 double sum = 0;
                 for (int j = 0; j < m; j++) {
-                    sum += (double) wc[j] * basis[k * m + j];
+                    sum += (double) wc[j] * mapBack[j * d + k];
                 }
                 w2[c * d + k] = (float) (sum / r);
             }
             double bias = 0;
             for (int j = 0; j < m; j++) {
-                bias += (double) wc[j] * mean[j];
+                bias += (double) wc[j] * offset[j];
             }
-            b2[c] = (float) (table.meanWeight() * bias / r + head.bias()[c]);
+            b2[c] = (float) (bias / r + head.bias()[c]);
         }
         return s;
     }

@@ -80,7 +80,8 @@ public final class StaticDistillation {
         if (Files.isRegularFile(file)) {
             try {
                 StaticTable t = StaticTable.read(file);
-                if (t.teacherSha256().equals(teacher.encoderSha256()) && t.dim() == dim) {
+                if (t.teacherSha256().equals(teacher.encoderSha256()) && t.dim() == dim
+                        && StaticDistiller.RECIPE.equals(t.info().get("recipe"))) {
                     return new Result(t, file, true);
                 }
                 LOG.warn("the cached static table {} belongs to another teacher or D; distilling again", file);
@@ -93,10 +94,10 @@ public final class StaticDistillation {
         return new Result(t, file, false);
     }
 
-    /** {@code <cacheDir>/<teacher encoder sha256>-d<D>-<rank | corpus-<sha256 prefix>>.sdstatic} */
+    /** {@code <cacheDir>/<teacher encoder sha256>-d<D>-<rank | corpus-<sha256 prefix>>-<recipe>.sdstatic} */
     public static Path cacheFile(Path cacheDir, String teacherSha256, int dim, List<String> corpus) {
         String weighting = corpus == null || corpus.isEmpty() ? "rank" : "corpus-" + corpusSha(corpus).substring(0, 16);
-        return cacheDir.resolve(teacherSha256 + "-d" + dim + "-" + weighting + ".sdstatic");
+        return cacheDir.resolve(teacherSha256 + "-d" + dim + "-" + weighting + "-" + StaticDistiller.RECIPE + ".sdstatic");
     }
 
     /** The default cache: {@code $STREAMDISTILL_CACHE_DIR/static} or {@code ~/.cache/streamdistill/static}. */
