@@ -89,6 +89,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient Counter trained;
     private transient Counter refused;
     private transient Counter published;
+    /** A warm-started student works before any training: it is published as soon as the job runs. */
+    private transient boolean publishAtStart;
 
     private final boolean importanceWeights;
 
@@ -132,11 +134,17 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             LOG.info("restored student '{}' at step {}, version {}, {} records seen", config.string("student.name"),
                     trainer.step(), version, recordsSeen);
         } else {
-            trainer = StudentTrainer.create(studentConfig, config.trainingConfig());
+            StudentInit init = StudentInit.of(config);
+            trainer = init.create(studentConfig, config.trainingConfig());
+            publishAtStart = init.warm();
+            if (publishAtStart) {
+                TeacherRef ref = init.teacherRef();
+                teacher = new String[] {ref.getModelId(), ref.getSha256(), ref.getTokenizer()};
+            }
             // Without state (a new job, or one started without its savepoint) versions must still increase.
             version = store.highestVersion(config.string("student.name"));
-            LOG.info("new student '{}': {} ({} parameters); versions continue after {}", config.string("student.name"),
-                    studentConfig.describe(), studentConfig.parameterCount(), version);
+            LOG.info("new student '{}': {} ({} parameters, init {}); versions continue after {}", config.string("student.name"),
+                    studentConfig.describe(), studentConfig.parameterCount(), config.string("student.init"), version);
         }
     }
 
@@ -153,6 +161,10 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         getMetricGroup().gauge("holdoutAgreement", () -> lastHoldout);
         getMetricGroup().gauge("publishedVersion", () -> version);
         lastExportMillis = System.currentTimeMillis();
+        if (publishAtStart) {
+            publishAtStart = false;
+            export(); // version trained on 0 records, through the gate like any other
+        }
         scheduleTimer();
     }
 
@@ -261,7 +273,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         metrics.put("progressive_loss", emaLoss);
         metrics.put("progressive_agreement", emaAgreement);
         long now = System.currentTimeMillis();
-        metrics.put("freshness_max_ms", (double) (now - oldestUnexportedArrival));
+        if (oldestUnexportedArrival > 0) {
+            metrics.put("freshness_max_ms", (double) (now - oldestUnexportedArrival));
+        }
         if (unexportedCount > 0) {
             long[] ages = new long[unexportedCount];
             for (int i = 0; i < unexportedCount; i++) {

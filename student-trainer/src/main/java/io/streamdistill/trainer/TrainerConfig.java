@@ -41,6 +41,9 @@ public final class TrainerConfig extends ServiceConfig {
         DEFAULTS.put("student.hidden.dim", "0");
         DEFAULTS.put("student.activation", "RELU");
         DEFAULTS.put("student.seed", "42");
+        // random, or static:FILE (a table from `streamdistill distill-static`; the demo and train --teacher build it).
+        DEFAULTS.put("student.init", "random");
+        DEFAULTS.put("student.init.head", "");
         DEFAULTS.put("student.tokenizer", "all-MiniLM-L6-v2");
         DEFAULTS.put("student.max.tokens", "128");
         DEFAULTS.put("batch.size", "32");
@@ -97,6 +100,7 @@ public final class TrainerConfig extends ServiceConfig {
         Offsets.parseEnd(string("bounded.end"), string("input.topic"));
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
         bool("importance.weights");
+        StudentInit.of(this);
     }
 
     public Task task() {

@@ -56,7 +56,7 @@ class TrainerJobTest {
     static final class SyntheticClassifier {
         private final float[] vectors;
         private final float[] head;
-        private static final int DIM = 8;
+        static final int DIM = 8;
 
         SyntheticClassifier(int vocab, long seed) {
             Rng rng = new Rng(seed);
@@ -70,13 +70,29 @@ class TrainerJobTest {
             }
         }
 
-        float[] logits(int[] ids) {
+        float[] pooled(int[] ids) {
             float[] pooled = new float[DIM];
             for (int id : ids) {
                 for (int j = 0; j < DIM; j++) {
                     pooled[j] += vectors[id * DIM + j] / ids.length;
                 }
             }
+            return pooled;
+        }
+
+        /** Its head in the teacher's space: logits = 4 head . pooled. */
+        io.streamdistill.student.init.WarmStart.TeacherHead head() {
+            float[][] w = new float[CLASSES.size()][DIM];
+            for (int k = 0; k < w.length; k++) {
+                for (int j = 0; j < DIM; j++) {
+                    w[k][j] = 4f * head[k * DIM + j];
+                }
+            }
+            return new io.streamdistill.student.init.WarmStart.TeacherHead(CLASSES, w, new float[CLASSES.size()], false);
+        }
+
+        float[] logits(int[] ids) {
+            float[] pooled = pooled(ids);
             float[] out = new float[CLASSES.size()];
             for (int k = 0; k < out.length; k++) {
                 for (int j = 0; j < DIM; j++) {
@@ -382,5 +398,72 @@ class TrainerJobTest {
 
         assertThat(checkpoints(out, Duration.ofSeconds(3))).isEmpty();
         assertThat(Files.exists(artifacts.resolve("synthetic"))).isFalse();
+    }
+
+    /**
+     * A student warm-started from a static table of the synthetic teacher (its token vectors through
+     * the static distillation, its head composed with the map back) is published as version 1 before
+     * it has trained on a record; that ONNX file is exactly the Java forward pass of the warm start,
+     * and it already agrees with the teacher far above chance.
+     */
+    @Test
+    void aWarmStartedStudentIsPublishedAtStartTrainedOnNothing(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("warm-soft", 1);
+        String out = SharedLocalStack.newTopic("warm-checkpoints", 1);
+        produceSoftTargets(in, 1200, 5);
+        SyntheticClassifier teacher = new SyntheticClassifier(tokenizer.vocabSize(), 77);
+        io.streamdistill.student.init.StaticDistiller.Encoder encoder = ids -> {
+            float[][] o = new float[ids.length][];
+            for (int b = 0; b < ids.length; b++) {
+                o[b] = teacher.pooled(ids[b]);
+            }
+            return o;
+        };
+        TextTokenizer.Wrapping wrapping = tokenizer.wrapping();
+        io.streamdistill.student.init.StaticTable table = io.streamdistill.student.init.StaticDistiller.distill(
+                Map.of("teacher", "synthetic", "teacher_sha256", "00".repeat(32), "tokenizer", tokenizer.id()),
+                tokenizer.vocabSize(), wrapping, tokenizer.specialIds(), encoder,
+                new io.streamdistill.student.init.StaticDistiller.Settings(SyntheticClassifier.DIM, 256, Double.NaN, null),
+                io.streamdistill.student.init.StaticDistiller.syntheticTexts(tokenizer.vocabulary(), wrapping, 512, 3),
+                io.streamdistill.student.init.StaticDistiller.Progress.NONE);
+        Path tableFile = dir.resolve("synthetic.sdstatic");
+        table.write(tableFile);
+        io.streamdistill.student.init.WarmStart.TeacherHead head = teacher.head();
+        Path headFile = dir.resolve("head.json");
+        head.write(headFile);
+        TrainerConfig config = TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of(
+                "student.init", "static:" + tableFile, "student.init.head", headFile.toString(),
+                "student.embedding.dim", String.valueOf(SyntheticClassifier.DIM))));
+
+        runBounded(config, dir.resolve("flink"));
+
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(5));
+        assertThat(published).hasSizeGreaterThanOrEqualTo(2);
+        StudentCheckpoint first = published.get(0);
+        assertThat(first.getVersion()).isEqualTo(1L);
+        assertThat(first.getRecordsSeen()).isZero();
+        assertThat(first.getStep()).isZero();
+        assertThat(first.getTeacher().getModelId()).isEqualTo("synthetic");
+        assertThat(published.get(1).getRecordsSeen()).isPositive();
+
+        io.streamdistill.student.model.StudentConfig sc = config.studentConfig(tokenizer.vocabSize());
+        io.streamdistill.student.model.Student java = io.streamdistill.student.init.WarmStart.student(sc, table, head);
+        io.streamdistill.student.model.Student.Activations a = new io.streamdistill.student.model.Student.Activations(sc);
+        List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), 300, 12, 99, 600);
+        int agree = 0;
+        try (StudentRunner runner = StudentRunner.load(Path.of(URI.create(first.getArtifact().getUri())),
+                first.getArtifact().getSha256(), tokenizer, 1)) {
+            float[][] onnx = runner.score(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                int[] ids = tokenizer.encode(texts.get(i));
+                java.forward(ids, null, a);
+                for (int k = 0; k < CLASSES.size(); k++) {
+                    assertThat(onnx[i][k]).as("text %d class %d", i, k).isCloseTo(a.prediction[k], org.assertj.core.api.Assertions.within(1e-5f));
+                }
+                agree += io.streamdistill.student.loss.DistillationLoss.argmax(onnx[i])
+                        == io.streamdistill.student.loss.DistillationLoss.argmax(teacher.logits(ids)) ? 1 : 0;
+            }
+        }
+        assertThat(agree / (double) texts.size()).as("agreement of the untrained version with the teacher").isGreaterThan(0.6);
     }
 }
