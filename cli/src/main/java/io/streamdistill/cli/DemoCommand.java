@@ -16,6 +16,7 @@ import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.student.loss.DistillationLoss;
 import io.streamdistill.student.onnx.StudentRunner;
 import io.streamdistill.teacher.model.BuiltInTeachers;
+import io.streamdistill.teacher.model.StaticDistillation;
 import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.teacher.service.Metrics;
@@ -105,6 +106,10 @@ public final class DemoCommand implements Callable<Integer> {
             + "teacher's sampling.enabled with its defaults; see docs/teacher-service.md)")
     boolean adaptiveSampling;
 
+    @Option(names = "--init", defaultValue = "static", description = "how the student starts: static (warm start from a static "
+            + "table distilled from the teacher, cached; version 1 is published before any training) or random (default: ${DEFAULT-VALUE})")
+    String init;
+
     @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
     Map<String, String> trainerOverrides = new LinkedHashMap<>();
 
@@ -162,9 +167,17 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
                 // Each demo trains a new student (its --task or corpus may differ from the last run's).
                 trainer.put("restore.from", "none");
-                // A short demo sees a few thousand records once: a higher rate and no bigram table (rarely
-                // repeated, so mostly noise this early) took held-out agreement from 0.66 to 0.89 at 3,000 records.
-                trainer.put("training.learningRate", "0.05");
+                if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {
+                    int dim = Integer.parseInt(trainerOverrides.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
+                    trainer.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), dataDir.toAbsolutePath(),
+                            System.out).trainerSettings());
+                    // Chosen across corpora for warm-started students (docs/benchmarks.md, "Student quality").
+                    trainer.put("training.learningRate", WarmStartFiles.DEFAULT_LEARNING_RATE);
+                } else {
+                    // A randomly initialised student seeing a few thousand records once: a higher rate and no bigram
+                    // table took held-out agreement from 0.66 to 0.89 at 3,000 records.
+                    trainer.put("training.learningRate", "0.05");
+                }
                 if (classification) {
                     trainer.put("student.classes", String.join(",", teacher.classNames()));
                 } else {
@@ -176,11 +189,11 @@ public final class DemoCommand implements Callable<Integer> {
                         StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
                 StudentTrainerJob.enableCheckpointing(env, trainerConfig);
                 StudentTrainerJob.build(env, trainerConfig);
-                JobClient job = env.executeAsync("streamdistill-demo");
-
+                // Watching before the job starts: a warm-started student's first version comes at once.
                 SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
                 CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
                 watcher.start();
+                JobClient job = env.executeAsync("streamdistill-demo");
 
                 long productionStart = System.nanoTime();
                 long produced = produce(stack, registry, stream, teacherMetrics, watcher);
@@ -227,6 +240,9 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private void validate() {
+        if (!init.equals("static") && !init.equals("random")) {
+            throw new IllegalArgumentException("--init must be static or random, got '" + init + "'");
+        }
         if (records < 1) {
             throw new IllegalArgumentException("--records must be >= 1, got " + records);
         }
@@ -432,6 +448,17 @@ public final class DemoCommand implements Callable<Integer> {
 
         List<String> texts = eval.stream().map(Corpus.Row::text).toList();
         int[][] ids = teacher.tokenizer().encode(texts);
+        StudentCheckpoint first = watcher.all.isEmpty() ? null : watcher.all.get(0);
+        if (first != null && first != last) {
+            // The first published version, measured like the last: for a warm start, the student before any training.
+            Path firstFile = Path.of(URI.create(first.getArtifact().getUri()));
+            try (StudentRunner student = StudentRunner.load(firstFile, first.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
+                Quality q = compare(teacher, student, classification ? first.getClassNames() : List.of(), eval);
+                json.put(classification ? "initial_agreement" : "initial_cosine", q.agreement());
+                json.put("initial_version", first.getVersion());
+                json.put("initial_records_seen", first.getRecordsSeen());
+            }
+        }
         Path file = Path.of(URI.create(last.getArtifact().getUri()));
         try (StudentRunner student = StudentRunner.load(file, last.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
             Quality q = compare(teacher, student, classification ? last.getClassNames() : List.of(), eval);
@@ -519,6 +546,11 @@ public final class DemoCommand implements Callable<Integer> {
                     json.path("student_ms_per_record").asDouble(Double.NaN));
             System.out.printf("%-34s %16s %16.3f%n", (classification ? "agreement" : "cosine") + " with teacher (held out)", "1.000",
                     json.path(quality).asDouble(Double.NaN));
+            String initial = classification ? "initial_agreement" : "initial_cosine";
+            if (json.has(initial)) {
+                System.out.printf("%-34s %16s %16.3f%n", "  at v" + json.path("initial_version").asLong() + " ("
+                        + json.path("initial_records_seen").asLong() + " records trained)", "", json.get(initial).asDouble());
+            }
             if (json.has("teacher_label_accuracy")) {
                 System.out.printf("%-34s %16.3f %16.3f%n", "label accuracy (held out)", json.get("teacher_label_accuracy").asDouble(),
                         json.get("student_label_accuracy").asDouble());

@@ -1,8 +1,13 @@
 package io.streamdistill.cli;
 
+import io.streamdistill.teacher.model.StaticDistillation;
+import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.trainer.StudentTrainerJob;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Unmatched;
@@ -10,16 +15,54 @@ import picocli.CommandLine.Unmatched;
 /**
  * {@code streamdistill train --key=value ...}: the trainer job on a local MiniCluster against
  * external Kafka and registry (settings as in docs/student-trainer.md; {@code --checkpoint.dir=URI}).
+ * With {@code --student.init=static} (no file) it builds or reuses the static table of
+ * {@code --teacher=NAME|DIR} (default all-MiniLM-L6-v2) and, for a classification teacher, its head file.
  */
 @Command(name = "train", description = "Run the student trainer (local Flink) against an external Kafka and registry: "
-        + "--key=value settings as in docs/student-trainer.md.")
+        + "--key=value settings as in docs/student-trainer.md; --student.init=static --teacher=NAME|DIR warm-starts the student.")
 public final class TrainCommand implements Callable<Integer> {
     @Unmatched
     List<String> args = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        StudentTrainerJob.main(args.toArray(String[]::new));
+        StudentTrainerJob.main(resolve(args).toArray(String[]::new));
         return 0;
+    }
+
+    /** The arguments with {@code --student.init=static} replaced by the table and head files of {@code --teacher}. */
+    static List<String> resolve(List<String> args) {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("arguments are --key=value, got '" + a + "'");
+            }
+            flags.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        String teacherName = flags.remove("teacher");
+        if (!"static".equals(flags.get("student.init"))) {
+            if (teacherName != null) {
+                throw new IllegalArgumentException("--teacher is only used with --student.init=static");
+            }
+            return args;
+        }
+        int dim = Integer.parseInt(flags.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
+        try (Teacher teacher = Teacher.load(TeacherDescriptor.resolve(teacherName == null ? "all-MiniLM-L6-v2" : teacherName), 1,
+                Teacher.Device.CPU, 0)) {
+            WarmStartFiles.Files files = WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(),
+                    StaticDistillation.defaultCacheDir().resolve("heads").resolve(teacher.ref().getSha256()), System.err);
+            flags.putAll(files.trainerSettings());
+            if (!teacher.classNames().isEmpty()) {
+                flags.putIfAbsent("student.task", "CLASSIFICATION");
+                flags.putIfAbsent("student.classes", String.join(",", teacher.classNames()));
+            } else {
+                flags.putIfAbsent("student.task", "EMBEDDING");
+                flags.putIfAbsent("student.output.dim", String.valueOf(teacher.embeddingDim()));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        flags.forEach((k, v) -> out.add("--" + k + "=" + v));
+        return out;
     }
 }

@@ -117,6 +117,15 @@ public final class WarmStart {
         }
         float[] w2 = p[4];
         float[] b2 = p[5];
+        if (config.featureDim() > 0) {
+            // Feature distillation starts from the same map back: its loss starts where the table already is.
+            if (config.featureDim() != m) {
+                throw new IllegalArgumentException("the feature projection has " + config.featureDim() + " dimensions, the static"
+                        + " table's teacher " + m);
+            }
+            System.arraycopy(mapBack, 0, p[Student.FEATURE_PROJECTION], 0, mapBack.length);
+            System.arraycopy(offset, 0, p[Student.FEATURE_PROJECTION + 1], 0, m);
+        }
         if (config.task() == Task.EMBEDDING) {
             if (config.outputDim() != m) {
                 throw new IllegalArgumentException("the student's output has " + config.outputDim() + " dimensions, the static table's"

@@ -15,6 +15,8 @@ public final class Gradients {
     public final float[] b1;
     public final float[] w2;
     public final float[] b2;
+    public final float[] fp;
+    public final float[] fb;
     final float[] scratchHeadIn;
     final float[] scratchPooled;
     private final boolean[] tokenTouched;
@@ -32,6 +34,8 @@ public final class Gradients {
         b1 = new float[c.hiddenDim()];
         w2 = new float[c.outputDim() * c.headInputDim()];
         b2 = new float[c.outputDim()];
+        fp = new float[c.featureDim() * dim];
+        fb = new float[c.featureDim()];
         scratchHeadIn = new float[c.headInputDim()];
         scratchPooled = new float[dim];
         tokenTouched = new boolean[c.vocabSize()];
@@ -81,7 +85,7 @@ public final class Gradients {
 
     /** The squared L2 norm of the whole gradient (touched rows only: the others are zero). */
     public double squaredNorm() {
-        double s = sumSquares(w1) + sumSquares(b1) + sumSquares(w2) + sumSquares(b2);
+        double s = sumSquares(w1) + sumSquares(b1) + sumSquares(w2) + sumSquares(b2) + sumSquares(fp) + sumSquares(fb);
         for (int t = 0; t < touchedTokenCount; t++) {
             s += sumSquares(tokens, touchedTokens[t] * dim, dim);
         }
@@ -109,6 +113,8 @@ public final class Gradients {
         Arrays.fill(b1, 0f);
         Arrays.fill(w2, 0f);
         Arrays.fill(b2, 0f);
+        Arrays.fill(fp, 0f);
+        Arrays.fill(fb, 0f);
     }
 
     private static double sumSquares(float[] a) {

@@ -25,6 +25,9 @@ public final class Student {
     final float[] b1;
     final float[] w2;
     final float[] b2;
+    /** Feature distillation's projection of the pooled vector to the teacher's embedding (training only). */
+    final float[] fp;
+    final float[] fb;
 
     /** Fresh parameters drawn from the config's seed: the same seed gives the same student. */
     public Student(StudentConfig config) {
@@ -39,11 +42,14 @@ public final class Student {
         this.b1 = new float[h];
         this.w2 = new float[o * in];
         this.b2 = new float[o];
+        this.fp = new float[config.featureDim() * d];
+        this.fb = new float[config.featureDim()];
         Rng rng = new Rng(config.seed());
         fill(tokens, rng, 0.1 / Math.sqrt(d));
         fill(bigrams, rng, 0.1 / Math.sqrt(d));
         fill(w1, rng, Math.sqrt(2.0 / d));
         fill(w2, rng, Math.sqrt(1.0 / in));
+        fill(fp, rng, Math.sqrt(1.0 / d));
     }
 
     private static void fill(float[] a, Rng rng, double std) {
@@ -56,10 +62,16 @@ public final class Student {
         return config;
     }
 
-    /** The parameter arrays in a fixed order: tokens, bigrams, w1, b1, w2, b2 (state files and export use it). */
+    /**
+     * The parameter arrays in a fixed order: tokens, bigrams, w1, b1, w2, b2, then feature
+     * distillation's projection and bias (empty when off). State files and export use it.
+     */
     public float[][] parameters() {
-        return new float[][] {tokens, bigrams, w1, b1, w2, b2};
+        return new float[][] {tokens, bigrams, w1, b1, w2, b2, fp, fb};
     }
+
+    /** Index of the feature projection in {@link #parameters()}; its bias follows. */
+    public static final int FEATURE_PROJECTION = 6;
 
     /** Index of the token-embedding and bigram tables in {@link #parameters()}: updated sparsely. */
     public static final int TOKENS = 0;
@@ -83,6 +95,10 @@ public final class Student {
         /** What the model outputs: probabilities or the unit embedding. */
         public final float[] prediction;
         float outNorm;
+        /** Feature distillation: the projection of the pooled vector, its unit vector and its length. */
+        final float[] feature;
+        public final float[] featureUnit;
+        float featureNorm;
         int[] features = new int[64];
         int featureCount;
 
@@ -92,6 +108,8 @@ public final class Student {
             hidden = new float[c.hiddenDim()];
             out = new float[c.outputDim()];
             prediction = new float[c.outputDim()];
+            feature = new float[c.featureDim()];
+            featureUnit = new float[c.featureDim()];
         }
 
         void addFeature(int f) {
@@ -180,6 +198,36 @@ public final class Student {
     }
 
     /**
+     * Feature distillation, after {@link #forward}: {@code f = fp pooled + fb} and its unit vector
+     * (in {@link Activations#featureUnit}), compared with the teacher's embedding by the loss.
+     */
+    public void featureForward(Activations a) {
+        int d = config.embeddingDim();
+        int m = config.featureDim();
+        double sq = 0;
+        for (int j = 0; j < m; j++) {
+            float v = fb[j] + dot(fp, j * d, a.pooled, d);
+            a.feature[j] = v;
+            sq += (double) v * v;
+        }
+        a.featureNorm = (float) Math.max(Math.sqrt(sq), NORM_EPSILON);
+        for (int j = 0; j < m; j++) {
+            a.featureUnit[j] = a.feature[j] / a.featureNorm;
+        }
+    }
+
+    /** dLoss/dFeature from dLoss/dFeatureUnit: back through the normalisation of {@link #featureForward}. */
+    public static void backThroughFeatureNormalisation(Activations a, float[] gradUnit, float[] gradFeature) {
+        double dot = 0;
+        for (int j = 0; j < gradUnit.length; j++) {
+            dot += (double) a.featureUnit[j] * gradUnit[j];
+        }
+        for (int j = 0; j < gradUnit.length; j++) {
+            gradFeature[j] = (float) ((gradUnit[j] - a.featureUnit[j] * dot) / a.featureNorm);
+        }
+    }
+
+    /**
      * {@code w[off..off+n) . x[0..n)} with four independent partial sums: a single running sum is
      * bound by the latency of float addition (the JIT may not reorder it), four keep the FPU busy.
      */
@@ -226,6 +274,14 @@ public final class Student {
      * @param gradOut dLoss/dOut (logits, or the unnormalised embedding)
      */
     public void backward(Activations a, float[] gradOut, float scale, Gradients g) {
+        backward(a, gradOut, scale, g, null);
+    }
+
+    /**
+     * Like {@link #backward(Activations, float[], float, Gradients)}, with feature distillation's
+     * dLoss/dFeature too (null: none), after {@link #featureForward}.
+     */
+    public void backward(Activations a, float[] gradOut, float scale, Gradients g, float[] gradFeature) {
         int d = config.embeddingDim();
         int h = config.hiddenDim();
         int in = config.headInputDim();
@@ -261,6 +317,17 @@ public final class Student {
             }
         } else {
             gp = gz;
+        }
+        if (gradFeature != null) {
+            for (int j = 0; j < gradFeature.length; j++) {
+                float gf = gradFeature[j] * scale;
+                if (gf == 0f) {
+                    continue;
+                }
+                g.fb[j] += gf;
+                axpy(gf, a.pooled, 0, g.fp, j * d, d);
+                axpy(gf, fp, j * d, gp, 0, d);
+            }
         }
         float inv = 1f / Math.max(a.featureCount, 1);
         for (int f = 0; f < a.featureCount; f++) {

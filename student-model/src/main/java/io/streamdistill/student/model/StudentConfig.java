@@ -26,6 +26,7 @@ public final class StudentConfig {
     private final int outputDim;
     private final List<String> classNames;
     private final long seed;
+    private final int featureDim;
 
     private StudentConfig(Builder b) {
         check(b.task != null, OWNER, "task", b.task, "is required");
@@ -33,6 +34,9 @@ public final class StudentConfig {
         check(b.embeddingDim > 0 && b.embeddingDim <= 4096, OWNER, "embeddingDim", b.embeddingDim, "must be in 1..4096");
         check(b.bigramBuckets >= 0, OWNER, "bigramBuckets", b.bigramBuckets, "must be >= 0 (0 = no bigrams)");
         check(b.hiddenDim >= 0 && b.hiddenDim <= 8192, OWNER, "hiddenDim", b.hiddenDim, "must be in 0..8192 (0 = no hidden layer)");
+        check(b.featureDim >= 0 && b.featureDim <= 8192, OWNER, "featureDim", b.featureDim,
+                "must be in 0..8192 (0 = no feature distillation)");
+        this.featureDim = b.featureDim;
         this.task = b.task;
         this.vocabSize = b.vocabSize;
         this.embeddingDim = b.embeddingDim;
@@ -68,6 +72,7 @@ public final class StudentConfig {
                 .hiddenDim(c.integer("hiddenDim", 0))
                 .activation(c.enumValue("activation", Activation.class, Activation.RELU))
                 .outputDim(c.integer("outputDim", 0))
+                .featureDim(c.integer("featureDim", 0))
                 .seed(c.longValue("seed", 42));
         String names = c.string("classNames", "");
         if (!names.isEmpty()) {
@@ -89,6 +94,9 @@ public final class StudentConfig {
         // Unit separator: class names may contain commas.
         m.put("classNames", String.join("\u001f", classNames));
         m.put("seed", String.valueOf(seed));
+        if (featureDim > 0) {
+            m.put("featureDim", String.valueOf(featureDim)); // absent when off: older configs and hashes stay as they were
+        }
         return m;
     }
 
@@ -127,6 +135,14 @@ public final class StudentConfig {
 
     public long seed() {
         return seed;
+    }
+
+    /**
+     * Width of the teacher embedding that feature distillation matches through a projection of the
+     * pooled vector (training only, never exported); 0 when off.
+     */
+    public int featureDim() {
+        return featureDim;
     }
 
     /** Width of the vector the head reads: the hidden layer's, or the pooled embedding's. */
@@ -175,6 +191,12 @@ public final class StudentConfig {
         private int outputDim;
         private List<String> classNames = List.of();
         private long seed = 42;
+        private int featureDim;
+
+        public Builder featureDim(int d) {
+            this.featureDim = d;
+            return this;
+        }
 
         public Builder task(Task task) {
             this.task = task;

@@ -31,7 +31,7 @@ final class Adam {
      */
     void apply(Student student, Gradients g, TrainingConfig c, long step, float lr, float gradScale) {
         float[][] p = student.parameters();
-        float[][] grads = {g.tokens, g.bigrams, g.w1, g.b1, g.w2, g.b2};
+        float[][] grads = {g.tokens, g.bigrams, g.w1, g.b1, g.w2, g.b2, g.fp, g.fb};
         float b1 = c.beta1();
         float b2 = c.beta2();
         float c1 = (float) (1 - Math.pow(b1, step));

@@ -25,7 +25,8 @@ import java.util.Map;
  */
 public final class StudentTrainer {
     /** Version of the {@link #toBytes()} format; bumped on any change to it. */
-    public static final int STATE_FORMAT_VERSION = 1;
+    /** Version 2 added feature distillation's projection (two arrays after the head); version 1 states still load. */
+    public static final int STATE_FORMAT_VERSION = 2;
     private static final int MAGIC = 0x53445354; // "SDST"
 
     private final StudentConfig config;
@@ -39,6 +40,8 @@ public final class StudentTrainer {
     private final Student.Activations activations;
     private final float[] gradPrediction;
     private final float[] gradOut;
+    private final float[] gradFeatureUnit;
+    private final float[] gradFeature;
 
     private StudentTrainer(StudentConfig config, TrainingConfig training, Student student, Adam adam, Rng rng, long step) {
         this.config = config;
@@ -51,6 +54,8 @@ public final class StudentTrainer {
         this.activations = new Student.Activations(config);
         this.gradPrediction = new float[config.outputDim()];
         this.gradOut = new float[config.outputDim()];
+        this.gradFeatureUnit = new float[config.featureDim()];
+        this.gradFeature = new float[config.featureDim()];
     }
 
     /** A fresh student initialised from {@code config.seed()}. */
@@ -106,9 +111,13 @@ public final class StudentTrainer {
             float share = (float) (e.weight() / totalWeight);
             student.forward(e.tokenIds(), keep, activations);
             float loss = lossAndGradient(e);
+            boolean feature = featureLossAndGradient(e);
+            if (feature) {
+                loss += featureLoss;
+            }
             lossSum += share * loss;
             agreementSum += agreement(e);
-            student.backward(activations, gradOut, share, gradients);
+            student.backward(activations, gradOut, share, gradients, feature ? gradFeature : null);
         }
         step++;
         float norm = (float) Math.sqrt(gradients.squaredNorm());
@@ -152,6 +161,31 @@ public final class StudentTrainer {
             return DistillationLoss.argmax(activations.out) == DistillationLoss.argmax(e.teacher()) ? 1f : 0f;
         }
         return DistillationLoss.cosine(activations.prediction, e.teacher());
+    }
+
+    private float featureLoss;
+
+    /**
+     * Feature distillation for an example that carries the teacher's embedding:
+     * {@code β (1 - cos(P pooled + q, t))} into {@link #featureLoss}, its gradient into {@link #gradFeature}.
+     */
+    private boolean featureLossAndGradient(Example e) {
+        if (e.features() == null || training.featureBeta() == 0f || config.featureDim() == 0) {
+            return false;
+        }
+        if (e.features().length != config.featureDim()) {
+            throw new IllegalArgumentException("the teacher embedding has " + e.features().length + " dimensions; the student's"
+                    + " feature projection " + config.featureDim());
+        }
+        student.featureForward(activations);
+        float beta = training.featureBeta();
+        featureLoss = beta * DistillationLoss.embedding(activations.featureUnit, e.features(), io.streamdistill.student.loss.EmbeddingLoss.COSINE,
+                gradFeatureUnit);
+        for (int j = 0; j < gradFeatureUnit.length; j++) {
+            gradFeatureUnit[j] *= beta;
+        }
+        Student.backThroughFeatureNormalisation(activations, gradFeatureUnit, gradFeature);
+        return true;
     }
 
     private boolean[] dropout(int n, boolean[] reuse) {
@@ -200,7 +234,7 @@ public final class StudentTrainer {
                 throw new IllegalArgumentException("these " + state.length + " bytes are not a StreamDistill trainer state");
             }
             int version = in.readInt();
-            if (version != STATE_FORMAT_VERSION) {
+            if (version != STATE_FORMAT_VERSION && version != 1) {
                 throw new IllegalArgumentException("trainer state format version " + version + " is not supported (this build reads "
                         + STATE_FORMAT_VERSION + ")");
             }
@@ -211,7 +245,8 @@ public final class StudentTrainer {
             Student student = new Student(config);
             Adam adam = new Adam(student);
             float[][] params = student.parameters();
-            for (int i = 0; i < params.length; i++) {
+            int arrays = version == 1 ? Student.FEATURE_PROJECTION : params.length;
+            for (int i = 0; i < arrays; i++) {
                 readFloats(in, params[i]);
                 readFloats(in, adam.m[i]);
                 readFloats(in, adam.v[i]);

@@ -25,6 +25,7 @@ public final class TrainingConfig {
     private final int warmupSteps;
     private final float clipNorm;
     private final float tokenDropout;
+    private final float featureBeta;
 
     private TrainingConfig(Builder b) {
         check(b.temperature > 0 && b.temperature <= 100, OWNER, "temperature", b.temperature, "must be in (0, 100]");
@@ -36,6 +37,8 @@ public final class TrainingConfig {
         check(b.warmupSteps >= 0, OWNER, "warmupSteps", b.warmupSteps, "must be >= 0");
         check(b.clipNorm >= 0, OWNER, "clipNorm", b.clipNorm, "must be >= 0 (0 = no clipping)");
         check(b.tokenDropout >= 0 && b.tokenDropout < 1, OWNER, "tokenDropout", b.tokenDropout, "must be in [0, 1)");
+        check(b.featureBeta >= 0 && b.featureBeta <= 100, OWNER, "featureBeta", b.featureBeta, "must be in [0, 100] (0 = off)");
+        this.featureBeta = b.featureBeta;
         check(b.embeddingLoss != null, OWNER, "embeddingLoss", null, "is required");
         this.temperature = b.temperature;
         this.alpha = b.alpha;
@@ -72,6 +75,7 @@ public final class TrainingConfig {
                 .warmupSteps(c.integer("warmupSteps", d.warmupSteps))
                 .clipNorm(c.floatValue("clipNorm", d.clipNorm))
                 .tokenDropout(c.floatValue("tokenDropout", d.tokenDropout))
+                .featureBeta(c.floatValue("featureBeta", d.featureBeta))
                 .build();
     }
 
@@ -87,6 +91,7 @@ public final class TrainingConfig {
         m.put("warmupSteps", Integer.toString(warmupSteps));
         m.put("clipNorm", Float.toString(clipNorm));
         m.put("tokenDropout", Float.toString(tokenDropout));
+        m.put("featureBeta", Float.toString(featureBeta));
         return m;
     }
 
@@ -130,6 +135,14 @@ public final class TrainingConfig {
         return tokenDropout;
     }
 
+    /**
+     * β of feature distillation: the loss adds {@code β (1 - cos(P pooled + q, teacher embedding))}
+     * for records that carry the teacher's pooled embedding (classification; 0 = off).
+     */
+    public float featureBeta() {
+        return featureBeta;
+    }
+
     /** The learning rate at a (1-based) step: linear warm-up, then constant. */
     public float learningRateAt(long step) {
         return warmupSteps == 0 || step >= warmupSteps ? learningRate : learningRate * step / warmupSteps;
@@ -161,6 +174,12 @@ public final class TrainingConfig {
         private int warmupSteps = 100;
         private float clipNorm = 5f;
         private float tokenDropout = 0f;
+        private float featureBeta = 0f;
+
+        public Builder featureBeta(float b) {
+            this.featureBeta = b;
+            return this;
+        }
 
         public Builder temperature(float t) {
             this.temperature = t;

@@ -27,6 +27,8 @@ class GradientCheckTest {
                     cases.add(Arguments.of("classification, no label, T=1", Task.CLASSIFICATION, bigrams, hidden, act, 1f, -1, null));
                     cases.add(Arguments.of("embedding, cosine", Task.EMBEDDING, bigrams, hidden, act, 1f, -1, EmbeddingLoss.COSINE));
                     cases.add(Arguments.of("embedding, mse", Task.EMBEDDING, bigrams, hidden, act, 1f, -1, EmbeddingLoss.MSE));
+                    cases.add(Arguments.of("classification + feature KD, label, T=2", Task.CLASSIFICATION, bigrams, hidden, act, 2f, 1,
+                            null));
                 }
             }
         }
@@ -37,10 +39,11 @@ class GradientCheckTest {
     @MethodSource("architectures")
     void analyticGradientsMatchFiniteDifferences(String name, Task task, int bigrams, int hidden, Activation act,
                                                  float temperature, int label, EmbeddingLoss embeddingLoss) {
+        boolean featureKd = name.contains("feature KD");
         StudentConfig c = StudentConfig.builder().task(task).vocabSize(50).embeddingDim(5).bigramBuckets(bigrams)
-                .hiddenDim(hidden).activation(act).outputDim(7)
+                .hiddenDim(hidden).activation(act).outputDim(7).featureDim(featureKd ? 6 : 0)
                 .classNames(List.of("a", "b", "c", "d")).seed(7).build();
-        TrainingConfig tc = TrainingConfig.builder().temperature(temperature).alpha(0.6f)
+        TrainingConfig tc = TrainingConfig.builder().temperature(temperature).alpha(0.6f).featureBeta(featureKd ? 0.8f : 0f)
                 .embeddingLoss(embeddingLoss == null ? EmbeddingLoss.COSINE : embeddingLoss).build();
         Rng rng = new Rng(11);
         Student student = new Student(c);
@@ -55,10 +58,26 @@ class GradientCheckTest {
         for (int i = 0; i < teacher.length; i++) {
             teacher[i] = (float) (rng.nextGaussian() * 2);
         }
-        Example e = new Example(ids, teacher, label);
+        float[] teacherEmbedding = new float[6];
+        for (int i = 0; i < teacherEmbedding.length; i++) {
+            teacherEmbedding[i] = (float) rng.nextGaussian();
+        }
+        Example e = new Example(ids, teacher, label).withFeatures(featureKd ? teacherEmbedding : null);
 
         Student.Activations a = new Student.Activations(c);
         student.forward(ids, null, a);
+        float[] gradFeature = null;
+        float featureLoss = 0;
+        if (featureKd) {
+            student.featureForward(a);
+            float[] gradUnit = new float[6];
+            featureLoss = 0.8f * DistillationLoss.embedding(a.featureUnit, teacherEmbedding, EmbeddingLoss.COSINE, gradUnit);
+            for (int i = 0; i < gradUnit.length; i++) {
+                gradUnit[i] *= 0.8f;
+            }
+            gradFeature = new float[6];
+            Student.backThroughFeatureNormalisation(a, gradUnit, gradFeature);
+        }
         float[] gradOut = new float[c.outputDim()];
         float loss;
         if (task == Task.CLASSIFICATION) {
@@ -68,15 +87,16 @@ class GradientCheckTest {
             loss = DistillationLoss.embedding(a.prediction, teacher, tc.embeddingLoss(), gradPred);
             Student.backThroughNormalisation(a, gradPred, gradOut);
         }
+        loss += featureLoss;
         Gradients g = new Gradients(c);
-        student.backward(a, gradOut, 1f, g);
+        student.backward(a, gradOut, 1f, g, gradFeature);
 
         double[][] p = ReferenceModel.toDouble(student.parameters());
         assertThat((double) loss).as("forward pass vs reference").isCloseTo(ReferenceModel.loss(c, tc, p, e),
                 org.assertj.core.data.Offset.offset(1e-5 + 1e-5 * Math.abs(loss)));
 
-        float[][] analytic = {g.tokens, g.bigrams, g.w1, g.b1, g.w2, g.b2};
-        String[] names = {"tokens", "bigrams", "w1", "b1", "w2", "b2"};
+        float[][] analytic = {g.tokens, g.bigrams, g.w1, g.b1, g.w2, g.b2, g.fp, g.fb};
+        String[] names = {"tokens", "bigrams", "w1", "b1", "w2", "b2", "fp", "fb"};
         int checked = 0;
         for (int t = 0; t < p.length; t++) {
             for (int i = 0; i < p[t].length; i++) {

@@ -24,8 +24,8 @@ final class ReferenceModel {
         return out;
     }
 
-    /** The model's raw output (logits, or the unnormalised embedding). */
-    static double[] out(StudentConfig c, double[][] p, int[] ids) {
+    /** The mean of the text's feature rows. */
+    static double[] pooled(StudentConfig c, double[][] p, int[] ids) {
         int d = c.embeddingDim();
         double[] pooled = new double[d];
         int count = 0;
@@ -45,6 +45,13 @@ final class ReferenceModel {
         for (int j = 0; j < d; j++) {
             pooled[j] /= Math.max(count, 1);
         }
+        return pooled;
+    }
+
+    /** The model's raw output (logits, or the unnormalised embedding). */
+    static double[] out(StudentConfig c, double[][] p, int[] ids) {
+        int d = c.embeddingDim();
+        double[] pooled = pooled(c, p, ids);
         double[] z = pooled;
         if (c.hiddenDim() > 0) {
             z = new double[c.hiddenDim()];
@@ -121,9 +128,24 @@ final class ReferenceModel {
 
     static double loss(StudentConfig c, TrainingConfig tc, double[][] p, Example e) {
         double[] out = out(c, p, e.tokenIds());
-        return c.task() == Task.CLASSIFICATION
+        double loss = c.task() == Task.CLASSIFICATION
                 ? classificationLoss(out, e.teacher(), e.label(), tc.temperature(), tc.alpha())
                 : embeddingLoss(out, e.teacher(), tc.embeddingLoss());
+        if (e.features() != null && tc.featureBeta() > 0 && c.featureDim() > 0) {
+            // Feature distillation: beta (1 - cos(P pooled + q, t)).
+            int d = c.embeddingDim();
+            double[] pooled = pooled(c, p, e.tokenIds());
+            double[] f = new double[c.featureDim()];
+            for (int j = 0; j < f.length; j++) {
+                double s = p[7][j];
+                for (int k = 0; k < d; k++) {
+                    s += p[6][j * d + k] * pooled[k];
+                }
+                f[j] = s;
+            }
+            loss += tc.featureBeta() * embeddingLoss(f, e.features(), EmbeddingLoss.COSINE);
+        }
+        return loss;
     }
 
     /** LM top-k loss at temperature 1, as defined in DistillationLoss.topK. */

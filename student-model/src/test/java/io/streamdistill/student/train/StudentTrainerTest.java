@@ -145,4 +145,17 @@ class StudentTrainerTest {
         assertThat(c.learningRateAt(100)).isEqualTo(0.01f);
         assertThat(c.learningRateAt(1_000_000_000L)).isEqualTo(0.01f);
     }
+
+    /** States written before feature distillation existed (format 1: six parameter arrays) still load. */
+    @Test
+    void aFormatOneStateStillLoads() {
+        StudentTrainer t = StudentTrainer.create(classifier(60), TrainingConfig.defaults());
+        t.train(List.of(new Example(new int[] {1, 2, 3}, new float[] {1, 0, 0, 0}, -1)));
+        byte[] v2 = t.toBytes();
+        // Format 1 is format 2 without the two empty feature arrays (each written with its two Adam moments).
+        byte[] v1 = Arrays.copyOf(v2, v2.length - 2 * 3 * 4);
+        java.nio.ByteBuffer.wrap(v1).putInt(4, 1);
+        StudentTrainer back = StudentTrainer.fromBytes(v1);
+        assertThat(back.toBytes()).isEqualTo(v2);
+    }
 }

@@ -114,6 +114,34 @@ public record TeacherDescriptor(String id, Path model, Path tokenizer, Pooling p
                 head);
     }
 
+    /**
+     * A teacher by name: a built-in id ({@link BuiltInTeachers}), a descriptor file, or a directory
+     * holding {@code teacher.json} (a descriptor) or {@code model.onnx} + {@code tokenizer.json} (an
+     * embedding teacher with mean pooling).
+     */
+    public static TeacherDescriptor resolve(String nameOrPath) {
+        BuiltInTeachers builtIn = BuiltInTeachers.byId(nameOrPath);
+        if (builtIn != null) {
+            return builtIn.descriptor();
+        }
+        Path p = Path.of(nameOrPath);
+        if (Files.isRegularFile(p)) {
+            return read(p);
+        }
+        if (Files.isDirectory(p)) {
+            if (Files.isRegularFile(p.resolve("teacher.json"))) {
+                return read(p.resolve("teacher.json"));
+            }
+            if (Files.isRegularFile(p.resolve("model.onnx")) && Files.isRegularFile(p.resolve("tokenizer.json"))) {
+                return new TeacherDescriptor(p.getFileName().toString(), p.resolve("model.onnx"), p.resolve("tokenizer.json"),
+                        Pooling.MEAN, true, null, 256, Task.EMBEDDING, null);
+            }
+            throw new IllegalArgumentException("teacher directory " + p + " holds neither teacher.json nor model.onnx + tokenizer.json");
+        }
+        throw new IllegalArgumentException("teacher '" + nameOrPath + "' is neither a built-in teacher " + BuiltInTeachers.ids()
+                + " nor a descriptor file or directory");
+    }
+
     /** Where file content lives, for the teacher's fingerprint. */
     public List<Path> files() {
         List<Path> files = new ArrayList<>(List.of(model, tokenizer));

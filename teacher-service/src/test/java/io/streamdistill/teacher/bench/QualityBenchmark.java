@@ -133,23 +133,19 @@ public final class QualityBenchmark {
 
     static List<Variant> variants(String task) {
         List<Variant> v = new ArrayList<>();
+        v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm fitted d128 lr.01", "fitted", 128, 0.01f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm basis d128 lr.01", "basis", 128, 0.01f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm fitted d128 lr.005", "fitted", 128, 0.005f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm fitted d128 lr.02", "fitted", 128, 0.02f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm fitted d64 lr.01", "fitted", 64, 0.01f, 2f, 0.7f, 0f));
+        v.add(new Variant("warm fitted d256 lr.01", "fitted", 256, 0.01f, 2f, 0.7f, 0f));
         if (task.equals("classification")) {
-            v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.01", "basis", 128, 0.01f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.02", "basis", 128, 0.02f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.05", "basis", 128, 0.05f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm own-protos d128 lr.02", "own", 128, 0.02f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d64 lr.02", "basis", 64, 0.02f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d256 lr.02", "basis", 256, 0.02f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.02 T1", "basis", 128, 0.02f, 1f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.02 T4", "basis", 128, 0.02f, 4f, 0.7f, 0f));
+            v.add(new Variant("warm own-protos d128 lr.01", "own", 128, 0.01f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm fitted d128 lr.01 T1", "fitted", 128, 0.01f, 1f, 0.7f, 0f));
+            v.add(new Variant("warm fitted d128 lr.01 T4", "fitted", 128, 0.01f, 4f, 0.7f, 0f));
             v.add(new Variant("random d64 lr.05 T1", "random", 64, 0.05f, 1f, 0.7f, 0f));
             v.add(new Variant("random d64 lr.05 T4", "random", 64, 0.05f, 4f, 0.7f, 0f));
-        } else {
-            v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.01", "basis", 128, 0.01f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.02", "basis", 128, 0.02f, 2f, 0.7f, 0f));
-            v.add(new Variant("warm basis d128 lr.005", "basis", 128, 0.005f, 2f, 0.7f, 0f));
         }
         return v;
     }
@@ -200,7 +196,8 @@ public final class QualityBenchmark {
         }
         StaticTable table = tables.get(v.dim);
         Student s = switch (v.init) {
-            case "basis" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null);
+            case "fitted" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null, WarmStart.Back.FITTED);
+            case "basis" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null, WarmStart.Back.BASIS);
             case "own" -> WarmStart.studentWithOwnPrototypes(config, table, c.prototypeIds, ((PrototypeHead) c.head).scale());
             default -> throw new IllegalArgumentException(v.init);
         };
