@@ -63,6 +63,13 @@ final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetR
         for (int i = 0; i < r.teacher.length; i++) {
             r.teacher[i] = output.get(i);
         }
+        List<Float> pooled = st.getPooledEmbedding();
+        if (pooled != null) {
+            r.teacherEmbedding = new float[pooled.size()];
+            for (int i = 0; i < r.teacherEmbedding.length; i++) {
+                r.teacherEmbedding[i] = pooled.get(i);
+            }
+        }
         r.teacherModelId = st.getTeacher().getModelId();
         r.teacherSha256 = st.getTeacher().getSha256();
         r.teacherTokenizer = st.getTeacher().getTokenizer();

@@ -10,6 +10,8 @@ public class TargetRecord {
     public String label;
     /** Class logits or the embedding, as the teacher published them. */
     public float[] teacher;
+    /** The teacher's pooled embedding behind classification logits, when the teacher publishes it (feature distillation); else null. */
+    public float[] teacherEmbedding;
     public String teacherModelId;
     public String teacherSha256;
     public String teacherTokenizer;

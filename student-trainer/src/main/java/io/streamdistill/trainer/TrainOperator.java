@@ -183,7 +183,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
         // Importance weight 1/p: records only a random draw could send count for the ones skipped beside them.
         float weight = importanceWeights ? (float) (1 / r.inclusionProbability) : 1f;
-        Example e = new Example(r.tokens, r.teacher, label, weight);
+        Example e = new Example(r.tokens, r.teacher, label, weight, r.teacherEmbedding);
         if (teacher == null || !teacher[1].equals(r.teacherSha256)) {
             teacher = new String[] {r.teacherModelId, r.teacherSha256, r.teacherTokenizer};
         }

@@ -44,6 +44,8 @@ public final class TrainerConfig extends ServiceConfig {
         // random, or static:FILE (a table from `streamdistill distill-static`; the demo and train --teacher build it).
         DEFAULTS.put("student.init", "random");
         DEFAULTS.put("student.init.head", "");
+        // Feature distillation (training.featureBeta > 0): the width of the teacher's pooled embedding the records carry.
+        DEFAULTS.put("student.feature.dim", "384");
         DEFAULTS.put("student.tokenizer", "all-MiniLM-L6-v2");
         DEFAULTS.put("student.max.tokens", "128");
         DEFAULTS.put("batch.size", "32");
@@ -130,7 +132,9 @@ public final class TrainerConfig extends ServiceConfig {
         return StudentConfig.builder().task(task).vocabSize(vocabSize)
                 .embeddingDim(integer("student.embedding.dim")).bigramBuckets(integer("student.bigram.buckets"))
                 .hiddenDim(integer("student.hidden.dim")).activation(activation)
-                .outputDim(integer("student.output.dim")).classNames(classes).seed(longValue("student.seed")).build();
+                .outputDim(integer("student.output.dim")).classNames(classes).seed(longValue("student.seed"))
+                .featureDim(task == Task.CLASSIFICATION && trainingConfig().featureBeta() > 0 ? integer("student.feature.dim") : 0)
+                .build();
     }
 
     public TrainingConfig trainingConfig() {

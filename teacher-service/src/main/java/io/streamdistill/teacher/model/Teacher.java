@@ -182,6 +182,23 @@ public final class Teacher implements AutoCloseable {
         return logits;
     }
 
+    /** Raw outputs and the pooled embeddings they came from (for a classification teacher the two differ). */
+    public record Output(float[][] outputs, float[][] embeddings) {
+    }
+
+    /** Like {@link #infer}, also returning the pooled embeddings: one encoder run for both. */
+    public Output inferWithEmbeddings(int[][] ids) {
+        float[][] embeddings = embed(ids);
+        if (head == null) {
+            return new Output(embeddings, embeddings);
+        }
+        float[][] logits = new float[embeddings.length][];
+        for (int i = 0; i < embeddings.length; i++) {
+            logits[i] = head.logits(embeddings[i]);
+        }
+        return new Output(logits, embeddings);
+    }
+
     /** Pooled embeddings of texts (tokenised here). */
     public float[][] embedTexts(List<String> texts) {
         return embed(tokenizer.encode(texts));

@@ -46,6 +46,8 @@ public final class TeacherConfig extends ServiceConfig {
         DEFAULTS.put("teacher.threads", "1");
         DEFAULTS.put("teacher.device", "CPU");
         DEFAULTS.put("teacher.cuda.device", "0");
+        // Classification: also publish the pooled embedding behind the logits, for the trainer's feature distillation.
+        DEFAULTS.put("output.pooled.embedding", "false");
         DEFAULTS.put("http.port", "8080");
         DEFAULTS.put("service.name", "teacher-service");
         // Adaptive sampling (off by default): run the teacher only where the newest student needs it.

@@ -92,6 +92,8 @@ public final class TeacherService implements Runnable, AutoCloseable {
     private final CheckpointFollower follower;
     private final TextTokenizer studentTokenizer;
     private final String skipsTopic;
+    /** output.pooled.embedding: classification soft targets also carry the pooled embedding (feature distillation). */
+    private final boolean pooledEmbeddings;
     private long policyVersion = -1;
     private boolean warnedMismatch;
     /** Null: follow the input topic forever. Otherwise per partition [first offset, offset to stop before]. */
@@ -99,6 +101,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
 
     public TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics) {
         this.config = config;
+        this.pooledEmbeddings = config.bool("output.pooled.embedding") && teacher.task() == Task.CLASSIFICATION;
         this.teacher = teacher;
         this.metrics = metrics;
         this.outputTopic = config.string("output.topic");
@@ -412,8 +415,15 @@ public final class TeacherService implements Runnable, AutoCloseable {
         }
         long t0 = System.nanoTime();
         float[][] outputs;
+        float[][] embeddings = null;
         try {
-            outputs = teacher.infer(ids);
+            if (pooledEmbeddings) {
+                Teacher.Output o = teacher.inferWithEmbeddings(ids);
+                outputs = o.outputs();
+                embeddings = o.embeddings();
+            } else {
+                outputs = teacher.infer(ids);
+            }
         } catch (IllegalStateException e) {
             for (Pending p : batch) {
                 deadLetter(p.record, p.event.getId(), "teacher", "TEACHER_ERROR", e.getMessage());
@@ -439,6 +449,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     .setClassLogits(task == Task.CLASSIFICATION ? out : null)
                     .setEmbedding(task == Task.EMBEDDING ? out : null)
                     .setLanguageModel(null)
+                    .setPooledEmbedding(embeddings == null ? null : toList(embeddings[i]))
                     .setInputTokens(p.encoded.ids().length)
                     .setTruncated(truncated)
                     .setTeacherLatencyMicros(micros / batch.size())

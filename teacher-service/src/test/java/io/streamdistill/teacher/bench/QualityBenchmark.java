@@ -142,6 +142,10 @@ public final class QualityBenchmark {
         v.add(new Variant("warm fitted d256 lr.01", "fitted", 256, 0.01f, 2f, 0.7f, 0f));
         if (task.equals("classification")) {
             v.add(new Variant("warm own-protos d128 lr.01", "own", 128, 0.01f, 2f, 0.7f, 0f));
+            v.add(new Variant("warm fitted d128 lr.01 +feature b.3", "fitted", 128, 0.01f, 2f, 0.7f, 0.3f));
+            v.add(new Variant("warm fitted d128 lr.01 +feature b1", "fitted", 128, 0.01f, 2f, 0.7f, 1f));
+            v.add(new Variant("warm fitted d128 lr.01 +feature b3", "fitted", 128, 0.01f, 2f, 0.7f, 3f));
+            v.add(new Variant("random d64 lr.05 +feature b1", "random", 64, 0.05f, 2f, 0.7f, 1f));
             v.add(new Variant("warm fitted d128 lr.01 T1", "fitted", 128, 0.01f, 1f, 0.7f, 0f));
             v.add(new Variant("warm fitted d128 lr.01 T4", "fitted", 128, 0.01f, 4f, 0.7f, 0f));
             v.add(new Variant("random d64 lr.05 T1", "random", 64, 0.05f, 1f, 0.7f, 0f));
@@ -162,7 +166,8 @@ public final class QualityBenchmark {
             for (int target : CURVE) {
                 while (trained < target) {
                     Item it = stream.get(trained % stream.size());
-                    batch.add(classification ? new Example(it.ids, it.logits, it.label) : Example.unlabelled(it.ids, it.embedding));
+                    batch.add(classification ? new Example(it.ids, it.logits, it.label).withFeatures(v.featureBeta > 0 ? it.embedding : null)
+                            : Example.unlabelled(it.ids, it.embedding));
                     trained++;
                     if (batch.size() == 32) {
                         trainer.train(batch);
@@ -188,9 +193,10 @@ public final class QualityBenchmark {
 
     static StudentTrainer create(Corpus c, boolean classification, Variant v, Map<Integer, StaticTable> tables) {
         StudentConfig.Builder b = StudentConfig.builder().vocabSize(30522).embeddingDim(v.dim).seed(42);
-        StudentConfig config = classification ? b.task(Task.CLASSIFICATION).classNames(c.classes).build()
+        StudentConfig config = classification ? b.task(Task.CLASSIFICATION).classNames(c.classes).featureDim(v.featureBeta > 0 ? 384 : 0).build()
                 : b.task(Task.EMBEDDING).outputDim(384).build();
-        TrainingConfig training = TrainingConfig.builder().learningRate(v.learningRate).temperature(v.temperature).alpha(v.alpha).build();
+        TrainingConfig training = TrainingConfig.builder().learningRate(v.learningRate).temperature(v.temperature).alpha(v.alpha)
+                .featureBeta(v.featureBeta).build();
         if (v.init.equals("random")) {
             return StudentTrainer.create(config, training);
         }
