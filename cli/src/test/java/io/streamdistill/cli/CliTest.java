@@ -52,7 +52,10 @@ class CliTest {
         assertThat(summary.get("records_produced").asLong()).isEqualTo(240);
         assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong())
                 .isEqualTo(summary.get("records_produced").asLong());
-        assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(2);
+        // The warm-started student is published before it has trained on anything, and already agrees with the teacher.
+        assertThat(summary.get("initial_records_seen").asLong()).isZero();
+        assertThat(summary.get("initial_agreement").asDouble()).as("version 1, trained on 0 records").isGreaterThan(0.7);
         for (String field : List.of("teacher_records_per_second", "trainer_records_per_second", "holdout_agreement",
                 "teacher_label_accuracy", "student_label_accuracy", "teacher_bytes", "student_bytes", "student_speedup",
                 "elapsed_seconds")) {
@@ -130,6 +133,35 @@ class CliTest {
         assertThat(summary.has("holdout_agreement")).isFalse();
         assertThat(summary.has("teacher_label_accuracy")).as("no labels in this corpus").isFalse();
         assertThat(summary.get("holdout_cosine").asDouble()).isBetween(-1.0, 1.0);
+        assertThat(summary.get("initial_cosine").asDouble()).as("the warm start's cosine before training").isGreaterThan(0.3);
+    }
+
+    /**
+     * distill-static writes a table that says where it came from; a second run reuses the cached one. The
+     * default D and cache, so the demo tests and this one distil MiniLM once between them.
+     */
+    @Test
+    void distillStaticWritesATableAndReusesItsCache(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("minilm.sdstatic");
+        PrintStream savedOut = System.out;
+        ByteArrayOutputStream first = new ByteArrayOutputStream();
+        ByteArrayOutputStream second = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(first, true, StandardCharsets.UTF_8));
+            assertThat(Main.run("distill-static", "--teacher", "all-MiniLM-L6-v2", "--out", out.toString())).isZero();
+            System.setOut(new PrintStream(second, true, StandardCharsets.UTF_8));
+            assertThat(Main.run("distill-static")).isZero();
+        } finally {
+            System.setOut(savedOut);
+        }
+        assertThat(first.toString(StandardCharsets.UTF_8)).contains("distilling all-MiniLM-L6-v2 (384-d, 30522 tokens) to D=128");
+        assertThat(second.toString(StandardCharsets.UTF_8)).contains("reused the cached table");
+        io.streamdistill.student.init.StaticTable t = io.streamdistill.student.init.StaticTable.read(out);
+        assertThat(t.dim()).isEqualTo(128);
+        assertThat(t.vocabSize()).isEqualTo(30522);
+        assertThat(t.teacher()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(first.toString(StandardCharsets.UTF_8)).contains(t.sha256()).contains(t.teacherSha256());
+        assertThat(Main.run("distill-static", "--dim", "999")).isEqualTo(2);
     }
 
     /** produce sends a file's texts; inspect prints them back as JSON lines through the registry. */

@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * distill-static}), with the teacher's head in {@code student.init.head} for classification. A
  * warm-started student works before it has trained on anything, so the trainer publishes it at once.
  */
-record StudentInit(String mode, Path table, Path head) {
+record StudentInit(String mode, Path table, Path head, WarmStart.Back map) {
     static final String RANDOM = "random";
     static final String STATIC = "static:";
 
@@ -25,7 +25,7 @@ record StudentInit(String mode, Path table, Path head) {
         String init = config.string("student.init").trim();
         String head = config.string("student.init.head").trim();
         if (init.equals(RANDOM)) {
-            return new StudentInit(RANDOM, null, null);
+            return new StudentInit(RANDOM, null, null, null);
         }
         if (!init.startsWith(STATIC) || init.length() == STATIC.length()) {
             throw new IllegalArgumentException("student.init must be 'random' or 'static:FILE' (a table from streamdistill"
@@ -35,7 +35,15 @@ record StudentInit(String mode, Path table, Path head) {
             throw new IllegalArgumentException("student.init=" + init + " for a CLASSIFICATION student needs student.init.head=FILE,"
                     + " the teacher's head (the demo and `streamdistill train --teacher` write it)");
         }
-        return new StudentInit("static", Path.of(init.substring(STATIC.length())), head.isEmpty() ? null : Path.of(head));
+        String map = config.string("student.init.map").trim().toLowerCase(java.util.Locale.ROOT);
+        WarmStart.Back back = switch (map) {
+            // Measured across corpora (docs/benchmarks.md): the basis for classification, the fitted map for embeddings.
+            case "", "auto" -> config.task() == Task.CLASSIFICATION ? WarmStart.Back.BASIS : WarmStart.Back.FITTED;
+            case "basis" -> WarmStart.Back.BASIS;
+            case "fitted" -> WarmStart.Back.FITTED;
+            default -> throw new IllegalArgumentException("student.init.map must be auto, basis or fitted, got '" + map + "'");
+        };
+        return new StudentInit("static", Path.of(init.substring(STATIC.length())), head.isEmpty() ? null : Path.of(head), back);
     }
 
     boolean warm() {
@@ -53,7 +61,7 @@ record StudentInit(String mode, Path table, Path head) {
             }
             teacherHead = WarmStart.TeacherHead.read(head);
         }
-        return StudentTrainer.create(WarmStart.student(config, readTable(), teacherHead), training);
+        return StudentTrainer.create(WarmStart.student(config, readTable(), teacherHead, map), training);
     }
 
     /** The teacher the table came from, for the checkpoint record of a version trained on nothing yet. */

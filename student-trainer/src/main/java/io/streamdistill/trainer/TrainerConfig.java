@@ -44,6 +44,8 @@ public final class TrainerConfig extends ServiceConfig {
         // random, or static:FILE (a table from `streamdistill distill-static`; the demo and train --teacher build it).
         DEFAULTS.put("student.init", "random");
         DEFAULTS.put("student.init.head", "");
+        // auto: basis for classification, fitted for embedding students (measured, docs/benchmarks.md).
+        DEFAULTS.put("student.init.map", "auto");
         // Feature distillation (training.featureBeta > 0): the width of the teacher's pooled embedding the records carry.
         DEFAULTS.put("student.feature.dim", "384");
         DEFAULTS.put("student.tokenizer", "all-MiniLM-L6-v2");

@@ -62,8 +62,13 @@ public final class QualityBenchmark {
     }
 
     record Corpus(String name, List<Item> stream, List<Item> eval, List<String> classes, Map<String, List<int[]>> prototypeIds,
-                  double teacherAccuracy, double meanTokens, ClassificationHead head) {
+                  double teacherAccuracy, double meanTokens, ClassificationHead head, List<String> streamTexts) {
     }
+
+    /** The teacher encoder, for tables distilled with a corpus (variants whose init ends in "-corpus"). */
+    static Teacher encoder;
+    static Path cacheDir;
+    static final Map<String, StaticTable> CORPUS_TABLES = new LinkedHashMap<>();
 
     /** How a student starts and learns. */
     record Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta) {
@@ -92,6 +97,8 @@ public final class QualityBenchmark {
         Map<Integer, StaticTable> tables = new TreeMap<>();
         try (Teacher encoder = Teacher.load(base, 2, Teacher.Device.CPU, 0);
              TextTokenizer studentTok = StudentTokenizers.load("all-MiniLM-L6-v2", 128)) {
+            QualityBenchmark.encoder = encoder;
+            QualityBenchmark.cacheDir = out.resolve("static");
             for (int d : new int[] {64, 128, 256}) {
                 long t0 = System.nanoTime();
                 StaticDistillation.Result r = StaticDistillation.cached(encoder, d, null, out.resolve("static"),
@@ -131,7 +138,25 @@ public final class QualityBenchmark {
         System.out.println("wrote " + out.resolve("quality.json").toAbsolutePath());
     }
 
+    /**
+     * The variants to run: {@code -Dbench.spec="init:dim:lr:T:alpha:beta;..."} (init random, basis, fitted or own;
+     * classification only when beta > 0 or init is own), or the built-in list below.
+     */
     static List<Variant> variants(String task) {
+        String spec = System.getProperty("bench.spec", "");
+        if (!spec.isBlank()) {
+            List<Variant> out = new ArrayList<>();
+            for (String one : spec.split(";")) {
+                String[] f = one.trim().split(":");
+                Variant v = new Variant(String.format("%s d%s lr%s T%s a%s b%s", f[0], f[1], f[2], f[3], f[4], f[5]), f[0],
+                        Integer.parseInt(f[1]), Float.parseFloat(f[2]), Float.parseFloat(f[3]), Float.parseFloat(f[4]),
+                        Float.parseFloat(f[5]));
+                if (task.equals("classification") || (v.featureBeta == 0 && !v.init.equals("own"))) {
+                    out.add(v);
+                }
+            }
+            return out;
+        }
         List<Variant> v = new ArrayList<>();
         v.add(new Variant("random d64 lr.05 (before)", "random", 64, 0.05f, 2f, 0.7f, 0f));
         v.add(new Variant("warm fitted d128 lr.01", "fitted", 128, 0.01f, 2f, 0.7f, 0f));
@@ -200,8 +225,15 @@ public final class QualityBenchmark {
         if (v.init.equals("random")) {
             return StudentTrainer.create(config, training);
         }
+        String init = v.init;
         StaticTable table = tables.get(v.dim);
-        Student s = switch (v.init) {
+        if (init.endsWith("-corpus")) {
+            // Distilled with the corpus: SIF weights from its token counts, the map back calibrated on its texts.
+            init = init.substring(0, init.length() - "-corpus".length());
+            table = CORPUS_TABLES.computeIfAbsent(c.name + "/" + v.dim, k -> StaticDistillation.cached(encoder, v.dim, c.streamTexts,
+                    cacheDir, StaticDistillation.printer(System.out)).table());
+        }
+        Student s = switch (init) {
             case "fitted" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null, WarmStart.Back.FITTED);
             case "basis" -> WarmStart.student(config, table, classification ? c.head.linear(true) : null, WarmStart.Back.BASIS);
             case "own" -> WarmStart.studentWithOwnPrototypes(config, table, c.prototypeIds, ((PrototypeHead) c.head).scale());
@@ -431,7 +463,8 @@ public final class QualityBenchmark {
                 correct += DistillationLoss.argmax(it.logits) == it.label ? 1 : 0;
             }
         }
-        return new Corpus(name, stream, eval, classes, protoIds, correct / Math.max(1, labelled), tokens / eval.size(), head);
+        return new Corpus(name, stream, eval, classes, protoIds, correct / Math.max(1, labelled), tokens / eval.size(), head,
+                streamRows.stream().map(r -> r[0]).toList());
     }
 
     /** The teacher's pooled embeddings of every text, computed once (length-sorted batches of 32) and cached. */

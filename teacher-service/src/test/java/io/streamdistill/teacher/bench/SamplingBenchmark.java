@@ -52,7 +52,14 @@ public final class SamplingBenchmark {
     static final int PUBLISH_EVERY = 500;
     static final int WINDOW = 300;
     /** The demo's learning rate; {@code -Dbench.lr} tries another for every policy. */
-    static final float LEARNING_RATE = Float.parseFloat(System.getProperty("bench.lr", "0.05"));
+    /** How the student starts: {@code static} (the demo's default: warm start from the teacher's static table) or {@code random}. */
+    static final String INIT = System.getProperty("bench.init", "static");
+    static final boolean WARM = INIT.equals("static");
+    static final float LEARNING_RATE = Float.parseFloat(System.getProperty("bench.lr", WARM ? "0.01" : "0.05"));
+    static final int DIM = WARM ? 128 : 64;
+    /** The static table and the teacher's head, for warm starts (set in main). */
+    static io.streamdistill.student.init.StaticTable table;
+    static io.streamdistill.student.init.WarmStart.TeacherHead head;
     static final String WORDNET = "net/sf/extjwnl/data/wordnet/wn31/data.noun";
     /** WordNet lexicographer files of the bundled corpus's four classes. */
     static final Map<Integer, String> LEX_FILES = Map.of(5, "animal", 13, "food", 20, "plant", 18, "person");
@@ -99,6 +106,13 @@ public final class SamplingBenchmark {
         LinkedHashSet<String> all = new LinkedHashSet<>(bundledTexts);
         all.addAll(longTexts);
         Map<String, Item> items = label(d, new ArrayList<>(all), outputDir().resolve("teacher-outputs.bin"), prototypes.hashCode());
+        if (WARM) {
+            try (Teacher t = Teacher.load(d, 2, Teacher.Device.CPU, 0)) {
+                table = io.streamdistill.teacher.model.StaticDistillation.cached(t, DIM, null, outputDir().resolve("static"),
+                        io.streamdistill.teacher.model.StaticDistillation.printer(System.out)).table();
+                head = t.linearHead();
+            }
+        }
 
         List<Item> bundled = bundledTexts.stream().map(items::get).toList();
         List<Item> longItems = longTexts.stream().map(items::get).toList();
@@ -166,6 +180,8 @@ public final class SamplingBenchmark {
         results.put("publish_every", PUBLISH_EVERY);
         results.put("orders", orders);
         results.put("learning_rate", LEARNING_RATE);
+        results.put("init", INIT);
+        results.put("student_dim", DIM);
         results.put("policies", policies);
         results.put("outcomes", outcomes);
         Path out = outputDir();
@@ -219,14 +235,19 @@ public final class SamplingBenchmark {
         return mean;
     }
 
-    static final List<Integer> CURVE_AT = List.of(1400, 3000, 5000, 7000, 13000, 20000);
+    static final List<Integer> CURVE_AT = List.of(0, 1400, 3000, 5000, 7000, 13000, 20000);
 
     static Run simulate(List<Item> stream, List<Item> eval, List<String> classes, Policy p, int order, int shiftAt) {
-        StudentConfig config = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(30522).embeddingDim(64)
+        StudentConfig config = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(30522).embeddingDim(DIM)
                 .classNames(classes).seed(42).build();
-        StudentTrainer trainer = StudentTrainer.create(config, TrainingConfig.builder().learningRate(LEARNING_RATE).build());
+        TrainingConfig training = TrainingConfig.builder().learningRate(LEARNING_RATE).build();
+        StudentTrainer trainer = WARM
+                ? StudentTrainer.create(io.streamdistill.student.init.WarmStart.student(config, table, head,
+                        io.streamdistill.student.init.WarmStart.Back.BASIS), training)
+                : StudentTrainer.create(config, training);
         SamplingPolicy policy = p.settings == null ? null : new SamplingPolicy(p.settings.withSeed(order));
-        StudentTrainer published = null;
+        // A warm-started student is published at start, as the trainer does: the policy can follow it from record 0.
+        StudentTrainer published = WARM ? StudentTrainer.fromBytes(trainer.toBytes()) : null;
         StudentTrainer previous = null;
         List<Example> batch = new ArrayList<>();
         int teacherRuns = 0;
@@ -237,6 +258,9 @@ public final class SamplingBenchmark {
         double preShift = Double.NaN;
         Integer recovery = shiftAt < 0 ? null : -1;
         Map<Integer, Double> curve = new LinkedHashMap<>();
+        if (policy != null && published != null) {
+            policy.newStudent(Double.NaN);
+        }
         for (int i = 0; i < stream.size(); i++) {
             Item it = stream.get(i);
             if (policy == null && CURVE_AT.contains(i)) {
