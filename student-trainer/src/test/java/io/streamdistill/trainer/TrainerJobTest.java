@@ -447,7 +447,8 @@ class TrainerJobTest {
         assertThat(published.get(1).getRecordsSeen()).isPositive();
 
         io.streamdistill.student.model.StudentConfig sc = config.studentConfig(tokenizer.vocabSize());
-        io.streamdistill.student.model.Student java = io.streamdistill.student.init.WarmStart.student(sc, table, head);
+        io.streamdistill.student.model.Student java = io.streamdistill.student.init.WarmStart.student(sc, table, head,
+                StudentInit.of(config).map());
         io.streamdistill.student.model.Student.Activations a = new io.streamdistill.student.model.Student.Activations(sc);
         List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), 300, 12, 99, 600);
         int agree = 0;
