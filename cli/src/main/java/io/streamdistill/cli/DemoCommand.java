@@ -149,6 +149,9 @@ public final class DemoCommand implements Callable<Integer> {
                 Map<String, String> teacherSettings = new HashMap<>(Map.of(
                         "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
                         "http.port", "-1", "transactional.id", "streamdistill-demo-teacher"));
+                // Soft targets also carry the pooled embedding, so a replay can try feature distillation
+                // (--set training.featureBeta=1); the demo's own trainer leaves it off (measured no gain, docs/benchmarks.md).
+                teacherSettings.put("output.pooled.embedding", String.valueOf(classification));
                 if (adaptiveSampling) {
                     teacherSettings.put("sampling.enabled", "true");
                     teacherSettings.put("sampling.student", "demo-" + task.toLowerCase());
@@ -170,7 +173,7 @@ public final class DemoCommand implements Callable<Integer> {
                 if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {
                     int dim = Integer.parseInt(trainerOverrides.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
                     trainer.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), dataDir.toAbsolutePath(),
-                            System.out).trainerSettings());
+                            System.out, stream.stream().map(Corpus.Row::text).toList()).trainerSettings());
                     // Chosen across corpora for warm-started students (docs/benchmarks.md, "Student quality").
                     trainer.put("training.learningRate", WarmStartFiles.DEFAULT_LEARNING_RATE);
                 } else {

@@ -51,7 +51,7 @@ public final class TrainCommand implements Callable<Integer> {
         try (Teacher teacher = Teacher.load(TeacherDescriptor.resolve(teacherName == null ? "all-MiniLM-L6-v2" : teacherName), 1,
                 Teacher.Device.CPU, 0)) {
             WarmStartFiles.Files files = WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(),
-                    StaticDistillation.defaultCacheDir().resolve("heads").resolve(teacher.ref().getSha256()), System.err);
+                    StaticDistillation.defaultCacheDir().resolve("heads").resolve(teacher.ref().getSha256()), System.err, null);
             flags.putAll(files.trainerSettings());
             if (!teacher.classNames().isEmpty()) {
                 flags.putIfAbsent("student.task", "CLASSIFICATION");

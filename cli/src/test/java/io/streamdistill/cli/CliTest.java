@@ -92,6 +92,13 @@ class CliTest {
         assertThat(Main.run("replay", "--data-dir", dir.toString(), "--from", "earliest", "--to", "latest", "--name", "hot",
                 "--set", "training.temperature=4", "--set", "student.embedding.dim=32", "--out", experiments.toString())).isZero();
         JsonNode hot = new ObjectMapper().readTree(experiments.resolve("hot/experiment.json").toFile());
+        JsonNode base = new ObjectMapper().readTree(experiments.resolve("base/experiment.json").toFile());
+        // A replay starts from the settings of the student it replays (warm start, learning rate, ...) and changes only
+        // what it is told; a width the warm start cannot fill falls back to a random start.
+        assertThat(base.get("config").get("student.init").asText()).startsWith("static:");
+        assertThat(base.get("config").get("training.learningRate").asText()).isEqualTo(WarmStartFiles.DEFAULT_LEARNING_RATE);
+        assertThat(hot.get("config").get("student.init").asText()).isEqualTo("random");
+        assertThat(hot.get("config").get("training.temperature").asText()).isEqualTo("4");
         assertThat(hot.get("config").get("student.classes").asText()).as("class names from the demo's checkpoints")
                 .contains("animal").contains("food").doesNotContain("class_0");
         assertThat(hot.get("final").get("records_seen").asLong()).isPositive();

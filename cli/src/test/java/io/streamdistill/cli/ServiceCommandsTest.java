@@ -132,6 +132,33 @@ class ServiceCommandsTest {
             train.destroyForcibly();
         }
 
+        // train --student.init=static --teacher=DESCRIPTOR: the static table (cached) and the head come from the
+        // teacher, and the warm-started student is published before it has trained on a record.
+        io.streamdistill.teacher.model.TeacherDescriptor minilm = io.streamdistill.teacher.model.BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
+        Path descriptor = dir.resolve("teacher.json");
+        Files.writeString(descriptor, "{\"id\": \"cmd-proto\", \"model\": \"" + minilm.model().toAbsolutePath() + "\", \"tokenizer\": \""
+                + minilm.tokenizer().toAbsolutePath() + "\", \"pooling\": \"MEAN\", \"head\": {\"type\": \"prototypes\", \"scale\": 20,"
+                + " \"examples\": {\"animal\": [\"a small furry animal\", \"a bird that sings\"], \"food\": [\"bread with butter\","
+                + " \"a bowl of soup\"]}}}");
+        String warmOut = SharedLocalStack.newTopic("cmd-train-warm", 1);
+        Process warm = cli(dir.resolve("train-warm.log"), "train", "--bootstrap.servers=" + SharedLocalStack.get().bootstrapServers(),
+                "--schema.registry.url=" + SharedLocalStack.get().registryUrl(), "--input.topic=" + in, "--output.topic=" + warmOut,
+                "--student.init=static", "--teacher=" + descriptor, "--student.name=cmd-warm", "--starting.offsets=earliest",
+                "--bounded.end=latest", "--export.every.records=100", "--holdout.percent=10", "--checkpoint.interval.ms=1000",
+                "--artifact.dir=" + dir.resolve("artifacts").toUri(), "--checkpoint.dir=" + dir.resolve("flink-warm").toUri(),
+                "--transactional.id.prefix=cmd-train-warm");
+        try {
+            assertThat(warm.waitFor(240, TimeUnit.SECONDS)).as("the bounded job ends by itself").isTrue();
+            assertThat(warm.exitValue()).as(Files.readString(dir.resolve("train-warm.log"), StandardCharsets.UTF_8)).isZero();
+            List<StudentCheckpoint> published = read(warmOut, StudentCheckpoint.class, 2, Duration.ofSeconds(10));
+            assertThat(published.get(0).getVersion()).isEqualTo(1L);
+            assertThat(published.get(0).getRecordsSeen()).as("the warm start, published before training").isZero();
+            assertThat(published.get(0).getClassNames()).containsExactly("animal", "food");
+            assertThat(published.get(0).getSettings().get("student.init").toString()).startsWith("static:");
+        } finally {
+            warm.destroyForcibly();
+        }
+
         // serve: the newest published version answers over HTTP, naming itself.
         int port;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {

@@ -4,7 +4,6 @@ import io.streamdistill.records.Artifact;
 import io.streamdistill.records.SourceRange;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.records.TeacherRef;
-import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
@@ -308,6 +307,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
                         ? TeacherRef.newBuilder().setModelId(teacher[0]).setSha256(teacher[1]).setTokenizer(teacher[2]).build()
                         : TeacherRef.newBuilder().setModelId("unknown").setSha256("").setTokenizer("").build())
                 .setConfigHash(configHash())
+                .setSettings(new java.util.TreeMap<>(config.shapingSettings()))
                 .build();
         output.collect(new StreamRecord<>(new OutRecord(student.getBytes(StandardCharsets.UTF_8),
                 CheckpointRecords.encode(record))));
@@ -357,13 +357,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
 
     private String configHash() {
         StringBuilder s = new StringBuilder();
-        config.canonical().forEach((k, v) -> {
-            boolean infrastructure = k.equals("bootstrap.servers") || ClientSettings.isPassThrough(k)
-                    || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
-            if (!infrastructure) {
-                s.append(k).append('=').append(v).append('\n');
-            }
-        });
+        config.shapingSettings().forEach((k, v) -> s.append(k).append('=').append(v).append('\n'));
         return Hashing.sha256(s.toString().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -1,5 +1,6 @@
 package io.streamdistill.trainer;
 
+import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.ServiceConfig;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.student.model.Activation;
@@ -158,5 +159,21 @@ public final class TrainerConfig extends ServiceConfig {
     /** Every setting in a canonical order, for the config hash. */
     public Map<String, String> canonical() {
         return new TreeMap<>(values);
+    }
+
+    /**
+     * The settings that shape the student (what the config hash covers and checkpoint records carry):
+     * everything but addresses, client pass-through settings, secrets and where files go.
+     */
+    public Map<String, String> shapingSettings() {
+        Map<String, String> out = new TreeMap<>();
+        values.forEach((k, v) -> {
+            boolean infrastructure = k.equals("bootstrap.servers") || ClientSettings.isPassThrough(k) || ClientSettings.isSecret(k)
+                    || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
+            if (!infrastructure) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 }

@@ -109,6 +109,12 @@ class TrainerJobTest {
 
     /** Like {@link #produceSoftTargets(String, int, long)}, each record carrying {@code sampling.apply(i)}. */
     static void produceSoftTargets(String topic, int n, long seed, java.util.function.IntFunction<Sampling> sampling) throws Exception {
+        produceSoftTargets(topic, n, seed, sampling, false);
+    }
+
+    /** Like the others; with {@code pooled} each record also carries the synthetic teacher's pooled vector (feature KD). */
+    static void produceSoftTargets(String topic, int n, long seed, java.util.function.IntFunction<Sampling> sampling, boolean pooled)
+            throws Exception {
         SyntheticClassifier teacher = new SyntheticClassifier(tokenizer.vocabSize(), 77);
         List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 12, seed, 600);
         int[][] ids = tokenizer.encode(texts);
@@ -124,6 +130,7 @@ class TrainerJobTest {
                 SoftTarget st = SoftTarget.newBuilder().setId("st-" + seed + "-" + i).setText(texts.get(i)).setLabel(null)
                         .setEventTime(Instant.now()).setTeacher(ref).setTask(Task.CLASSIFICATION).setClassLogits(logits)
                         .setEmbedding(null).setLanguageModel(null).setInputTokens(ids[i].length).setTruncated(false)
+                        .setPooledEmbedding(pooled ? floats(teacher.pooled(ids[i])) : null)
                         .setTeacherLatencyMicros(1000).setProducedAt(Instant.now()).setSampling(sampling.apply(i)).build();
                 p.send(new ProducerRecord<>(topic, st.getId().getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st)));
             }
@@ -466,5 +473,40 @@ class TrainerJobTest {
             }
         }
         assertThat(agree / (double) texts.size()).as("agreement of the untrained version with the teacher").isGreaterThan(0.6);
+    }
+
+    private static List<Float> floats(float[] v) {
+        List<Float> out = new ArrayList<>();
+        for (float f : v) {
+            out.add(f);
+        }
+        return out;
+    }
+
+    /**
+     * Feature distillation end to end: soft targets carry the teacher's pooled embedding, the trainer reads
+     * it and trains with training.featureBeta; the job runs through and its students still learn the teacher.
+     */
+    @Test
+    void softTargetsWithPooledEmbeddingsTrainWithFeatureDistillation(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("feature-soft", 1);
+        String out = SharedLocalStack.newTopic("feature-checkpoints", 1);
+        produceSoftTargets(in, 4000, 9, i -> null, true);
+        TrainerConfig config = TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of(
+                "training.featureBeta", "1", "student.feature.dim", String.valueOf(SyntheticClassifier.DIM))));
+        assertThat(config.studentConfig(tokenizer.vocabSize()).featureDim()).isEqualTo(SyntheticClassifier.DIM);
+
+        runBounded(config, dir.resolve("flink"));
+
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(5));
+        assertThat(published).isNotEmpty();
+        StudentCheckpoint last = published.get(published.size() - 1);
+        assertThat(last.getMetrics().get("holdout_agreement")).isGreaterThan(0.8);
+        assertThat(last.getSettings()).containsEntry("training.featureBeta", "1");
+        // The projection is training-only: the exported student has the usual inputs and outputs.
+        try (StudentRunner runner = StudentRunner.load(Path.of(URI.create(last.getArtifact().getUri())), last.getArtifact().getSha256(),
+                tokenizer, 1)) {
+            assertThat(runner.score(List.of("some words"))[0]).hasSize(CLASSES.size());
+        }
     }
 }

@@ -99,6 +99,26 @@ class TeacherModelTest {
                 assertThat(logits[i][best]).isGreaterThan(1f);
             }
             assertThat(t.ref().getSha256()).as("the head is part of the fingerprint").isNotEqualTo(minilm.ref().getSha256());
+            assertThat(t.encoderSha256()).as("the encoder alone: what a static table depends on").isEqualTo(minilm.encoderSha256());
+
+            // Feature distillation's input: one encoder run gives the logits and the pooled embeddings they came from.
+            Teacher.Output both = t.inferWithEmbeddings(t.tokenizer().encode(texts));
+            float[][] embeddings = t.embed(t.tokenizer().encode(texts));
+            for (int i = 0; i < texts.size(); i++) {
+                assertThat(both.outputs()[i]).containsExactly(logits[i]);
+                assertThat(both.embeddings()[i]).containsExactly(embeddings[i]);
+                assertThat(both.embeddings()[i]).hasSize(384);
+            }
+            // The head as W e + b: what a warm-started student composes with its map back.
+            io.streamdistill.student.init.WarmStart.TeacherHead linear = t.linearHead();
+            assertThat(linear.classes()).isEqualTo(t.classNames());
+            for (int c = 0; c < linear.classes().size(); c++) {
+                double z = linear.bias()[c];
+                for (int j = 0; j < 384; j++) {
+                    z += linear.weights()[c][j] * embeddings[0][j];
+                }
+                assertThat(z).isCloseTo(logits[0][c], org.assertj.core.api.Assertions.within(1e-4));
+            }
         }
     }
 

@@ -130,6 +130,7 @@ public final class StaticDistiller {
         progress.update("calibration", 1, 1);
         Map<String, String> full = new LinkedHashMap<>(info);
         full.put("weighting", settings.weighting());
+        full.put("calibration", settings.counts() == null ? "synthetic" : "corpus");
         full.put("calibration_texts", String.valueOf(calibration.size()));
         full.put("calibration_cosine_basis", String.format(java.util.Locale.ROOT, "%.4f", fit.basisCosine()));
         full.put("calibration_cosine", String.format(java.util.Locale.ROOT, "%.4f", fit.mapCosine()));
@@ -141,6 +142,28 @@ public final class StaticDistiller {
         full.put("basis_norm", Float.toString(fit.basisNorm()));
         return new StaticTable(full, vocabSize, d, pca.mean(), pca.basis(), table, specialIds, fit.meanWeight(), fit.map(),
                 fit.offset(), fit.norm(), pca.explained());
+    }
+
+    /**
+     * The same table with its map back fitted again on other calibration texts (a corpus's, say):
+     * the rows stay, only the maps and their figures change. Costs one teacher pass over the texts.
+     *
+     * @param source what the texts were, for the table's info (e.g. "corpus:<sha256>")
+     */
+    public static StaticTable recalibrate(StaticTable table, Encoder encoder, List<int[]> texts, String source) {
+        long started = System.nanoTime();
+        Pca pca = new Pca(table.mean(), table.basis(), table.dim(), new double[table.dim()], table.explainedVariance());
+        Calibration fit = calibrate(table.table(), table.dim(), pca, texts, encoder, 32);
+        Map<String, String> info = new LinkedHashMap<>(table.info());
+        info.put("calibration", source);
+        info.put("calibration_texts", String.valueOf(texts.size()));
+        info.put("calibration_cosine_basis", String.format(java.util.Locale.ROOT, "%.4f", fit.basisCosine()));
+        info.put("calibration_cosine", String.format(java.util.Locale.ROOT, "%.4f", fit.mapCosine()));
+        info.put("calibration_ridge", String.valueOf(fit.ridge()));
+        info.put("basis_norm", Float.toString(fit.basisNorm()));
+        info.put("calibration_seconds", String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
+        return new StaticTable(info, table.vocabSize(), table.dim(), table.mean(), table.basis(), table.table(), table.specialIds(),
+                fit.meanWeight(), fit.map(), fit.offset(), fit.norm(), table.explainedVariance());
     }
 
     /**

@@ -105,7 +105,7 @@ public final class WarmStart {
         float[] mapBack = new float[m * d];
         float[] offset = new float[m];
         if (back == Back.FITTED) {
-            System.arraycopy(table.map(), 0, mapBack, 0, mapBack.length);
+            rotate(table, p[Student.TOKENS], mapBack);
             System.arraycopy(table.offset(), 0, offset, 0, m);
         } else {
             for (int j = 0; j < m; j++) {
@@ -209,6 +209,59 @@ public final class WarmStart {
         }
         java.util.Arrays.fill(p[5], 0f);
         return s;
+    }
+
+    /**
+     * The fitted map M in orthonormal form: with M = U S V^T, the token rows become {@code S V^T row}
+     * and the map back becomes U, so the student computes the same function while its head has
+     * orthonormal columns, as with the basis. Measured: with M itself in the head (ill-conditioned: the
+     * ridge weights minor directions heavily) the warm-started student hardly improved with training.
+     */
+    static void rotate(StaticTable table, float[] rows, float[] u) {
+        int d = table.dim();
+        int m = table.teacherDim();
+        float[] map = table.map();
+        double[] mtm = new double[d * d];
+        for (int a = 0; a < d; a++) {
+            for (int b = a; b < d; b++) {
+                double sum = 0;
+                for (int j = 0; j < m; j++) {
+                    sum += (double) map[j * d + a] * map[j * d + b];
+                }
+                mtm[a * d + b] = sum;
+                mtm[b * d + a] = sum;
+            }
+        }
+        double[] v = new double[d * d];
+        double[] values = Pca.jacobi(mtm, d, v);
+        double[] sv = new double[d];
+        for (int k = 0; k < d; k++) {
+            sv[k] = Math.sqrt(Math.max(values[k], 0));
+        }
+        // U = M V S^-1 (columns with a zero singular value stay zero: no direction of z reaches them).
+        for (int j = 0; j < m; j++) {
+            for (int k = 0; k < d; k++) {
+                double sum = 0;
+                for (int a = 0; a < d; a++) {
+                    sum += map[j * d + a] * v[a * d + k];
+                }
+                u[j * d + k] = sv[k] > 1e-12 ? (float) (sum / sv[k]) : 0f;
+            }
+        }
+        double[] row = new double[d];
+        for (int id = 0; id < table.vocabSize(); id++) {
+            int base = id * d;
+            for (int k = 0; k < d; k++) {
+                double sum = 0;
+                for (int a = 0; a < d; a++) {
+                    sum += v[a * d + k] * rows[base + a];
+                }
+                row[k] = sv[k] * sum;
+            }
+            for (int k = 0; k < d; k++) {
+                rows[base + k] = (float) row[k];
+            }
+        }
     }
 
     private static double norm(float[] v) {

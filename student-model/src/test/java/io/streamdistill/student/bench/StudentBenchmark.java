@@ -59,7 +59,15 @@ public final class StudentBenchmark {
         StudentConfig embeddingWide = StudentConfig.builder().task(Task.EMBEDDING).vocabSize(tokenizer.vocabSize())
                 .embeddingDim(128).bigramBuckets(1 << 16).outputDim(384).build();
 
+        // The warm-started defaults (issue 15): D=128 token rows only; their speed does not depend on the initial values.
+        StudentConfig warmClassification = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(tokenizer.vocabSize())
+                .embeddingDim(128).classNames(List.of("a", "b", "c", "d")).build();
+        StudentConfig warmEmbedding = StudentConfig.builder().task(Task.EMBEDDING).vocabSize(tokenizer.vocabSize())
+                .embeddingDim(128).outputDim(384).build();
+
         Map<String, Double> train = new LinkedHashMap<>();
+        train.put("classification d=128 (warm-start default), 4 classes, KL+CE", trainThroughput(warmClassification, ids, 4));
+        train.put("embedding d=128 (warm-start default), 384-d out, cosine", trainThroughput(warmEmbedding, ids, 384));
         train.put("classification d=64 +64k bigrams, 4 classes, KL+CE", trainThroughput(classification, ids, 4));
         train.put("embedding d=64, 384-d out, cosine", trainThroughput(embedding, ids, 384));
         train.put("embedding d=128 +64k bigrams, 384-d out, cosine", trainThroughput(embeddingWide, ids, 384));
@@ -68,13 +76,19 @@ public final class StudentBenchmark {
         Map<String, Double> inference = new LinkedHashMap<>();
         try (TeacherSession teacher = new TeacherSession(MiniLmFiles.model());
              StudentRunner student = exported(classification, tokenizer);
-             StudentRunner studentEmb = exported(embedding, tokenizer)) {
+             StudentRunner studentEmb = exported(embedding, tokenizer);
+             StudentRunner warmStudent = exported(warmClassification, tokenizer);
+             StudentRunner warmStudentEmb = exported(warmEmbedding, tokenizer)) {
             StudentTrainer javaClassifier = StudentTrainer.create(classification, TrainingConfig.defaults());
             StudentTrainer javaEmbedding = StudentTrainer.create(embedding, TrainingConfig.defaults());
             for (int batch : new int[] {1, 32}) {
                 inference.put("teacher all-MiniLM-L6-v2, batch " + batch, throughput(batch, b -> teacher.run(slice(ids, b, batch))));
                 inference.put("student classification, batch " + batch, throughput(batch, b -> student.scoreIds(slice(ids, b, batch)).length));
                 inference.put("student embedding, batch " + batch, throughput(batch, b -> studentEmb.scoreIds(slice(ids, b, batch)).length));
+                inference.put("student classification d=128 (default), batch " + batch,
+                        throughput(batch, b -> warmStudent.scoreIds(slice(ids, b, batch)).length));
+                inference.put("student embedding d=128 (default), batch " + batch,
+                        throughput(batch, b -> warmStudentEmb.scoreIds(slice(ids, b, batch)).length));
                 // The same model in the Java forward pass (equal to the ONNX output within 1e-5, see OnnxExportTest):
                 // no per-call ONNX Runtime overhead, which dominates at batch 1.
                 inference.put("student classification, Java forward, batch " + batch,
@@ -93,6 +107,10 @@ public final class StudentBenchmark {
         for (int batch : new int[] {1, 32}) {
             double t = inference.get("teacher all-MiniLM-L6-v2, batch " + batch);
             ratios.put("student classification / teacher, batch " + batch, inference.get("student classification, batch " + batch) / t);
+            ratios.put("student classification d=128 (default) / teacher, batch " + batch,
+                    inference.get("student classification d=128 (default), batch " + batch) / t);
+            ratios.put("student embedding d=128 (default) / teacher, batch " + batch,
+                    inference.get("student embedding d=128 (default), batch " + batch) / t);
             ratios.put("student embedding / teacher, batch " + batch, inference.get("student embedding, batch " + batch) / t);
             ratios.put("student classification, Java forward / teacher, batch " + batch,
                     inference.get("student classification, Java forward, batch " + batch) / t);
@@ -100,6 +118,21 @@ public final class StudentBenchmark {
                     inference.get("student embedding, Java forward, batch " + batch) / t);
         }
         results.put("ratios", ratios);
+        // What D costs in Flink state: the trainer's bytes (parameters and both Adam moments) and the time to write them.
+        Map<String, Double> state = new LinkedHashMap<>();
+        for (int d : new int[] {64, 128, 256}) {
+            StudentTrainer t = StudentTrainer.create(StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(tokenizer.vocabSize())
+                    .embeddingDim(d).classNames(List.of("a", "b", "c", "d")).build(), TrainingConfig.defaults());
+            byte[] bytes = t.toBytes();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
+                bytes = t.toBytes();
+            }
+            state.put("d=" + d + " state MB", bytes.length / 1e6);
+            state.put("d=" + d + " toBytes ms", (System.nanoTime() - t0) / 5e6);
+        }
+        results.put("trainer_state", state);
+        state.forEach((k, v) -> System.out.printf("trainer state %s: %.1f%n", k, v));
 
         printTable(results, train, inference, ratios);
         Path out = Path.of("target", "benchmarks", "student-model.json");

@@ -50,6 +50,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * and seed give a bit-identical final artifact; on several, the interleaving of partitions varies.
  */
 public final class Replay {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Replay.class);
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
@@ -162,6 +164,18 @@ public final class Replay {
 
     private static Map<String, String> settings(Spec spec, TopicRange range, Path dir, SchemaRegistryClient registry) {
         Map<String, String> s = new LinkedHashMap<>(spec.base());
+        // What shaped the production student (learning rate, architecture, warm start, ...): a replay differs from
+        // it only in what it is asked to change. Replaying with the trainer's defaults instead made an experiment at
+        // another temperature also one at another learning rate and initialisation.
+        Map<String, String> inherited = new LinkedHashMap<>(productionSettings(spec, registry));
+        if (inherited.containsKey("student.init") && !spec.overrides().containsKey("student.init")
+                && spec.overrides().containsKey("student.embedding.dim")
+                && !spec.overrides().get("student.embedding.dim").equals(inherited.get("student.embedding.dim"))) {
+            LOG.info("replay '{}': student.embedding.dim={} does not fit the production student's warm start ({}); it starts"
+                    + " from random", spec.name(), spec.overrides().get("student.embedding.dim"), inherited.get("student.init"));
+            inherited.put("student.init", "random");
+        }
+        s.putAll(inherited);
         s.put("input.topic", spec.topic());
         s.put("group.id", "streamdistill-replay-" + spec.name());
         s.put("student.name", spec.name());
@@ -220,6 +234,32 @@ public final class Replay {
     }
 
     /** The newest production checkpoint with this many classes names them; otherwise class_0, class_1, ... */
+    /** The settings of the newest production checkpoint (empty when there is none, or it predates the field). */
+    private static Map<String, String> productionSettings(Spec spec, SchemaRegistryClient registry) {
+        StudentCheckpoint newest = null;
+        AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
+        try (KafkaConsumer<byte[], byte[]> c = consumer(spec.base())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            c.partitionsFor(spec.checkpointsTopic(), Duration.ofSeconds(10)).forEach(p -> tps.add(new TopicPartition(p.topic(), p.partition())));
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> ends = c.endOffsets(tps);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(300))) {
+                    newest = d.deserialize(r.topic(), r.value());
+                }
+            }
+        } catch (RuntimeException noCheckpoints) {
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        if (newest != null && newest.getSettings() != null) {
+            newest.getSettings().forEach((k, v) -> out.put(k.toString(), v.toString()));
+        }
+        return out;
+    }
+
     private static List<String> classNames(Spec spec, SchemaRegistryClient registry, int classes) {
         List<String> names = null;
         AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);

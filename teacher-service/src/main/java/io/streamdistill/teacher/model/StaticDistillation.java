@@ -94,6 +94,20 @@ public final class StaticDistillation {
         return new Result(t, file, false);
     }
 
+    /**
+     * {@code table} with its map back fitted on {@code texts} (up to {@link #CALIBRATION_TEXTS}, spread
+     * over the list) instead of synthetic ones: the demo calibrates on its corpus's stream texts.
+     */
+    public static StaticTable recalibrate(StaticTable table, Teacher teacher, List<String> texts) {
+        List<String> chosen = new ArrayList<>();
+        int step = Math.max(1, texts.size() / CALIBRATION_TEXTS);
+        for (int i = 0; i < texts.size() && chosen.size() < CALIBRATION_TEXTS; i += step) {
+            chosen.add(texts.get(i));
+        }
+        List<int[]> ids = List.of(teacher.tokenizer().encode(chosen));
+        return StaticDistiller.recalibrate(table, teacher::pooled, ids, "corpus:" + corpusSha(texts));
+    }
+
     /** {@code <cacheDir>/<teacher encoder sha256>-d<D>-<rank | corpus-<sha256 prefix>>-<recipe>.sdstatic} */
     public static Path cacheFile(Path cacheDir, String teacherSha256, int dim, List<String> corpus) {
         String weighting = corpus == null || corpus.isEmpty() ? "rank" : "corpus-" + corpusSha(corpus).substring(0, 16);

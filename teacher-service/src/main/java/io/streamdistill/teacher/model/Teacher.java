@@ -66,7 +66,9 @@ public final class Teacher implements AutoCloseable {
         } else {
             this.head = null;
         }
-        this.encoderSha256 = Hashing.sha256((modelSha + "|" + tokenizer.id() + "|" + d.pooling() + "|" + outputName)
+        // The tokenizer's file hash, not its id: the id starts with the teacher's name, which a head changes.
+        String tokenizerSha = tokenizer.id().substring(tokenizer.id().indexOf("@sha256:") + 1);
+        this.encoderSha256 = Hashing.sha256((modelSha + "|" + tokenizerSha + "|" + d.pooling() + "|" + outputName)
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         String fingerprint = head == null ? modelSha : Hashing.sha256((modelSha + "|" + head.fingerprint()).getBytes());
         this.ref = TeacherRef.newBuilder().setModelId(d.id()).setSha256(fingerprint).setTokenizer(tokenizer.id()).build();

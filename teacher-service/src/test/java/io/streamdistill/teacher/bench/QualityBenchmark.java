@@ -114,6 +114,9 @@ public final class QualityBenchmark {
                         "mean_tokens", c.meanTokens, "teacher_label_accuracy", c.teacherAccuracy));
                 System.out.printf("%n== %s: %d stream + %d eval texts, %d classes, %.1f tokens on average, teacher label accuracy %.3f%n",
                         c.name, c.stream.size(), c.eval.size(), c.classes.size(), c.meanTokens, c.teacherAccuracy);
+                if (Boolean.getBoolean("bench.probe")) {
+                    probe(c, tables.get(128));
+                }
                 for (String task : tasks) {
                     for (Variant v : variants(task)) {
                         if (!filter.isBlank() && Arrays.stream(filter.split("\\|")).noneMatch(v.name::contains)) {
@@ -177,6 +180,33 @@ public final class QualityBenchmark {
             v.add(new Variant("random d64 lr.05 T4", "random", 64, 0.05f, 4f, 0.7f, 0f));
         }
         return v;
+    }
+
+    /**
+     * Untrained agreement if the teacher's head read the unit-length reconstruction (what a student with a
+     * normalising layer would compute), against the linear composition the student has.
+     */
+    static void probe(Corpus c, StaticTable synthetic) {
+        StaticTable corpus = StaticDistillation.recalibrate(synthetic, encoder, c.streamTexts);
+        for (StaticTable t : List.of(synthetic, corpus)) {
+            double fitted = 0;
+            double basis = 0;
+            for (Item it : c.eval) {
+                float[] z = t.pool(it.ids);
+                int teacher = DistillationLoss.argmax(it.logits);
+                fitted += DistillationLoss.argmax(c.head.logits(t.reconstruct(z))) == teacher ? 1 : 0;
+                float[] b = new float[t.teacherDim()];
+                for (int j = 0; j < b.length; j++) {
+                    b[j] = t.meanWeight() * t.mean()[j];
+                    for (int k = 0; k < t.dim(); k++) {
+                        b[j] += t.basis()[k * b.length + j] * z[k];
+                    }
+                }
+                basis += DistillationLoss.argmax(c.head.logits(b)) == teacher ? 1 : 0;
+            }
+            System.out.printf("%-16s probe: head on the unit reconstruction, %s calibration: fitted %.3f, basis %.3f%n", c.name,
+                    t == synthetic ? "synthetic" : "corpus", fitted / c.eval.size(), basis / c.eval.size());
+        }
     }
 
     static Outcome run(Corpus c, String task, Variant v, Map<Integer, StaticTable> tables, int orders) {
