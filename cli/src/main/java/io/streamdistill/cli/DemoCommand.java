@@ -208,7 +208,10 @@ public final class DemoCommand implements Callable<Integer> {
                 long teacherDone = System.nanoTime();
                 StudentCheckpoint before = watcher.last.get();
                 long waitCheckpoint = System.nanoTime() + Duration.ofSeconds(exportSeconds + 30L).toNanos();
-                while (System.nanoTime() < waitCheckpoint && (watcher.last.get() == null || watcher.last.get() == before)) {
+                // A version newer than the one current when the teacher finished, and trained on records: a warm start's
+                // version 1 (trained on none) can arrive after a short run's last record and is not the final student.
+                while (System.nanoTime() < waitCheckpoint && (watcher.last.get() == null || watcher.last.get() == before
+                        || watcher.last.get().getRecordsSeen() == 0)) {
                     Thread.sleep(200);
                 }
                 progress(produced, teacherMetrics, watcher.last.get(), started);

@@ -317,8 +317,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         oldestUnexportedArrival = 0;
         unexportedCount = 0;
         published.inc();
-        LOG.info("published student '{}' version {} (step {}, holdout agreement {} on {} records) at {}", student, next,
-                trainer.step(), String.format("%.4f", score.agreement()), score.count(), uri);
+        LOG.info("published student '{}' version {} (step {}, {}) at {}", student, next, trainer.step(), score.count() == 0
+                ? recordsSeen + " records trained, no holdout records yet" : String.format("holdout agreement %.4f on %d records",
+                score.agreement(), score.count()), uri);
     }
 
     /** Why a candidate must not be published, or null when it may. */
