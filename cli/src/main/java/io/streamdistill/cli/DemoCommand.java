@@ -380,6 +380,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static void progress(long produced, Metrics m, StudentCheckpoint last, Instant started) {
         String student = last == null ? "no checkpoint yet"
+                : last.getRecordsSeen() == 0 ? String.format("v%d (warm start, trained on 0 records)", last.getVersion())
                 : String.format("v%d loss %.3f holdout %.3f", last.getVersion(), last.getMetrics().getOrDefault("progressive_loss", Double.NaN),
                         last.getMetrics().getOrDefault("holdout_agreement", Double.NaN));
         System.out.printf("  in %6d | soft targets %6d | dead letters %3d | skipped %5d | teacher %5.1f rec/s | student %s%n",
