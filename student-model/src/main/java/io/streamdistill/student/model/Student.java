@@ -218,13 +218,7 @@ public final class Student {
 
     /** dLoss/dFeature from dLoss/dFeatureUnit: back through the normalisation of {@link #featureForward}. */
     public static void backThroughFeatureNormalisation(Activations a, float[] gradUnit, float[] gradFeature) {
-        double dot = 0;
-        for (int j = 0; j < gradUnit.length; j++) {
-            dot += (double) a.featureUnit[j] * gradUnit[j];
-        }
-        for (int j = 0; j < gradUnit.length; j++) {
-            gradFeature[j] = (float) ((gradUnit[j] - a.featureUnit[j] * dot) / a.featureNorm);
-        }
+        backThroughUnit(a.featureUnit, a.featureNorm, gradUnit, gradFeature);
     }
 
     /**
@@ -258,12 +252,17 @@ public final class Student {
 
     /** dLoss/dOut for an embedding head, from dLoss/dPrediction: back through the L2 normalisation. */
     public static void backThroughNormalisation(Activations a, float[] gradPrediction, float[] gradOut) {
+        backThroughUnit(a.prediction, a.outNorm, gradPrediction, gradOut);
+    }
+
+    /** d/dv from d/du for u = v / |v|: {@code (g - u (u . g)) / |v|}. */
+    private static void backThroughUnit(float[] unit, float norm, float[] gradUnit, float[] gradRaw) {
         double dot = 0;
-        for (int k = 0; k < gradPrediction.length; k++) {
-            dot += (double) a.prediction[k] * gradPrediction[k];
+        for (int k = 0; k < gradUnit.length; k++) {
+            dot += (double) unit[k] * gradUnit[k];
         }
-        for (int k = 0; k < gradPrediction.length; k++) {
-            gradOut[k] = (float) ((gradPrediction[k] - a.prediction[k] * dot) / a.outNorm);
+        for (int k = 0; k < gradUnit.length; k++) {
+            gradRaw[k] = (float) ((gradUnit[k] - unit[k] * dot) / norm);
         }
     }
 

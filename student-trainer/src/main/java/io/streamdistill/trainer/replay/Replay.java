@@ -233,10 +233,9 @@ public final class Replay {
         throw new IllegalStateException("could not read the first record of the range within 30 s");
     }
 
-    /** The newest production checkpoint with this many classes names them; otherwise class_0, class_1, ... */
-    /** The settings of the newest production checkpoint (empty when there is none, or it predates the field). */
-    private static Map<String, String> productionSettings(Spec spec, SchemaRegistryClient registry) {
-        StudentCheckpoint newest = null;
+    /** Every readable record of the production checkpoints topic, oldest first (empty when there is none). */
+    private static List<StudentCheckpoint> productionCheckpoints(Spec spec, SchemaRegistryClient registry) {
+        List<StudentCheckpoint> out = new ArrayList<>();
         AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
         try (KafkaConsumer<byte[], byte[]> c = consumer(spec.base())) {
             List<TopicPartition> tps = new ArrayList<>();
@@ -247,39 +246,32 @@ public final class Replay {
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(300))) {
-                    newest = d.deserialize(r.topic(), r.value());
+                    out.add(d.deserialize(r.topic(), r.value()));
                 }
             }
         } catch (RuntimeException noCheckpoints) {
-            return Map.of();
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        if (newest != null && newest.getSettings() != null) {
-            newest.getSettings().forEach((k, v) -> out.put(k.toString(), v.toString()));
+            // None readable: callers fall back to defaults.
         }
         return out;
     }
 
+    /** The settings of the newest production checkpoint (empty when there is none, or it predates the field). */
+    private static Map<String, String> productionSettings(Spec spec, SchemaRegistryClient registry) {
+        List<StudentCheckpoint> all = productionCheckpoints(spec, registry);
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!all.isEmpty() && all.get(all.size() - 1).getSettings() != null) {
+            all.get(all.size() - 1).getSettings().forEach((k, v) -> out.put(k.toString(), v.toString()));
+        }
+        return out;
+    }
+
+    /** The newest production checkpoint with this many classes names them; otherwise class_0, class_1, ... */
     private static List<String> classNames(Spec spec, SchemaRegistryClient registry, int classes) {
         List<String> names = null;
-        AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
-        try (KafkaConsumer<byte[], byte[]> c = consumer(spec.base())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            c.partitionsFor(spec.checkpointsTopic(), Duration.ofSeconds(10)).forEach(p -> tps.add(new TopicPartition(p.topic(), p.partition())));
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> ends = c.endOffsets(tps);
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(300))) {
-                    StudentCheckpoint cp = d.deserialize(r.topic(), r.value());
-                    if (cp.getClassNames() != null && cp.getClassNames().size() == classes) {
-                        names = cp.getClassNames();
-                    }
-                }
+        for (StudentCheckpoint cp : productionCheckpoints(spec, registry)) {
+            if (cp.getClassNames() != null && cp.getClassNames().size() == classes) {
+                names = cp.getClassNames();
             }
-        } catch (RuntimeException noCheckpoints) {
-            // No readable production checkpoints: generic names below.
         }
         if (names == null) {
             names = new ArrayList<>();

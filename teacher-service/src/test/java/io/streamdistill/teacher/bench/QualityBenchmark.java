@@ -49,6 +49,7 @@ import java.util.function.Function;
  *
  * <pre>mvn -DskipTests install && mvn -pl teacher-service exec:java@quality-benchmark</pre>
  * System properties: {@code bench.corpora} (names, default all found), {@code bench.orders} (2),
+ * {@code bench.spec} ({@code init:dim:lr:T:alpha:beta[:bigramBuckets];...}),
  * {@code bench.variants} (a name filter, substrings joined by '|'), {@code bench.tasks}
  * ({@code classification,embedding}). Writes {@code target/benchmarks/quality.json}.
  * Extra corpora are read from {@code corpus/benchmark/out/*.csv} (built by {@code corpus/benchmark/build_all.sh}).
@@ -71,7 +72,11 @@ public final class QualityBenchmark {
     static final Map<String, StaticTable> CORPUS_TABLES = new LinkedHashMap<>();
 
     /** How a student starts and learns. */
-    record Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta) {
+    record Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta,
+                   int bigrams) {
+        Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta) {
+            this(name, init, dim, learningRate, temperature, alpha, featureBeta, 0);
+        }
     }
 
     record Point(int records, double agreement, double labelAccuracy, double kl, double cosine, double recall10, double spearman) {
@@ -151,9 +156,11 @@ public final class QualityBenchmark {
             List<Variant> out = new ArrayList<>();
             for (String one : spec.split(";")) {
                 String[] f = one.trim().split(":");
-                Variant v = new Variant(String.format("%s d%s lr%s T%s a%s b%s", f[0], f[1], f[2], f[3], f[4], f[5]), f[0],
+                int bigrams = f.length > 6 ? Integer.parseInt(f[6]) : 0;
+                Variant v = new Variant(String.format("%s d%s lr%s T%s a%s b%s%s", f[0], f[1], f[2], f[3], f[4], f[5],
+                        bigrams > 0 ? " bigrams" + bigrams : ""), f[0],
                         Integer.parseInt(f[1]), Float.parseFloat(f[2]), Float.parseFloat(f[3]), Float.parseFloat(f[4]),
-                        Float.parseFloat(f[5]));
+                        Float.parseFloat(f[5]), bigrams);
                 if (task.equals("classification") || (v.featureBeta == 0 && !v.init.equals("own"))) {
                     out.add(v);
                 }
@@ -247,7 +254,7 @@ public final class QualityBenchmark {
     }
 
     static StudentTrainer create(Corpus c, boolean classification, Variant v, Map<Integer, StaticTable> tables) {
-        StudentConfig.Builder b = StudentConfig.builder().vocabSize(30522).embeddingDim(v.dim).seed(42);
+        StudentConfig.Builder b = StudentConfig.builder().vocabSize(30522).embeddingDim(v.dim).bigramBuckets(v.bigrams).seed(42);
         StudentConfig config = classification ? b.task(Task.CLASSIFICATION).classNames(c.classes).featureDim(v.featureBeta > 0 ? 384 : 0).build()
                 : b.task(Task.EMBEDDING).outputDim(384).build();
         TrainingConfig training = TrainingConfig.builder().learningRate(v.learningRate).temperature(v.temperature).alpha(v.alpha)
