@@ -258,4 +258,49 @@ class CliTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    /**
+     * fit-head on a small labelled slice of the bundled corpus: a cross-validated, calibrated head the
+     * teacher loads, compared with prototypes on the same folds; too few rows per class is one line.
+     */
+    @Test
+    void fitHeadWritesACalibratedHeadTheTeacherLoads(@TempDir Path dir) throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("../corpus/wordnet-4class.csv"), StandardCharsets.UTF_8);
+        Path corpus = dir.resolve("small.csv");
+        Files.write(corpus, lines.subList(0, 201), StandardCharsets.UTF_8);
+        Path head = dir.resolve("head.json");
+        assertThat(Main.run("fit-head", "--corpus", corpus.toString(), "--out", head.toString(), "--folds", "4")).isZero();
+        JsonNode json = new ObjectMapper().readTree(head.toFile());
+        for (String field : List.of("classes", "cv_accuracy", "cv_macro_f1", "prototype_cv_accuracy", "ece_before", "ece_after",
+                "temperature", "sha256", "weights", "bias")) {
+            assertThat(json.has(field)).as(field).isTrue();
+        }
+        assertThat(json.get("cv_accuracy").asDouble()).isGreaterThan(0.7);
+        assertThat(json.get("classes")).hasSize(4);
+        // The teacher loads it as its linear head.
+        io.streamdistill.teacher.model.TeacherDescriptor d = io.streamdistill.teacher.model.BuiltInTeachers.ALL_MINILM_L6_V2.descriptor()
+                .withHead(new io.streamdistill.teacher.model.TeacherDescriptor.LinearSpec(head), "minilm+fitted");
+        try (io.streamdistill.teacher.model.Teacher t = io.streamdistill.teacher.model.Teacher.load(d, 1,
+                io.streamdistill.teacher.model.Teacher.Device.CPU, 0)) {
+            assertThat(t.classNames()).hasSize(4).contains("animal", "food", "plant", "person");
+            float[] logits = t.infer(t.tokenizer().encode(List.of("a small furry animal that lives in trees")))[0];
+            int best = 0;
+            for (int c = 1; c < logits.length; c++) {
+                best = logits[c] > logits[best] ? c : best;
+            }
+            assertThat(t.classNames().get(best)).isEqualTo("animal");
+        }
+        // Too few rows of a class for the folds: one line naming the class.
+        Path tiny = dir.resolve("tiny.csv");
+        Files.writeString(tiny, "text,label\na cat,animal\na dog,animal\nbread,food\n");
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run("fit-head", "--corpus", tiny.toString(), "--out", dir.resolve("x.json").toString())).isEqualTo(2);
+        } finally {
+            System.setErr(savedErr);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("class 'animal' has 2 labelled rows, fewer than --folds 5");
+    }
 }
