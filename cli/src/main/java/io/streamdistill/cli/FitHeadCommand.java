@@ -5,7 +5,6 @@ import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,29 +92,16 @@ public final class FitHeadCommand implements Callable<Integer> {
                 s.eceBefore(), s.eceAfter(), s.temperature());
     }
 
-    /** The teacher's pooled embeddings, longest texts batched together, with a progress line every few seconds. */
+    /** The teacher's pooled embeddings, similar lengths batched together, with a progress line every few seconds. */
     private static float[][] embed(Teacher teacher, List<String> texts) {
-        int[][] ids = teacher.tokenizer().encode(texts);
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt(i -> ids[i].length));
-        float[][] x = new float[texts.size()][];
         long start = System.nanoTime();
-        long last = start;
-        for (int from = 0; from < order.size(); from += 32) {
-            List<Integer> chunk = order.subList(from, Math.min(order.size(), from + 32));
-            float[][] e = teacher.embed(chunk.stream().map(i -> ids[i]).toArray(int[][]::new));
-            for (int j = 0; j < chunk.size(); j++) {
-                x[chunk.get(j)] = e[j];
+        long[] last = {start};
+        return teacher.embedAll(teacher.tokenizer().encode(texts), 32, (done, total) -> {
+            if (System.nanoTime() - last[0] > 2_000_000_000L) {
+                last[0] = System.nanoTime();
+                System.out.printf("  teacher: %d of %d texts, %.0f s%n", done, total, (last[0] - start) / 1e9);
             }
-            if (System.nanoTime() - last > 2_000_000_000L) {
-                last = System.nanoTime();
-                System.out.printf("  teacher: %d of %d texts, %.0f s%n", from + chunk.size(), texts.size(), (last - start) / 1e9);
-            }
-        }
-        return x;
+        });
     }
 
     /** What the prototype head compared against is built from (the demo's). */

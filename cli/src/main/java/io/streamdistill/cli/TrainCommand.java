@@ -5,7 +5,6 @@ import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.trainer.StudentTrainerJob;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,14 +31,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The arguments with {@code --student.init=static} replaced by the table and head files of {@code --teacher}. */
     static List<String> resolve(List<String> args) {
-        Map<String, String> flags = new LinkedHashMap<>();
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (!a.startsWith("--") || eq < 0) {
-                throw new IllegalArgumentException("arguments are --key=value, got '" + a + "'");
-            }
-            flags.put(a.substring(2, eq), a.substring(eq + 1));
-        }
+        Map<String, String> flags = StudentTrainerJob.flags(args.toArray(String[]::new));
         String teacherName = flags.remove("teacher");
         if (!"static".equals(flags.get("student.init"))) {
             if (teacherName != null) {

@@ -123,25 +123,27 @@ public final class StudentTrainerJob {
 
     /** {@code --key=value} flags; {@code --checkpoint.dir=URI} sets Flink's checkpoint directory. */
     public static void main(String[] args) throws Exception {
-        Map<String, String> flags = new LinkedHashMap<>();
-        String checkpointDir = "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
-        for (String a : args) {
-            if (!a.startsWith("--") || !a.contains("=")) {
-                throw new IllegalArgumentException("arguments are --key=value, got '" + a + "'");
-            }
-            String key = a.substring(2, a.indexOf('='));
-            String value = a.substring(a.indexOf('=') + 1);
-            if (key.equals("checkpoint.dir")) {
-                checkpointDir = value;
-            } else {
-                flags.put(key, value);
-            }
-        }
+        Map<String, String> flags = flags(args);
+        String checkpointDir = flags.containsKey("checkpoint.dir") ? flags.remove("checkpoint.dir")
+                : "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
         TrainerConfig config = TrainerConfig.of(flags);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configure(config, checkpointDir));
         enableCheckpointing(env, config);
         build(env, config);
         env.execute("streamdistill-student-trainer " + config.string("student.name"));
+    }
+
+    /** {@code --key=value} arguments as a map, in order; anything else is refused with the argument named. */
+    public static Map<String, String> flags(String[] args) {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("arguments are --key=value, got '" + a + "'");
+            }
+            flags.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        return flags;
     }
 
     private StudentTrainerJob() {

@@ -339,17 +339,22 @@ public final class HeadFitter {
     static double nll(float[][] logits, int[] y, double t) {
         double sum = 0;
         for (int i = 0; i < y.length; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : logits[i]) {
-                max = Math.max(max, v / t);
-            }
-            double lse = 0;
-            for (float v : logits[i]) {
-                lse += Math.exp(v / t - max);
-            }
-            sum -= logits[i][y[i]] / t - max - Math.log(lse);
+            sum -= logits[i][y[i]] / t - logSumExp(logits[i], t);
         }
         return sum / y.length;
+    }
+
+    /** log sum exp(z / t), stable. */
+    private static double logSumExp(float[] z, double t) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : z) {
+            max = Math.max(max, v / t);
+        }
+        double sum = 0;
+        for (float v : z) {
+            sum += Math.exp(v / t - max);
+        }
+        return max + Math.log(sum);
     }
 
     /** Expected calibration error over 15 equal-width confidence bins at temperature t. */
@@ -358,15 +363,8 @@ public final class HeadFitter {
         double[] acc = new double[ECE_BINS];
         int[] count = new int[ECE_BINS];
         for (int i = 0; i < y.length; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : logits[i]) {
-                max = Math.max(max, v / t);
-            }
-            double sum = 0;
-            for (float v : logits[i]) {
-                sum += Math.exp(v / t - max);
-            }
-            double top = 1 / sum;
+            // The top class's probability: exp(max / t - logSumExp).
+            double top = Math.exp(logits[i][argmax(logits[i])] / t - logSumExp(logits[i], t));
             int bin = Math.min(ECE_BINS - 1, (int) (top * ECE_BINS));
             conf[bin] += top;
             acc[bin] += argmax(logits[i]) == y[i] ? 1 : 0;

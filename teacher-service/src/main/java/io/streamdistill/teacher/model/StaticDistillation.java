@@ -50,11 +50,7 @@ public final class StaticDistillation {
                     counts[id]++;
                 }
             }
-            calibration = new ArrayList<>();
-            int step = Math.max(1, encoded.size() / CALIBRATION_TEXTS);
-            for (int i = 0; i < encoded.size() && calibration.size() < CALIBRATION_TEXTS; i += step) {
-                calibration.add(encoded.get(i));
-            }
+            calibration = spread(encoded, CALIBRATION_TEXTS);
         } else {
             calibration = StaticDistiller.syntheticTexts(tok.vocabulary(), wrapping, CALIBRATION_TEXTS, 17);
         }
@@ -99,12 +95,7 @@ public final class StaticDistillation {
      * over the list) instead of synthetic ones: the demo calibrates on its corpus's stream texts.
      */
     public static StaticTable recalibrate(StaticTable table, Teacher teacher, List<String> texts) {
-        List<String> chosen = new ArrayList<>();
-        int step = Math.max(1, texts.size() / CALIBRATION_TEXTS);
-        for (int i = 0; i < texts.size() && chosen.size() < CALIBRATION_TEXTS; i += step) {
-            chosen.add(texts.get(i));
-        }
-        List<int[]> ids = List.of(teacher.tokenizer().encode(chosen));
+        List<int[]> ids = List.of(teacher.tokenizer().encode(spread(texts, CALIBRATION_TEXTS)));
         return StaticDistiller.recalibrate(table, teacher::pooled, ids, "corpus:" + corpusSha(texts));
     }
 
@@ -117,6 +108,16 @@ public final class StaticDistillation {
     /** The default cache: {@code $STREAMDISTILL_CACHE_DIR/static} or {@code ~/.cache/streamdistill/static}. */
     public static Path defaultCacheDir() {
         return ClasspathFiles.cacheDir("static");
+    }
+
+    /** At most n items spread evenly over the list (calibration texts from anywhere in a corpus, not just its start). */
+    static <T> List<T> spread(List<T> items, int n) {
+        List<T> out = new ArrayList<>();
+        int step = Math.max(1, items.size() / n);
+        for (int i = 0; i < items.size() && out.size() < n; i += step) {
+            out.add(items.get(i));
+        }
+        return out;
     }
 
     private static String corpusSha(List<String> corpus) {

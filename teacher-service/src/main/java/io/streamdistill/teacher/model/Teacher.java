@@ -206,6 +206,32 @@ public final class Teacher implements AutoCloseable {
         return embed(tokenizer.encode(texts));
     }
 
+    /**
+     * Pooled embeddings of many tokenised texts: sorted by length and run in batches of {@code batch},
+     * so padding stays small; {@code progress} hears (done, total) after each batch. In the input's order.
+     */
+    public float[][] embedAll(int[][] ids, int batch, java.util.function.BiConsumer<Integer, Integer> progress) {
+        Integer[] order = new Integer[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> ids[i].length));
+        float[][] out = new float[ids.length][];
+        for (int from = 0; from < order.length; from += batch) {
+            int to = Math.min(order.length, from + batch);
+            int[][] chunk = new int[to - from][];
+            for (int j = from; j < to; j++) {
+                chunk[j - from] = ids[order[j]];
+            }
+            float[][] e = embed(chunk);
+            for (int j = from; j < to; j++) {
+                out[order[j]] = e[j - from];
+            }
+            progress.accept(to, order.length);
+        }
+        return out;
+    }
+
     /** Pooled embeddings of tokenised texts, one ONNX Runtime run for the whole batch. */
     public float[][] embed(int[][] ids) {
         return run(ids, descriptor.normalize());

@@ -519,23 +519,11 @@ public final class QualityBenchmark {
             }
         }
         long t0 = System.nanoTime();
-        int[][] ids = teacher.tokenizer().encode(texts);
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt(i -> ids[i].length));
-        float[][] all = new float[texts.size()][];
-        for (int from = 0; from < order.size(); from += 32) {
-            List<Integer> chunk = order.subList(from, Math.min(order.size(), from + 32));
-            float[][] e = teacher.embed(chunk.stream().map(i -> ids[i]).toArray(int[][]::new));
-            for (int j = 0; j < chunk.size(); j++) {
-                all[chunk.get(j)] = e[j];
+        float[][] all = teacher.embedAll(teacher.tokenizer().encode(texts), 32, (done, total) -> {
+            if (done % 3200 == 0) {
+                System.out.printf("  teacher: %d of %d texts, %.0f s%n", done, total, (System.nanoTime() - t0) / 1e9);
             }
-            if ((from / 32) % 100 == 99) {
-                System.out.printf("  teacher: %d of %d texts, %.0f s%n", from + chunk.size(), texts.size(), (System.nanoTime() - t0) / 1e9);
-            }
-        }
+        });
         System.out.printf("  teacher embeddings for %d texts computed in %.0f s%n", texts.size(), (System.nanoTime() - t0) / 1e9);
         Map<String, float[]> m = new LinkedHashMap<>();
         try (java.io.ObjectOutputStream o = new java.io.ObjectOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(cache)))) {
