@@ -99,13 +99,27 @@ public record Corpus(List<Row> rows, String source) {
 
     /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
     static List<List<String>> csv(BufferedReader r) throws IOException {
-        List<List<String>> out = new ArrayList<>();
+        return csvRecords(r).stream().map(CsvRecord::fields).toList();
+    }
+
+    /** A CSV record and the (1-based) line it starts on. */
+    record CsvRecord(int line, List<String> fields) {
+    }
+
+    static List<CsvRecord> csvRecords(java.io.Reader in) throws IOException {
+        BufferedReader r = in instanceof BufferedReader b ? b : new BufferedReader(in);
+        List<CsvRecord> out = new ArrayList<>();
         List<String> record = new ArrayList<>();
         StringBuilder field = new StringBuilder();
         boolean quoted = false;
+        int line = 1;
+        int start = 1;
         int c;
         while ((c = r.read()) >= 0) {
             char ch = (char) c;
+            if (ch == '\n') {
+                line++;
+            }
             if (quoted) {
                 if (ch == '"') {
                     r.mark(1);
@@ -129,15 +143,16 @@ public record Corpus(List<Row> rows, String source) {
             } else if (ch == '\n') {
                 record.add(field.toString());
                 field.setLength(0);
-                out.add(record);
+                out.add(new CsvRecord(start, record));
                 record = new ArrayList<>();
+                start = line;
             } else if (ch != '\r') {
                 field.append(ch);
             }
         }
         if (field.length() > 0 || !record.isEmpty()) {
             record.add(field.toString());
-            out.add(record);
+            out.add(new CsvRecord(start, record));
         }
         return out;
     }

@@ -144,7 +144,16 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.println("  dashboard: " + (monitor == null ? "off (--no-dashboard)" : monitor.url()));
             System.out.println("  data dir: " + dataDir.toAbsolutePath());
             try {
-                Teacher teacher = Teacher.load(teacherDescriptor(classification, stream), 1, Teacher.Device.CPU, 0);
+                DemoTeacher.Choice head = null;
+                TeacherDescriptor descriptor = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
+                if (classification) {
+                    head = DemoTeacher.choose(stream, dataDir);
+                    descriptor = head.descriptor();
+                    System.out.println("  teacher head: " + head.head() + " (" + head.reason() + ")");
+                    // What a later `finetune --data-dir` compares its student with.
+                    descriptor.write(dataDir.resolve("teacher.json"));
+                }
+                Teacher teacher = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0);
                 Metrics teacherMetrics = new Metrics();
                 Map<String, String> teacherSettings = new HashMap<>(Map.of(
                         "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
@@ -221,6 +230,9 @@ public final class DemoCommand implements Callable<Integer> {
 
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
                 Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
+                if (head != null) {
+                    summary.addTeacherHead(head);
+                }
                 if (monitor != null) {
                     summary.addMonitor(monitor);
                 }
@@ -267,31 +279,6 @@ public final class DemoCommand implements Callable<Integer> {
         if (dashboardPort < 0 || dashboardPort > 65535) {
             throw new IllegalArgumentException("--dashboard-port must be in 0..65535, got " + dashboardPort);
         }
-    }
-
-    /** MiniLM; for classification with a prototype head from the first labelled stream rows of each class. */
-    private static TeacherDescriptor teacherDescriptor(boolean classification, List<Corpus.Row> stream) {
-        TeacherDescriptor base = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
-        return classification
-                ? base.withHead(new TeacherDescriptor.PrototypeSpec(prototypeExamples(stream), 20f), "all-MiniLM-L6-v2+prototypes")
-                : base;
-    }
-
-    /** Up to 16 example texts per label, in corpus order: the teacher's class prototypes. */
-    static Map<String, List<String>> prototypeExamples(List<Corpus.Row> rows) {
-        Map<String, List<String>> examples = new LinkedHashMap<>();
-        for (Corpus.Row row : rows) {
-            if (row.label() != null) {
-                List<String> texts = examples.computeIfAbsent(row.label(), l -> new ArrayList<>());
-                if (texts.size() < 16) {
-                    texts.add(row.text());
-                }
-            }
-        }
-        if (examples.size() < 2) {
-            throw new IllegalArgumentException("a prototype teacher needs labelled texts of at least 2 classes, got " + examples.keySet());
-        }
-        return examples;
     }
 
     /** The class names an exported student carries in its metadata (empty for an embedding student). */
@@ -534,6 +521,18 @@ public final class DemoCommand implements Callable<Integer> {
                 m.set("summary", new ObjectMapper().valueToTree(s));
             } catch (RuntimeException e) {
                 m.put("unavailable", e.getMessage());
+            }
+        }
+
+        /** Which head the classification teacher had, and why. */
+        void addTeacherHead(DemoTeacher.Choice head) {
+            ObjectNode h = json.putObject("teacher_head");
+            h.put("type", head.head());
+            h.put("reason", head.reason());
+            if (head.fit() != null) {
+                h.put("cv_accuracy", head.fit().head().accuracy());
+                h.put("prototype_cv_accuracy", head.fit().prototypes().accuracy());
+                h.put("labelled_rows", head.fit().rows());
             }
         }
 

@@ -42,7 +42,7 @@ public final class EvalCommand implements Callable<Integer> {
         TeacherDescriptor d = BuiltInTeachers.byId(teacherName) != null ? BuiltInTeachers.byId(teacherName).descriptor()
                 : TeacherDescriptor.read(Path.of(teacherName));
         if (prototypes != null) {
-            d = d.withHead(new TeacherDescriptor.PrototypeSpec(DemoCommand.prototypeExamples(Corpus.load(prototypes).rows()), 20f),
+            d = d.withHead(new TeacherDescriptor.PrototypeSpec(DemoTeacher.prototypeExamples(Corpus.load(prototypes).rows()), 20f),
                     d.id() + "+prototypes");
         }
         try (Teacher teacher = Teacher.load(d, 1, Teacher.Device.CPU, 0);

@@ -135,7 +135,12 @@ public final class ExperimentReport {
             }
             data.addSeries(series);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(label, "records trained on", metric, data,
+        savePlot(label, "records trained on", metric, data, png);
+    }
+
+    /** A line chart with a point at each value, white background, WIDTH x HEIGHT. */
+    static void savePlot(String title, String xLabel, String yLabel, XYSeriesCollection data, Path png) throws IOException {
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data,
                 PlotOrientation.VERTICAL, true, false, false);
         chart.setBackgroundPaint(Color.WHITE);
         XYPlot plot = chart.getXYPlot();

@@ -90,6 +90,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient Counter published;
     /** A warm-started student works before any training: it is published as soon as the job runs. */
     private transient boolean publishAtStart;
+    private transient QualityGate gate;
 
     private final boolean importanceWeights;
 
@@ -106,6 +107,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         metaState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("student-trainer-meta", BytePrimitiveArraySerializer.INSTANCE));
         store = new ArtifactStore(config.string("artifact.dir"));
+        gate = QualityGate.of(config);
         batch = new ArrayList<>();
         holdout = new HoldoutWindow(config.integer("holdout.window"));
         lineage = new TreeMap<>();
@@ -249,7 +251,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         lastHoldout = score.agreement();
         trainedSinceExport = 0;
         lastExportMillis = System.currentTimeMillis();
-        String refusal = gate(score);
+        String refusal = gate.refusal(score.agreement(), score.count(),
+                new QualityGate.Published(version, lastPublishedAgreement, lastPublishedCount));
         if (refusal != null) {
             refused.inc();
             LOG.warn("quality gate refused a new version of student '{}' (step {}): {}", student, trainer.step(), refusal);
@@ -320,40 +323,6 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         LOG.info("published student '{}' version {} (step {}, {}) at {}", student, next, trainer.step(), score.count() == 0
                 ? recordsSeen + " records trained, no holdout records yet" : String.format("holdout agreement %.4f on %d records",
                 score.agreement(), score.count()), uri);
-    }
-
-    /** Why a candidate must not be published, or null when it may. */
-    private String gate(HoldoutWindow.Score score) {
-        double min = config.number("gate.min.agreement");
-        double maxRegression = config.number("gate.max.regression");
-        if (score.count() == 0) {
-            return min > 0 || !Double.isNaN(lastPublishedAgreement)
-                    ? "no holdout records yet to judge it by (holdout.percent=" + config.string("holdout.percent") + ")" : null;
-        }
-        if (score.agreement() < min) {
-            return String.format("holdout agreement %.4f on %d records is below gate.min.agreement=%s", score.agreement(),
-                    score.count(), config.string("gate.min.agreement"));
-        }
-        if (!Double.isNaN(lastPublishedAgreement)) {
-            // Both figures are estimates from a few hundred holdout records at most: a drop counts only
-            // when it is also beyond sampling noise (two standard errors of the difference), or an early
-            // lucky estimate on 20 records would block every later version.
-            double noise = lastPublishedCount == 0 ? 0 : 2 * Math.sqrt(
-                    variance(lastPublishedAgreement, lastPublishedCount) + variance(score.agreement(), score.count()));
-            double allowed = Math.max(maxRegression, noise);
-            if (score.agreement() < lastPublishedAgreement - allowed) {
-                return String.format("holdout agreement %.4f on %d records is worse than version %d's %.4f on %d records by more "
-                                + "than gate.max.regression=%s (and than sampling noise %.4f)", score.agreement(), score.count(),
-                        version, lastPublishedAgreement, lastPublishedCount, config.string("gate.max.regression"), noise);
-            }
-        }
-        return null;
-    }
-
-    /** Variance of a mean of n values in [0, 1] around p (binomial; an upper bound for cosine averages too). */
-    private static double variance(double p, int n) {
-        double q = Math.min(1, Math.max(0, p));
-        return q * (1 - q) / n;
     }
 
     private String configHash() {

@@ -112,6 +112,39 @@ class OnnxExportTest {
                 .hasMessageContaining("altered");
     }
 
+    /** Reading the file back gives the same architecture and parameters: a re-export is byte-identical. */
+    @ParameterizedTest(name = "{0}, bigrams={1}, hidden={2} {3}")
+    @MethodSource("architectures")
+    void importReadsBackTheExportedStudent(Task task, int bigrams, int hidden, Activation act) {
+        Student s = randomStudent(task, bigrams, hidden, act).student();
+        byte[] model = OnnxExporter.export(s, new OnnxExporter.Metadata("t", 4));
+        Student back = OnnxImporter.read(model);
+        assertThat(back.config()).isEqualTo(s.config());
+        for (int i = 0; i < Student.FEATURE_PROJECTION; i++) {
+            assertThat(back.parameters()[i]).as("parameter array %d", i).containsExactly(s.parameters()[i]);
+        }
+        assertThat(OnnxExporter.export(back, new OnnxExporter.Metadata("t", 4))).isEqualTo(model);
+    }
+
+    @Test
+    void importRefusesAModelItDidNotExport() {
+        assertThatThrownBy(() -> OnnxImporter.read(new byte[] {1, 2, 3, 4, 5}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an ONNX model");
+        byte[] model = OnnxExporter.export(randomStudent(Task.CLASSIFICATION, 0, 0, Activation.RELU).student(),
+                new OnnxExporter.Metadata("t", 1));
+        byte[] foreign = ai.onnx.proto.OnnxMl.ModelProto.newBuilder(parse(model)).clearMetadataProps().build().toByteArray();
+        assertThatThrownBy(() -> OnnxImporter.read(foreign))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not exported by StreamDistill");
+    }
+
+    private static ai.onnx.proto.OnnxMl.ModelProto parse(byte[] model) {
+        try {
+            return ai.onnx.proto.OnnxMl.ModelProto.parseFrom(model);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void exportIsDeterministic() {
         Student s = randomStudent(Task.EMBEDDING, 101, 24, Activation.TANH).student();

@@ -32,11 +32,9 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * A bounded re-training over a slice of a soft-target topic with other settings: the experiment.
@@ -235,24 +233,13 @@ public final class Replay {
 
     /** Every readable record of the production checkpoints topic, oldest first (empty when there is none). */
     private static List<StudentCheckpoint> productionCheckpoints(Spec spec, SchemaRegistryClient registry) {
-        List<StudentCheckpoint> out = new ArrayList<>();
         AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
-        try (KafkaConsumer<byte[], byte[]> c = consumer(spec.base())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            c.partitionsFor(spec.checkpointsTopic(), Duration.ofSeconds(10)).forEach(p -> tps.add(new TopicPartition(p.topic(), p.partition())));
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> ends = c.endOffsets(tps);
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(300))) {
-                    out.add(d.deserialize(r.topic(), r.value()));
-                }
-            }
+        try {
+            return io.streamdistill.trainer.TopicSnapshot.read(spec.base(), spec.checkpointsTopic(),
+                    r -> d.deserialize(r.topic(), r.value()), Integer.MAX_VALUE, Duration.ofSeconds(20));
         } catch (RuntimeException noCheckpoints) {
-            // None readable: callers fall back to defaults.
+            return List.of(); // none readable: callers fall back to defaults
         }
-        return out;
     }
 
     /** The settings of the newest production checkpoint (empty when there is none, or it predates the field). */
@@ -335,10 +322,7 @@ public final class Replay {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(Map<String, String> base) {
-        Map<String, Object> c = adminConfig(base);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return io.streamdistill.trainer.TopicSnapshot.consumer(base);
     }
 
     private Replay() {

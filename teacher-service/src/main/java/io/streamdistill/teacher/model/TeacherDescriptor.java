@@ -74,6 +74,31 @@ public record TeacherDescriptor(String id, Path model, Path tokenizer, Pooling p
         return new TeacherDescriptor(id, model, tokenizer, pooling, normalize, outputName, n, task, head);
     }
 
+    /** Writes this descriptor as a file {@link #read} loads: paths absolute, the head inline (prototypes) or by its file. */
+    public void write(Path file) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", id);
+        json.put("model", model.toAbsolutePath().toString());
+        json.put("tokenizer", tokenizer.toAbsolutePath().toString());
+        json.put("pooling", pooling.name());
+        json.put("normalize", normalize);
+        if (outputName != null) {
+            json.put("output", outputName);
+        }
+        json.put("maxTokens", maxTokens);
+        json.put("task", task.name());
+        if (head instanceof PrototypeSpec p) {
+            json.put("head", Map.of("type", "prototypes", "scale", p.scale(), "examples", p.examples()));
+        } else if (head instanceof LinearSpec l) {
+            json.put("head", Map.of("type", "linear", "file", l.file().toAbsolutePath().toString()));
+        }
+        try {
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), json);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the teacher descriptor " + file, e);
+        }
+    }
+
     /** Reads a descriptor file (see the class comment). */
     public static TeacherDescriptor read(Path file) {
         JsonNode root;

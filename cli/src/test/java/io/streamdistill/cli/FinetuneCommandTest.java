@@ -1,0 +1,150 @@
+package io.streamdistill.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.serving.CheckpointFollower;
+import io.streamdistill.serving.Serving;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.trainer.finetune.StudentLine;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The seed's fourth step on what a demo leaves: a published student is fine-tuned on labelled rows
+ * and published as a new version with its lineage; serve swaps to it; a refusing gate publishes
+ * nothing; a tampered parent is refused.
+ */
+class FinetuneCommandTest {
+
+    @Test
+    void finetunePublishesAVersionWithLineageThatServeSwapsTo(@TempDir Path dir) throws Exception {
+        // Start: a short demo leaves a published student, its soft targets and its teacher.
+        assertThat(Main.run("demo", "--records", "600", "--rate", "100", "--data-dir", dir.toString(), "--fresh", "--no-dashboard",
+                "--export-every-seconds", "4", "--eval-texts", "100")).isZero();
+        assertThat(dir.resolve("teacher.json")).isRegularFile();
+        Path data = labelledData(dir.resolve("labelled.csv"), 40);
+
+        try (LocalStack stack = LocalStack.builder().dataDir(dir.resolve("stack")).topics(Topics.ALL, 1).build().start()) {
+            Map<String, String> base = Map.of("bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl());
+            SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
+            StudentLine before = StudentLine.read(base, registry, Topics.CHECKPOINTS, "demo-classification");
+            StudentCheckpoint parent = before.versions().get(before.versions().size() - 1);
+            // The demo's trainer is stopped; finetune waits out its export cadence before it believes so.
+            Thread.sleep(Math.max(0, Duration.between(Instant.now(), parent.getCreatedAt().plusSeconds(13)).toMillis()));
+            String[] cluster = {"--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl(),
+                    "--teacher", dir.resolve("teacher.json").toString()};
+
+            try (Serving serving = new Serving(new CheckpointFollower.Settings(base, Topics.CHECKPOINTS, "demo-classification", null),
+                    "all-MiniLM-L6-v2", 0, 2)) {
+                awaitServed(serving, parent.getVersion());
+
+                // A gate the candidate cannot pass: exit 1, nothing published, the report says why.
+                assertThat(Main.run(args(cluster, "finetune", "--student", "demo-classification", "--data", data.toString(),
+                        "--epochs", "2", "--publish", "--gate", "gate.min.agreement=1", "--out", dir.resolve("refused").toString())))
+                        .isEqualTo(1);
+                JsonNode refused = new ObjectMapper().readTree(dir.resolve("refused/finetune.json").toFile());
+                assertThat(refused.get("refusal").asText()).contains("below gate.min.agreement=1");
+                assertThat(refused.get("version").isNull()).isTrue();
+                assertThat(StudentLine.read(base, registry, Topics.CHECKPOINTS, "demo-classification").highestVersion())
+                        .isEqualTo(parent.getVersion());
+
+                // Fine-tune and publish: a new version whose lineage names its parent and its data.
+                Path out = dir.resolve("finetune");
+                assertThat(Main.run(args(cluster, "finetune", "--student", "demo-classification", "--data", data.toString(),
+                        "--epochs", "3", "--publish", "--out", out.toString()))).isZero();
+                JsonNode report = new ObjectMapper().readTree(out.resolve("finetune.json").toFile());
+                assertThat(report.get("parent_version").asLong()).isEqualTo(parent.getVersion());
+                assertThat(report.get("version").asLong()).isEqualTo(parent.getVersion() + 1);
+                for (String part : List.of("before", "after")) {
+                    for (String field : List.of("accuracy", "macro_f1", "agreement")) {
+                        assertThat(report.get(part).get(field).asDouble()).as(part + "." + field).isBetween(0.0, 1.0);
+                    }
+                }
+                assertThat(report.get("teacher").get("accuracy").asDouble()).isBetween(0.0, 1.0);
+                assertThat(report.get("curve")).hasSize(4);
+                assertThat(Files.readString(out.resolve("report.md"))).contains("| after epoch 3 |").contains(FinetuneReport.CURVE);
+                assertThat(javax.imageio.ImageIO.read(out.resolve(FinetuneReport.CURVE).toFile()).getWidth()).isEqualTo(ExperimentReport.WIDTH);
+
+                StudentCheckpoint tuned = StudentLine.read(base, registry, Topics.CHECKPOINTS, "demo-classification").version("latest");
+                assertThat(tuned.getVersion()).isEqualTo(parent.getVersion() + 1);
+                assertThat(tuned.getFineTune().getParentVersion()).isEqualTo(parent.getVersion());
+                assertThat(tuned.getFineTune().getParentSha256()).isEqualTo(parent.getArtifact().getSha256());
+                assertThat(tuned.getFineTune().getDatasetSha256()).isEqualTo(Hashing.sha256(Files.readAllBytes(data)));
+                assertThat(tuned.getFineTune().getDatasetRows()).isEqualTo(160);
+                assertThat(tuned.getFineTune().getTrainRows()).isEqualTo(128);
+                assertThat(tuned.getSettings()).containsEntry("finetune.epochs", "3");
+                assertThat(tuned.getMetrics()).containsKeys("holdout_agreement", "test_accuracy", "parent_test_accuracy");
+
+                // serve swaps to the fine-tuned version.
+                awaitServed(serving, tuned.getVersion());
+
+                // A parent whose file changed after publication is refused before anything is trained.
+                Path file = Path.of(URI.create(tuned.getArtifact().getUri()));
+                byte[] bytes = Files.readAllBytes(file);
+                bytes[bytes.length / 2] ^= 1;
+                Files.write(file, bytes);
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                PrintStream savedErr = System.err;
+                System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+                int exit;
+                try {
+                    exit = Main.run(args(cluster, "finetune", "--student", "demo-classification", "--data", data.toString(),
+                            "--out", dir.resolve("tampered").toString()));
+                } finally {
+                    System.setErr(savedErr);
+                }
+                assertThat(exit).isEqualTo(3);
+                assertThat(err.toString(StandardCharsets.UTF_8)).contains("version " + tuned.getVersion()).contains("altered after publication");
+                assertThat(dir.resolve("tampered")).doesNotExist();
+            }
+        }
+    }
+
+    private static String[] args(String[] cluster, String... command) {
+        String[] all = java.util.Arrays.copyOf(command, command.length + cluster.length);
+        System.arraycopy(cluster, 0, all, command.length, cluster.length);
+        return all;
+    }
+
+    /** {@code perClass} labelled rows of each of the bundled corpus's classes, as a CSV. */
+    static Path labelledData(Path file, int perClass) throws Exception {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        StringBuilder csv = new StringBuilder("text,label\n");
+        List<Corpus.Row> rows = Corpus.bundled().rows();
+        for (int i = rows.size() - 1; i >= 0; i--) { // from the end: the rows a demo holds out of its stream
+            Corpus.Row r = rows.get(i);
+            if (r.label() != null && counts.merge(r.label(), 1, Integer::sum) <= perClass) {
+                csv.append('"').append(r.text().replace("\"", "\"\"")).append("\",").append(r.label()).append('\n');
+            }
+        }
+        Files.writeString(file, csv.toString());
+        return file;
+    }
+
+    private static void awaitServed(Serving serving, long version) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && (serving.holder().peek() == null || serving.holder().peek().version() != version)) {
+            Thread.sleep(200);
+        }
+        assertThat(serving.holder().peek()).as("a served model").isNotNull();
+        assertThat(serving.holder().peek().version()).isEqualTo(version);
+    }
+}

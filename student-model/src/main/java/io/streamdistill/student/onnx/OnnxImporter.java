@@ -1,0 +1,112 @@
+package io.streamdistill.student.onnx;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.streamdistill.student.model.Student;
+import io.streamdistill.student.model.StudentConfig;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Reads a student back from the ONNX file {@link OnnxExporter} wrote: the architecture from its
+ * {@code streamdistill.student} metadata and the parameters from its initializers. What a student
+ * needs only while training (feature distillation's projection, Adam's moments) is not in the file;
+ * the projection comes back as the config's seeded initial values.
+ */
+public final class OnnxImporter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @throws IllegalArgumentException when the bytes are not a StreamDistill student, or its tensors
+     *                                  do not fit its own architecture
+     */
+    public static Student read(byte[] onnx) {
+        ModelProto model;
+        try {
+            model = ModelProto.parseFrom(onnx);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("not an ONNX model: " + e.getMessage(), e);
+        }
+        Map<String, String> meta = new HashMap<>();
+        for (StringStringEntryProto p : model.getMetadataPropsList()) {
+            meta.put(p.getKey(), p.getValue());
+        }
+        String configJson = meta.get(OnnxExporter.META_STUDENT);
+        if (configJson == null) {
+            throw new IllegalArgumentException("the ONNX model has no '" + OnnxExporter.META_STUDENT
+                    + "' metadata: it was not exported by StreamDistill's trainer");
+        }
+        StudentConfig config;
+        try {
+            config = StudentConfig.fromMap(JSON.readValue(configJson, new TypeReference<Map<String, String>>() { }));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the model's '" + OnnxExporter.META_STUDENT + "' metadata is not a JSON map: "
+                    + e.getMessage(), e);
+        }
+        Map<String, TensorProto> tensors = new HashMap<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            tensors.put(t.getName(), t);
+        }
+        Student student = new Student(config);
+        float[][] p = student.parameters();
+        int d = config.embeddingDim();
+        copy(tensors, "tokens", p[Student.TOKENS]);
+        if (config.bigramBuckets() > 0) {
+            copy(tensors, "bigrams", p[Student.BIGRAMS]);
+        }
+        if (config.hiddenDim() > 0) {
+            untranspose(floats(tensors, "w1_t", p[2].length), d, config.hiddenDim(), p[2]);
+            copy(tensors, "b1", p[3]);
+        }
+        untranspose(floats(tensors, "w2_t", p[4].length), config.headInputDim(), config.outputDim(), p[4]);
+        copy(tensors, "b2", p[5]);
+        return student;
+    }
+
+    private static void copy(Map<String, TensorProto> tensors, String name, float[] into) {
+        System.arraycopy(floats(tensors, name, into.length), 0, into, 0, into.length);
+    }
+
+    private static float[] floats(Map<String, TensorProto> tensors, String name, int expected) {
+        TensorProto t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("the ONNX model has no '" + name + "' tensor its architecture needs");
+        }
+        float[] out = new float[expected];
+        if (!t.getRawData().isEmpty()) {
+            if (t.getRawData().size() != expected * 4L) {
+                throw new IllegalArgumentException("tensor '" + name + "' holds " + t.getRawData().size() / 4 + " values where the"
+                        + " architecture implies " + expected);
+            }
+            ByteBuffer.wrap(t.getRawData().toByteArray()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        } else {
+            if (t.getFloatDataCount() != expected) {
+                throw new IllegalArgumentException("tensor '" + name + "' holds " + t.getFloatDataCount() + " values where the"
+                        + " architecture implies " + expected);
+            }
+            for (int i = 0; i < expected; i++) {
+                out[i] = t.getFloatData(i);
+            }
+        }
+        return out;
+    }
+
+    /** The exporter's [in, out] MatMul layout back to the student's row-major [out, in]. */
+    private static void untranspose(float[] t, int in, int out, float[] into) {
+        for (int r = 0; r < out; r++) {
+            for (int c = 0; c < in; c++) {
+                into[r * in + c] = t[c * out + r];
+            }
+        }
+    }
+
+    private OnnxImporter() {
+    }
+}

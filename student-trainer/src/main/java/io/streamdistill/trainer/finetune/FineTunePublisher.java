@@ -1,0 +1,122 @@
+package io.streamdistill.trainer.finetune;
+
+import io.streamdistill.records.Artifact;
+import io.streamdistill.records.FineTuneLineage;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.schemas.ClientSettings;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.student.Hashing;
+import io.streamdistill.student.model.Student;
+import io.streamdistill.student.onnx.OnnxExporter;
+import io.streamdistill.trainer.QualityGate;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Publishes a fine-tuned student: through the parent's quality gate (its stream-holdout agreement
+ * against the parent's on the same records), then its file under {@code <artifact base>/<name>/<version>/},
+ * then its checkpoint record in one Kafka transaction. A refused candidate leaves nothing behind.
+ */
+public final class FineTunePublisher {
+    /** What was published, or why not. */
+    public record Outcome(StudentCheckpoint record, String refusal) {
+        public boolean published() {
+            return record != null;
+        }
+    }
+
+    /**
+     * @param name       the student line to publish under (the parent's, or another)
+     * @param version    the version number to publish (above every version the line has)
+     * @param steps      optimiser steps fine-tuning took (added to the parent's)
+     * @param gate       the parent's gate
+     * @param lineage    parent and dataset
+     * @param metrics    the candidate's figures (holdout_agreement, test accuracy, ...)
+     * @param settings   the settings that shaped it
+     */
+    public record Candidate(String name, long version, Student student, long steps, String tokenizerId, StudentCheckpoint parent,
+                            FineTuneLineage lineage, double agreement, int holdoutCount, double parentAgreement,
+                            Map<String, Double> metrics, Map<String, String> settings, QualityGate gate) {
+    }
+
+    public static Outcome publish(Map<String, String> base, SchemaRegistryClient registry, String topic, URI artifactBase,
+                                  Candidate c) throws IOException {
+        String refusal = c.gate().refusal(c.agreement(), c.holdoutCount(),
+                new QualityGate.Published(c.parent().getVersion(), c.parentAgreement(), c.holdoutCount()));
+        if (refusal != null) {
+            return new Outcome(null, refusal);
+        }
+        byte[] onnx = OnnxExporter.export(c.student(), new OnnxExporter.Metadata(c.tokenizerId(), c.version(),
+                Map.of("streamdistill.student_name", c.name(), "streamdistill.parent_version", String.valueOf(c.parent().getVersion()))));
+        URI uri = write(artifactBase, c.name(), c.version(), onnx);
+        Map<String, Double> metrics = new LinkedHashMap<>(c.metrics());
+        metrics.values().removeIf(v -> v == null || v.isNaN());
+        StringBuilder hash = new StringBuilder();
+        new TreeMap<>(c.settings()).forEach((k, v) -> hash.append(k).append('=').append(v).append('\n'));
+        StudentCheckpoint record = StudentCheckpoint.newBuilder(c.parent())
+                .setStudent(c.name())
+                .setVersion(c.version())
+                .setCreatedAt(Instant.now())
+                .setStep(c.parent().getStep() + c.steps())
+                .setMetrics(metrics)
+                .setArtifact(Artifact.newBuilder().setUri(uri.toString()).setSha256(Hashing.sha256(onnx)).setBytes(onnx.length)
+                        .setFormat("onnx").build())
+                .setConfigHash(Hashing.sha256(hash.toString().getBytes(StandardCharsets.UTF_8)))
+                .setSettings(new TreeMap<>(c.settings()))
+                .setFineTune(c.lineage())
+                .build();
+        Map<String, Object> p = new HashMap<>(ClientSettings.kafka(base));
+        p.put("bootstrap.servers", base.get("bootstrap.servers"));
+        p.put("transactional.id", "streamdistill-finetune-" + c.name());
+        p.put("acks", "all");
+        p.put("enable.idempotence", "true");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, c.name().getBytes(StandardCharsets.UTF_8),
+                    new AvroSerializer<StudentCheckpoint>(registry).serialize(topic, record)));
+            producer.commitTransaction();
+            producer.close(Duration.ofSeconds(10));
+        }
+        return new Outcome(record, null);
+    }
+
+    /** Writes the file under a temporary name and renames it; an existing version's file is never replaced. */
+    static URI write(URI base, String name, long version, byte[] bytes) throws IOException {
+        Path dir = new Path(new Path(base), name + "/" + version);
+        Path target = new Path(dir, "model.onnx");
+        FileSystem fs = target.getFileSystem();
+        if (fs.exists(target)) {
+            throw new IllegalStateException(target + " exists: version " + version + " of '" + name + "' was written by someone"
+                    + " else; nothing published");
+        }
+        fs.mkdirs(dir);
+        Path tmp = new Path(dir, "model.onnx.tmp-" + UUID.randomUUID());
+        try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
+            out.write(bytes);
+            out.sync();
+        }
+        if (!fs.rename(tmp, target)) {
+            throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+        return target.toUri();
+    }
+
+    private FineTunePublisher() {
+    }
+}
