@@ -12,7 +12,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * Where a command (produce, inspect, replay, reteach, serve) finds Kafka and the registry: the embedded stack a demo
+ * Where a command (produce, inspect, replay, reteach, serve, finetune) finds Kafka and the registry: the embedded stack a demo
  * left in {@code --data-dir}, restarted on that state, or an external cluster.
  */
 public final class ClusterOptions {

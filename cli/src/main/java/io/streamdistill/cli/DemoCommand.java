@@ -1,8 +1,5 @@
 package io.streamdistill.cli;
 
-import ai.onnx.proto.OnnxMl;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.monitor.Monitor;
 import io.streamdistill.monitor.MonitorConfig;
@@ -11,10 +8,7 @@ import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
-import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
-import io.streamdistill.student.loss.DistillationLoss;
-import io.streamdistill.student.onnx.StudentRunner;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.StaticDistillation;
 import io.streamdistill.teacher.model.Teacher;
@@ -25,27 +19,22 @@ import io.streamdistill.teacher.service.TeacherService;
 import io.streamdistill.trainer.StudentTrainerJob;
 import io.streamdistill.trainer.TrainerConfig;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -229,7 +218,7 @@ public final class DemoCommand implements Callable<Integer> {
                 watcher.stop();
 
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
-                Summary summary = summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
+                DemoSummary summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
                 if (head != null) {
                     summary.addTeacherHead(head);
                 }
@@ -281,51 +270,6 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The class names an exported student carries in its metadata (empty for an embedding student). */
-    static List<String> classNames(Map<String, String> metadata) {
-        try {
-            String json = metadata.getOrDefault(io.streamdistill.student.onnx.OnnxExporter.META_CLASS_NAMES, "[]");
-            return List.of(new ObjectMapper().readValue(json, String[].class));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("the model's class-name metadata is not a JSON list: " + e.getMessage(), e);
-        }
-    }
-
-    /** Student vs teacher on some texts: top-1 agreement (or mean cosine) and label accuracies where labels exist. */
-    record Quality(double agreement, int labelled, double teacherAccuracy, double studentAccuracy) {
-    }
-
-    static Quality compare(Teacher teacher, StudentRunner student, List<String> studentClasses, List<Corpus.Row> rows) {
-        List<String> texts = rows.stream().map(Corpus.Row::text).toList();
-        int[][] ids = teacher.tokenizer().encode(texts);
-        float[][] teacherOut = teacher.infer(ids);
-        float[][] studentOut = student.scoreIds(ids);
-        boolean classification = !studentClasses.isEmpty();
-        if (classification && !studentClasses.equals(teacher.classNames())) {
-            throw new IllegalArgumentException("the student's classes " + studentClasses + " are not the teacher's " + teacher.classNames());
-        }
-        double agree = 0;
-        int labelled = 0;
-        double teacherCorrect = 0;
-        double studentCorrect = 0;
-        for (int i = 0; i < texts.size(); i++) {
-            if (classification) {
-                int t = DistillationLoss.argmax(teacherOut[i]);
-                int s = DistillationLoss.argmax(studentOut[i]);
-                agree += t == s ? 1 : 0;
-                String label = rows.get(i).label();
-                if (label != null) {
-                    labelled++;
-                    teacherCorrect += teacher.classNames().get(t).equals(label) ? 1 : 0;
-                    studentCorrect += studentClasses.get(s).equals(label) ? 1 : 0;
-                }
-            } else {
-                agree += DistillationLoss.cosine(teacherOut[i], studentOut[i]);
-            }
-        }
-        return new Quality(agree / texts.size(), labelled, labelled == 0 ? Double.NaN : teacherCorrect / labelled,
-                labelled == 0 ? Double.NaN : studentCorrect / labelled);
-    }
 
     private long produce(LocalStack stack, SchemaRegistryClient registry, List<Corpus.Row> rows, Metrics teacherMetrics,
                          CheckpointWatcher watcher) throws Exception {
@@ -374,131 +318,6 @@ public final class DemoCommand implements Callable<Integer> {
                 produced, m.softTargets(), m.deadLetters(), m.skipped(), m.recordsPerSecond(), student);
     }
 
-    /** Follows distill.checkpoints (read_committed) and keeps every published checkpoint. */
-    static final class CheckpointWatcher {
-        final AtomicReference<StudentCheckpoint> last = new AtomicReference<>();
-        final List<StudentCheckpoint> all = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        CheckpointWatcher(String bootstrap, SchemaRegistryClient registry) {
-            AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
-            thread = new Thread(() -> {
-                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-                        "group.id", "streamdistill-demo-watch-" + System.nanoTime(), "auto.offset.reset", "latest",
-                        "isolation.level", "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-                    c.subscribe(List.of(Topics.CHECKPOINTS));
-                    while (running) {
-                        c.poll(Duration.ofMillis(200)).forEach(r -> {
-                            StudentCheckpoint cp = d.deserialize(r.topic(), r.value());
-                            all.add(cp);
-                            last.set(cp);
-                        });
-                    }
-                }
-            }, "demo-checkpoint-watcher");
-            thread.setDaemon(true);
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        void stop() throws InterruptedException {
-            running = false;
-            thread.join(5000);
-        }
-    }
-
-    /** Teacher vs student on the held-out corpus rows, and the run's counts. */
-    private Summary summarize(long produced, Metrics m, double teacherRate, CheckpointWatcher watcher, Teacher teacher,
-                              List<Corpus.Row> eval, boolean classification, Instant started) throws IOException {
-        ObjectNode json = new ObjectMapper().createObjectNode();
-        json.put("records_produced", produced);
-        json.put("soft_targets", m.softTargets());
-        json.put("dead_letters", m.deadLetters());
-        // Adaptive sampling: records the teacher never ran on, by reason (none when it is off).
-        json.put("teacher_skipped", m.skipped());
-        json.put("checkpoints_published", watcher.all.size());
-        // Bounded by --rate when the teacher keeps up: records handled per second from the first one produced to the last.
-        json.put("teacher_records_per_second", teacherRate);
-        StudentCheckpoint last = watcher.last.get();
-        Summary summary = new Summary(json, classification);
-        Path teacherFile = teacher.descriptor().model();
-        json.put("teacher_bytes", Files.size(teacherFile));
-        json.put("teacher_parameters", onnxParameters(Files.readAllBytes(teacherFile)));
-        if (last == null) {
-            json.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
-            return summary;
-        }
-        ObjectNode lc = json.putObject("last_checkpoint");
-        lc.put("version", last.getVersion());
-        lc.put("uri", last.getArtifact().getUri());
-        lc.put("sha256", last.getArtifact().getSha256());
-        json.put("student_bytes", last.getArtifact().getBytes());
-        json.put("student_parameters", last.getParameters());
-        json.put("trainer_records_per_second",
-                last.getRecordsSeen() / Math.max(1e-3, Duration.between(started, last.getCreatedAt()).toMillis() / 1000.0));
-
-        List<String> texts = eval.stream().map(Corpus.Row::text).toList();
-        int[][] ids = teacher.tokenizer().encode(texts);
-        StudentCheckpoint first = watcher.all.isEmpty() ? null : watcher.all.get(0);
-        if (first != null && first != last) {
-            // The first published version, measured like the last: for a warm start, the student before any training.
-            Path firstFile = Path.of(URI.create(first.getArtifact().getUri()));
-            try (StudentRunner student = StudentRunner.load(firstFile, first.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
-                Quality q = compare(teacher, student, classification ? first.getClassNames() : List.of(), eval);
-                json.put(classification ? "initial_agreement" : "initial_cosine", q.agreement());
-                json.put("initial_version", first.getVersion());
-                json.put("initial_records_seen", first.getRecordsSeen());
-            }
-        }
-        Path file = Path.of(URI.create(last.getArtifact().getUri()));
-        try (StudentRunner student = StudentRunner.load(file, last.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
-            Quality q = compare(teacher, student, classification ? last.getClassNames() : List.of(), eval);
-            json.put(classification ? "holdout_agreement" : "holdout_cosine", q.agreement());
-            if (q.labelled() > 0) {
-                json.put("teacher_label_accuracy", q.teacherAccuracy());
-                json.put("student_label_accuracy", q.studentAccuracy());
-            }
-            json.put("eval_texts", texts.size());
-            // Speed through ONNX Runtime at batch 32, one thread each.
-            double teacherSeconds = time(() -> teacher.infer(slice(ids, 32)), 3);
-            double studentSeconds = time(() -> student.scoreIds(slice(ids, 32)), 30);
-            json.put("teacher_ms_per_record", teacherSeconds * 1000 / 32);
-            json.put("student_ms_per_record", studentSeconds * 1000 / 32);
-            json.put("student_speedup", teacherSeconds / studentSeconds);
-        }
-        json.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
-        return summary;
-    }
-
-    private static int[][] slice(int[][] ids, int n) {
-        return java.util.Arrays.copyOf(ids, Math.min(n, ids.length));
-    }
-
-    /** Mean seconds per call after one warm-up call. */
-    private static double time(Runnable r, int repeats) {
-        r.run();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < repeats; i++) {
-            r.run();
-        }
-        return (System.nanoTime() - t0) / 1e9 / repeats;
-    }
-
-    private static long onnxParameters(byte[] model) throws IOException {
-        long n = 0;
-        for (OnnxMl.TensorProto t : OnnxMl.ModelProto.parseFrom(model).getGraph().getInitializerList()) {
-            long size = 1;
-            for (long d : t.getDimsList()) {
-                size *= d;
-            }
-            n += size;
-        }
-        return n;
-    }
-
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
@@ -510,61 +329,4 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The summary as JSON and as a table. */
-    record Summary(ObjectNode json, boolean classification) {
-        /** What the monitor saw: its URL, and the newest version's live holdout score. */
-        void addMonitor(Monitor monitor) {
-            ObjectNode m = json.putObject("monitor");
-            m.put("dashboard_url", monitor.url());
-            try {
-                Map<String, Object> s = monitor.summary();
-                m.set("summary", new ObjectMapper().valueToTree(s));
-            } catch (RuntimeException e) {
-                m.put("unavailable", e.getMessage());
-            }
-        }
-
-        /** Which head the classification teacher had, and why. */
-        void addTeacherHead(DemoTeacher.Choice head) {
-            ObjectNode h = json.putObject("teacher_head");
-            h.put("type", head.head());
-            h.put("reason", head.reason());
-            if (head.fit() != null) {
-                h.put("cv_accuracy", head.fit().head().accuracy());
-                h.put("prototype_cv_accuracy", head.fit().prototypes().accuracy());
-                h.put("labelled_rows", head.fit().rows());
-            }
-        }
-
-        String toJson() throws IOException {
-            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json);
-        }
-
-        void print() {
-            String quality = classification ? "holdout_agreement" : "holdout_cosine";
-            System.out.println();
-            System.out.printf("%-34s %16s %16s%n", "", "teacher", "student");
-            System.out.printf("%-34s %16s %16s%n", "parameters", json.path("teacher_parameters").asText("-"),
-                    json.path("student_parameters").asText("-"));
-            System.out.printf("%-34s %16s %16s%n", "file size (bytes)", json.path("teacher_bytes").asText("-"),
-                    json.path("student_bytes").asText("-"));
-            System.out.printf("%-34s %16.3f %16.4f%n", "ms per record (ORT, batch 32)", json.path("teacher_ms_per_record").asDouble(Double.NaN),
-                    json.path("student_ms_per_record").asDouble(Double.NaN));
-            System.out.printf("%-34s %16s %16.3f%n", (classification ? "agreement" : "cosine") + " with teacher (held out)", "1.000",
-                    json.path(quality).asDouble(Double.NaN));
-            String initial = classification ? "initial_agreement" : "initial_cosine";
-            if (json.has(initial)) {
-                System.out.printf("%-34s %16s %16.3f%n", "  at v" + json.path("initial_version").asLong() + " ("
-                        + json.path("initial_records_seen").asLong() + " records trained)", "", json.get(initial).asDouble());
-            }
-            if (json.has("teacher_label_accuracy")) {
-                System.out.printf("%-34s %16.3f %16.3f%n", "label accuracy (held out)", json.get("teacher_label_accuracy").asDouble(),
-                        json.get("student_label_accuracy").asDouble());
-            }
-            System.out.printf("%nstudent speed-up %.0fx | records %d -> soft targets %d + dead letters %d + skipped %d | checkpoints %d | %ds%n",
-                    json.path("student_speedup").asDouble(Double.NaN), json.path("records_produced").asLong(),
-                    json.path("soft_targets").asLong(), json.path("dead_letters").asLong(), json.path("teacher_skipped").asLong(),
-                    json.path("checkpoints_published").asLong(), json.path("elapsed_seconds").asLong());
-        }
-    }
 }

@@ -47,8 +47,8 @@ public final class EvalCommand implements Callable<Integer> {
         }
         try (Teacher teacher = Teacher.load(d, 1, Teacher.Device.CPU, 0);
              StudentRunner student = StudentRunner.load(model, sha256, teacher.tokenizer(), 1)) {
-            List<String> classNames = DemoCommand.classNames(student.metadata());
-            DemoCommand.Quality q = DemoCommand.compare(teacher, student, classNames, corpus.rows());
+            List<String> classNames = StudentVsTeacher.classNames(student.metadata());
+            StudentVsTeacher.Quality q = StudentVsTeacher.compare(teacher, student, classNames, corpus.rows());
             System.out.printf("%d texts: %s %.4f%s%n", corpus.rows().size(), classNames.isEmpty() ? "mean cosine" : "agreement",
                     q.agreement(), q.labelled() == 0 ? ""
                             : String.format(" | label accuracy on %d labelled: teacher %.4f, student %.4f", q.labelled(),

@@ -135,11 +135,12 @@ public final class ExperimentReport {
             }
             data.addSeries(series);
         }
-        savePlot(label, "records trained on", metric, data, png);
+        savePlot(label, "records trained on", metric, data, png, plot -> { });
     }
 
     /** A line chart with a point at each value, white background, WIDTH x HEIGHT. */
-    static void savePlot(String title, String xLabel, String yLabel, XYSeriesCollection data, Path png) throws IOException {
+    static void savePlot(String title, String xLabel, String yLabel, XYSeriesCollection data, Path png,
+                         java.util.function.Consumer<XYPlot> adjust) throws IOException {
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data,
                 PlotOrientation.VERTICAL, true, false, false);
         chart.setBackgroundPaint(Color.WHITE);
@@ -152,6 +153,7 @@ public final class ExperimentReport {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
         plot.setRenderer(renderer);
+        adjust.accept(plot);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
     }
 

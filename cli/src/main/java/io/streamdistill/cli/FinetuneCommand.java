@@ -12,8 +12,9 @@ import io.streamdistill.student.train.TrainingConfig;
 import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.trainer.QualityGate;
+import io.streamdistill.trainer.TrainerConfig;
 import io.streamdistill.trainer.finetune.FineTunePublisher;
-import io.streamdistill.trainer.finetune.FineTuner;
+import io.streamdistill.student.train.FineTuner;
 import io.streamdistill.trainer.finetune.StreamSample;
 import io.streamdistill.trainer.finetune.StudentLine;
 import java.net.URI;
@@ -168,9 +169,9 @@ public final class FinetuneCommand implements Callable<Integer> {
                         + " test%n", student, parent.getVersion(), parent.getArchitecture(), parent.getRecordsSeen(), dataset.rows().size(),
                 data, split.train().size(), split.test().size());
 
-        try (TextTokenizer tokenizer = StudentTokenizers.load(parentSettings.getOrDefault("student.tokenizer", "all-MiniLM-L6-v2"),
-                Integer.parseInt(parentSettings.getOrDefault("student.max.tokens", "128")))) {
-            int holdoutPercent = Integer.parseInt(parentSettings.getOrDefault("holdout.percent", "10"));
+        try (TextTokenizer tokenizer = StudentTokenizers.load(setting(parentSettings, "student.tokenizer"),
+                Integer.parseInt(setting(parentSettings, "student.max.tokens")))) {
+            int holdoutPercent = Integer.parseInt(setting(parentSettings, "holdout.percent"));
             StreamSample stream = StreamSample.read(c.settings(), registry, softTargets, tokenizer, classes.size(), holdoutPercent,
                     streamRecords);
             System.out.printf("  stream: %d soft targets of %s read: %d to replay, %d held out to score agreement on%s%n", stream.read(),
@@ -207,6 +208,11 @@ public final class FinetuneCommand implements Callable<Integer> {
                     outcome.record().getVersion(), publish.production ? checkpointsTopic : publish.topic, parent.getVersion());
             return 0;
         }
+    }
+
+    /** The parent's value of a trainer setting, or the trainer's default (a checkpoint from before that setting existed). */
+    private static String setting(Map<String, String> parentSettings, String key) {
+        return parentSettings.getOrDefault(key, TrainerConfig.defaultValue(key));
     }
 
     /** The labelled rows split by class: the same share of each class tested, chosen by a hash of the text. */
@@ -297,7 +303,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (topic.equals(checkpointsTopic) && !target.versions().isEmpty()) {
             // A live trainer of the same line would publish its own next versions over this one, with clashing numbers.
             StudentCheckpoint newest = target.versions().get(target.versions().size() - 1);
-            long every = Long.parseLong(newest.getSettings().getOrDefault("export.every.seconds", "60"));
+            long every = Long.parseLong(setting(newest.getSettings(), "export.every.seconds"));
             long age = Duration.between(newest.getCreatedAt(), Instant.now()).toSeconds();
             if (newest.getFineTune() == null && age < 3 * every) {
                 throw new IllegalArgumentException("student '" + name + "' is still being trained (version " + newest.getVersion()
@@ -325,9 +331,9 @@ public final class FinetuneCommand implements Callable<Integer> {
         shaping.put("finetune.seed", String.valueOf(settings.seed()));
         shaping.putAll(gate);
         QualityGate qualityGate = new QualityGate(
-                Double.parseDouble(gate.getOrDefault("gate.min.agreement", parentSettings.getOrDefault("gate.min.agreement", "0"))),
-                Double.parseDouble(gate.getOrDefault("gate.max.regression", parentSettings.getOrDefault("gate.max.regression", "0.02"))),
-                parentSettings.getOrDefault("holdout.percent", "10"));
+                Double.parseDouble(gate.getOrDefault("gate.min.agreement", setting(parentSettings, "gate.min.agreement"))),
+                Double.parseDouble(gate.getOrDefault("gate.max.regression", setting(parentSettings, "gate.max.regression"))),
+                setting(parentSettings, "holdout.percent"));
         FineTuneLineage lineage = FineTuneLineage.newBuilder().setParentStudent(parent.getStudent()).setParentVersion(parent.getVersion())
                 .setParentSha256(parent.getArtifact().getSha256()).setDataset(data.getFileName().toString())
                 .setDatasetSha256(dataset.sha256()).setDatasetRows(dataset.rows().size()).setTrainRows(split.train().size())

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.trainer.finetune.FineTunePublisher;
-import io.streamdistill.trainer.finetune.FineTuner;
+import io.streamdistill.student.train.FineTuner;
 import io.streamdistill.trainer.finetune.StreamSample;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -119,6 +119,10 @@ record FinetuneReport(StudentCheckpoint parent, LabelledData data, FinetuneComma
         data.addSeries(agreement);
         data.addSeries(teacherAccuracy);
         ExperimentReport.savePlot("fine-tuning " + parent.getStudent() + " v" + parent.getVersion(), "epoch (0: before)", "score",
-                data, png);
+                data, png, plot -> {
+                    // Whole epochs, and the scores' own range: they differ by a few points, not from zero.
+                    plot.getDomainAxis().setStandardTickUnits(org.jfree.chart.axis.NumberAxis.createIntegerTickUnits());
+                    ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+                });
     }
 }

@@ -96,6 +96,22 @@ class FinetuneCommandTest {
                 // serve swaps to the fine-tuned version.
                 awaitServed(serving, tuned.getVersion());
 
+                // A data file with a label the student does not have: one line naming the row, nothing trained.
+                Path bad = dir.resolve("bad.csv");
+                Files.writeString(bad, Files.readString(data) + "a shiny red car,vehicle\n");
+                ByteArrayOutputStream badErr = new ByteArrayOutputStream();
+                PrintStream saved = System.err;
+                System.setErr(new PrintStream(badErr, true, StandardCharsets.UTF_8));
+                try {
+                    assertThat(Main.run(args(cluster, "finetune", "--student", "demo-classification", "--data", bad.toString(),
+                            "--out", dir.resolve("bad").toString()))).isEqualTo(2);
+                } finally {
+                    System.setErr(saved);
+                }
+                assertThat(badErr.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("streamdistill:")))
+                        .containsExactly("streamdistill: --data " + bad + " line 162: label 'vehicle' is not one of the student's"
+                                + " classes " + tuned.getClassNames());
+
                 // A parent whose file changed after publication is refused before anything is trained.
                 Path file = Path.of(URI.create(tuned.getArtifact().getUri()));
                 byte[] bytes = Files.readAllBytes(file);

@@ -165,6 +165,11 @@ public final class TrainerConfig extends ServiceConfig {
      * The settings that shape the student (what the config hash covers and checkpoint records carry):
      * everything but addresses, client pass-through settings, secrets and where files go.
      */
+    /** A setting's default (null when it has none): what a checkpoint without the setting was trained with. */
+    public static String defaultValue(String key) {
+        return DEFAULTS.get(key);
+    }
+
     public Map<String, String> shapingSettings() {
         Map<String, String> out = new TreeMap<>();
         values.forEach((k, v) -> {

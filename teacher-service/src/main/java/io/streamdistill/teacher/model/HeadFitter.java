@@ -113,12 +113,13 @@ public final class HeadFitter {
         float[][] bestLogits = null;
         for (double lambda : LAMBDAS) {
             float[][] logits = new float[n][];
-            for (int f = 0; f < folds; f++) {
+            // Folds are independent fits: in parallel (each writes only its own rows' logits).
+            java.util.stream.IntStream.range(0, folds).parallel().forEach(f -> {
                 Model m = train(x, y, k, inFold(fold, f, false), lambda);
                 for (int i : inFold(fold, f, true)) {
                     logits[i] = m.logits(x[i]);
                 }
-            }
+            });
             double acc = accuracy(logits, y);
             byLambda.put(String.valueOf(lambda), acc);
             if (acc > bestAccuracy) {

@@ -1,11 +1,7 @@
-package io.streamdistill.trainer.finetune;
+package io.streamdistill.student.train;
 
 import io.streamdistill.student.loss.DistillationLoss;
 import io.streamdistill.student.model.Student;
-import io.streamdistill.student.train.Example;
-import io.streamdistill.student.train.Rng;
-import io.streamdistill.student.train.StudentTrainer;
-import io.streamdistill.student.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
