@@ -177,7 +177,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             System.out.printf("  stream: %d soft targets of %s read: %d to replay, %d held out to score agreement on%s%n", stream.read(),
                     softTargets, stream.replay().size(), stream.holdout().size(),
                     stream.skipped() > 0 ? " (" + stream.skipped() + " of another task or width left out)" : "");
-            FinetuneReport.TeacherScores teacherScores = teacherScores(c, split.test(), classes);
+            FinetuneReport.TeacherScores teacherScores = teacherScores(parent, split.test(), classes);
             FineTuner.Settings settings = new FineTuner.Settings(epochs, batchSize, keepTeacher,
                     trainingConfig(parentSettings), seed);
             FineTuner.Result result = FineTuner.run(model, labelled(split.train(), tokenizer, classes),
@@ -267,7 +267,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     /** The teacher's accuracy and macro-F1 on the test split: what the student is compared with. */
-    private FinetuneReport.TeacherScores teacherScores(ClusterOptions.Cluster c, List<LabelledData.Row> test, List<String> classes) {
+    private FinetuneReport.TeacherScores teacherScores(StudentCheckpoint parent, List<LabelledData.Row> test, List<String> classes) {
         String name = teacherName;
         if (name == null) {
             if (cluster.dataDir == null || !Files.isRegularFile(cluster.dataDir.resolve("teacher.json"))) {
@@ -279,6 +279,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (Teacher teacher = Teacher.load(TeacherDescriptor.resolve(name), 1, Teacher.Device.CPU, 0)) {
             if (!teacher.classNames().equals(classes)) {
                 throw new IllegalArgumentException("the teacher's classes " + teacher.classNames() + " are not the student's " + classes);
+            }
+            if (!teacher.ref().getSha256().equals(parent.getTeacher().getSha256())) {
+                System.out.printf("  note: teacher %s (sha256 %s) is not the one version %d was distilled from (%s, sha256 %s); the"
+                                + " comparison is with the teacher given%n", teacher.descriptor().id(), teacher.ref().getSha256(),
+                        parent.getVersion(), parent.getTeacher().getModelId(), parent.getTeacher().getSha256());
             }
             float[][] logits = teacher.infer(teacher.tokenizer().encode(test.stream().map(LabelledData.Row::text).toList()));
             int[] predicted = new int[test.size()];

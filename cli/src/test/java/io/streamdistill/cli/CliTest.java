@@ -56,6 +56,11 @@ class CliTest {
         // The warm-started student is published before it has trained on anything, and already agrees with the teacher.
         assertThat(summary.get("initial_records_seen").asLong()).isZero();
         assertThat(summary.get("initial_agreement").asDouble()).as("version 1, trained on 0 records").isGreaterThan(0.7);
+        // The bundled corpus has hundreds of labelled rows per class: the teacher's head is fitted, and beat prototypes in CV.
+        JsonNode head = summary.get("teacher_head");
+        assertThat(head.get("type").asText()).isEqualTo("fitted");
+        assertThat(head.get("cv_accuracy").asDouble()).isGreaterThan(head.get("prototype_cv_accuracy").asDouble());
+        assertThat(dir.resolve("teacher.json")).isRegularFile();
         for (String field : List.of("teacher_records_per_second", "trainer_records_per_second", "holdout_agreement",
                 "teacher_label_accuracy", "student_label_accuracy", "teacher_bytes", "student_bytes", "student_speedup",
                 "elapsed_seconds")) {
