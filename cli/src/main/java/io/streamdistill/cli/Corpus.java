@@ -1,13 +1,9 @@
 package io.streamdistill.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,11 +12,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Texts to replay as live traffic, with optional labels. Formats by file name: {@code .jsonl}
- * ({@code {"text": ..., "label": ...}} per line), {@code .csv} (a header with a {@code text}
- * column and an optional {@code label} column; RFC 4180 quoting), anything else one text per line.
+ * Texts to replay as live traffic, with optional labels, read from a file byte by byte
+ * ({@link TextFile}: {@code .jsonl}, {@code .csv} with a {@code text} and an optional {@code label}
+ * column, anything else one text per line), and what the file held besides: blank lines and bad
+ * lines, each with its line number, byte offset and problem.
  */
-public record Corpus(List<Row> rows, String source) {
+public record Corpus(List<Row> rows, String source, TextFile.Contents contents) {
     /** One text and its label, or null when unlabelled. */
     public record Row(String text, String label) {
     }
@@ -33,73 +30,82 @@ public record Corpus(List<Row> rows, String source) {
             if (in == null) {
                 throw new IllegalStateException(BUNDLED + " is missing from the classpath");
             }
-            return parse(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), "bundled.csv", "bundled WordNet corpus");
+            return of(TextFile.parse(in.readAllBytes(), "bundled.csv", "bundled WordNet corpus"), OnBadLine.FAIL);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    public static Corpus load(Path file) {
+    /**
+     * @param flag how messages name the option the file came from ("--corpus", "--texts", ...)
+     * @throws IllegalArgumentException when the file is missing or unreadable, holds no texts, or (with
+     *                                  {@code fail}) has a bad line: one line naming the file, line, offset and problem
+     */
+    static Corpus load(Path file, OnBadLine onBadLine, String flag) {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--corpus " + file + " does not exist");
+            throw new IllegalArgumentException(flag + " " + file + " does not exist");
         }
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(r, file.getFileName().toString(), file.toString());
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read --corpus " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read " + flag + " " + file + ": " + e.getMessage(), e);
         }
+        return of(TextFile.parse(bytes, file.getFileName().toString(), file.toString()), onBadLine);
     }
 
-    static Corpus parse(BufferedReader r, String name, String source) throws IOException {
-        List<Row> rows = new ArrayList<>();
-        String lower = name.toLowerCase();
-        if (lower.endsWith(".jsonl") || lower.endsWith(".json")) {
-            ObjectMapper json = new ObjectMapper();
-            String line;
-            int n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node = json.readTree(line);
-                if (!node.hasNonNull("text")) {
-                    throw new IllegalArgumentException(source + " line " + n + " has no \"text\" field");
-                }
-                rows.add(new Row(node.get("text").asText(), node.hasNonNull("label") ? node.get("label").asText() : null));
-            }
-        } else if (lower.endsWith(".csv")) {
-            List<List<String>> records = csv(r);
-            if (records.isEmpty()) {
-                throw new IllegalArgumentException(source + " is empty");
-            }
-            List<String> header = records.get(0);
-            int text = header.indexOf("text");
-            int label = header.indexOf("label");
-            if (text < 0) {
-                throw new IllegalArgumentException(source + " needs a header with a 'text' column, got " + header);
-            }
-            for (List<String> rec : records.subList(1, records.size())) {
-                String l = label >= 0 && label < rec.size() ? rec.get(label) : "";
-                rows.add(new Row(rec.get(text), l.isBlank() ? null : l));
-            }
-        } else {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (!line.isBlank()) {
-                    rows.add(new Row(line, null));
-                }
-            }
+    /**
+     * For a command that only reads texts (sends nothing to Kafka): {@code --on-bad-line skip} or
+     * {@code fail}; what was left out is said on standard error.
+     */
+    static Corpus loadForReading(Path file, String onBadLine, String flag) {
+        OnBadLine policy = OnBadLine.parse(onBadLine, false);
+        Corpus c = load(file, policy, flag);
+        String report = c.badLinesReport(policy);
+        if (report != null) {
+            System.err.println("streamdistill: " + report);
         }
-        if (rows.isEmpty()) {
-            throw new IllegalArgumentException(source + " holds no texts");
-        }
-        return new Corpus(List.copyOf(rows), source);
+        return c;
     }
 
-    /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
-    static List<List<String>> csv(BufferedReader r) throws IOException {
-        return csvRecords(r).stream().map(CsvRecord::fields).toList();
+    /** Bytes already read (standard input), one text per line unless the name says otherwise. */
+    static Corpus read(byte[] bytes, String name, OnBadLine onBadLine) {
+        return of(TextFile.parse(bytes, name, name), onBadLine);
+    }
+
+    static Corpus of(TextFile.Contents contents, OnBadLine onBadLine) {
+        List<TextFile.Bad> bad = contents.bad();
+        if (onBadLine == OnBadLine.FAIL && !bad.isEmpty()) {
+            throw new IllegalArgumentException(bad.get(0).describe(contents.source()) + (bad.size() > 1 ? " (and " + (bad.size() - 1)
+                    + " more bad line(s); --on-bad-line skip leaves them out)" : ""));
+        }
+        List<Row> rows = contents.texts().stream().map(t -> new Row(t.text(), t.label())).toList();
+        if (rows.isEmpty() && bad.isEmpty()) {
+            throw new IllegalArgumentException(contents.source() + " holds no texts" + (contents.physicalLines() == 0 ? " (it is empty)"
+                    : " (" + contents.physicalLines() + " blank line(s))"));
+        }
+        return new Corpus(rows, contents.source(), contents);
+    }
+
+    /** One line saying what the file held besides texts (null when nothing else): the first few bad lines by place. */
+    String badLinesReport(OnBadLine onBadLine) {
+        List<TextFile.Bad> bad = contents.bad();
+        if (bad.isEmpty() && contents.blank() == 0) {
+            return null;
+        }
+        StringBuilder s = new StringBuilder(String.format("%s: %d line(s): %d text(s), %d blank, %d bad", source, contents.physicalLines(),
+                rows.size(), contents.blank(), bad.size()));
+        if (!bad.isEmpty()) {
+            s.append(onBadLine == OnBadLine.SEND ? " (sent for the teacher to dead-letter" + (bad.stream().anyMatch(TextFile.Bad::tooLong)
+                    ? ", except those too long for a Kafka record, refused" : "") + ")" : " (left out)");
+            for (int i = 0; i < Math.min(3, bad.size()); i++) {
+                s.append(i == 0 ? ": " : "; ").append(bad.get(i).describe(source));
+            }
+            if (bad.size() > 3) {
+                s.append("; ...");
+            }
+        }
+        return s.toString();
     }
 
     /** A CSV record and the (1-based) line it starts on. */

@@ -99,6 +99,11 @@ public final class DemoCommand implements Callable<Integer> {
             + "table distilled from the teacher, cached; version 1 is published before any training) or random (default: ${DEFAULT-VALUE})")
     String init;
 
+    @Option(names = "--on-bad-line", defaultValue = "send", description = "a --corpus line that is not a usable text (invalid UTF-8, "
+            + "a NUL, a CSV row with the wrong number of fields, ...): send (its raw bytes, for the teacher to dead-letter with the "
+            + "reason), skip (counted) or fail (before anything starts) (default: ${DEFAULT-VALUE})")
+    String onBadLine;
+
     @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
     Map<String, String> trainerOverrides = new LinkedHashMap<>();
 
@@ -110,7 +115,12 @@ public final class DemoCommand implements Callable<Integer> {
             deleteTree(dataDir);
         }
         Files.createDirectories(dataDir);
-        Corpus corpus = corpusFile == null ? Corpus.bundled() : Corpus.load(corpusFile);
+        OnBadLine badLines = OnBadLine.parse(onBadLine, true);
+        Corpus corpus = corpusFile == null ? Corpus.bundled() : Corpus.load(corpusFile, badLines, "--corpus");
+        if (corpus.rows().isEmpty()) {
+            throw new IllegalArgumentException("--corpus " + corpusFile + " holds no usable texts: " + corpus.badLinesReport(badLines));
+        }
+        String fileReport = corpus.badLinesReport(badLines);
         boolean classification = task.equalsIgnoreCase("classification");
         List<Corpus.Row> eval = corpus.rows().subList(Math.max(0, corpus.rows().size() - evalTexts), corpus.rows().size());
         List<Corpus.Row> stream = corpus.rows().subList(0, corpus.rows().size() - eval.size());
@@ -120,6 +130,9 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.printf("StreamDistill demo: %s, %d records at %d/s (or %s), task %s%n", corpus.source(), records, rate,
                 duration, task);
+        if (fileReport != null) {
+            System.out.println("  " + fileReport);
+        }
 
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
                 .registryPort(registryPort).topics(Topics.ALL, 1).build().start()) {
@@ -197,7 +210,8 @@ public final class DemoCommand implements Callable<Integer> {
                 JobClient job = env.executeAsync("streamdistill-demo");
 
                 long productionStart = System.nanoTime();
-                long produced = produce(stack, registry, stream, teacherMetrics, watcher);
+                Produced sent = produce(stack, registry, corpus, stream, badLines, teacherMetrics, watcher);
+                long produced = sent.records();
                 System.out.println("producing done; waiting for the teacher and a final student checkpoint...");
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (handled(teacherMetrics) < produced && System.nanoTime() < deadline) {
@@ -219,6 +233,7 @@ public final class DemoCommand implements Callable<Integer> {
 
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
                 DemoSummary summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
+                summary.addLines(corpus, sent, badLines, eval.size(), stream.size());
                 if (head != null) {
                     summary.addTeacherHead(head);
                 }
@@ -271,23 +286,37 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
 
-    private long produce(LocalStack stack, SchemaRegistryClient registry, List<Corpus.Row> rows, Metrics teacherMetrics,
-                         CheckpointWatcher watcher) throws Exception {
+    /** What the demo sent: records in all; of them texts and bad lines; and bad lines refused as too long for a record. */
+    record Produced(long records, long texts, long badSent, long refused) {
+    }
+
+    private Produced produce(LocalStack stack, SchemaRegistryClient registry, Corpus corpus, List<Corpus.Row> rows, OnBadLine policy,
+                             Metrics teacherMetrics, CheckpointWatcher watcher) throws Exception {
         AvroSerializer<TextEvent> serializer = new AvroSerializer<>(registry);
         String run = Long.toString(System.currentTimeMillis(), 36);
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         long lastProgress = start;
         long n = 0;
+        long badSent = 0;
+        long refused = 0;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
                 "acks", "all", "linger.ms", "5"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            if (policy == OnBadLine.SEND) {
+                // Bad lines go first, once each: the teacher dead-letters them with their reason.
+                for (TextFile.Bad bad : corpus.contents().bad()) {
+                    if (bad.tooLong()) {
+                        System.out.println("  refused: " + bad.describe(corpus.source()));
+                        refused++;
+                    } else {
+                        producer.send(TextRecords.badLine(Topics.TEXT, "demo-" + run + "-line-" + bad.line(), bad, corpus.source()));
+                        badSent++;
+                    }
+                }
+            }
             while (n < records && System.nanoTime() < end) {
                 Corpus.Row row = rows.get((int) (n % rows.size()));
-                String id = "demo-" + run + "-" + n;
-                TextEvent e = TextEvent.newBuilder().setId(id).setText(row.text()).setLabel(row.label()).setSource("demo")
-                        .setEventTime(Instant.now()).setAttributes(Map.of()).build();
-                producer.send(new ProducerRecord<>(Topics.TEXT, id.getBytes(StandardCharsets.UTF_8),
-                        serializer.serialize(Topics.TEXT, e)));
+                producer.send(TextRecords.text(Topics.TEXT, serializer, "demo-" + run + "-" + n, row.text(), row.label(), "demo"));
                 n++;
                 long due = start + n * 1_000_000_000L / rate;
                 long now = System.nanoTime();
@@ -296,12 +325,12 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 if (now - lastProgress > 2_000_000_000L) {
                     lastProgress = now;
-                    progress(n, teacherMetrics, watcher.last.get(), null);
+                    progress(n + badSent, teacherMetrics, watcher.last.get(), null);
                 }
             }
             producer.flush();
         }
-        return n;
+        return new Produced(n + badSent, n, badSent, refused);
     }
 
     /** Input records the teacher service is done with: soft targets, dead letters and (adaptive sampling) skips. */

@@ -1,6 +1,7 @@
 package io.streamdistill.cli;
 
 import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamdistill.monitor.Monitor;
@@ -120,6 +121,37 @@ record DemoSummary(ObjectNode json, boolean classification) {
         }
     }
 
+    /**
+     * Where every line of the corpus file went. When each streamed text was sent once (records no more
+     * than the stream's rows), the lines add up: read = soft targets + dead letters + teacher skips +
+     * blank + bad lines skipped + refused + rows held out for the summary.
+     */
+    void addLines(Corpus corpus, DemoCommand.Produced sent, OnBadLine policy, int heldOut, int streamRows) {
+        ObjectNode l = json.putObject("lines");
+        TextFile.Contents c = corpus.contents();
+        long badSkipped = policy == OnBadLine.SKIP ? c.bad().size() : 0;
+        // A CSV's header, and the extra lines of a record quoted across lines, are not records of their own.
+        l.put("read", corpus.rows().size() + c.blank() + c.bad().size());
+        l.put("physical_lines", c.physicalLines());
+        l.put("texts", corpus.rows().size());
+        l.put("blank", c.blank());
+        l.put("bad", c.bad().size());
+        l.put("bad_sent", sent.badSent());
+        l.put("bad_skipped", badSkipped);
+        l.put("refused", sent.refused());
+        l.put("held_out_for_eval", heldOut);
+        boolean once = sent.texts() == streamRows;
+        l.put("each_line_once", once);
+        if (once) {
+            long accounted = json.path("soft_targets").asLong() + json.path("dead_letters").asLong() + json.path("teacher_skipped").asLong()
+                    + c.blank() + badSkipped + sent.refused() + heldOut;
+            l.put("accounted", accounted);
+        }
+        Map<String, Long> byProblem = new java.util.TreeMap<>();
+        c.bad().forEach(b -> byProblem.merge(b.problem().name(), 1L, Long::sum));
+        l.set("bad_by_problem", new ObjectMapper().valueToTree(byProblem));
+    }
+
     /** Which head the classification teacher had, and why. */
     void addTeacherHead(DemoTeacher.Choice head) {
         ObjectNode h = json.putObject("teacher_head");
@@ -161,5 +193,13 @@ record DemoSummary(ObjectNode json, boolean classification) {
                 json.path("student_speedup").asDouble(Double.NaN), json.path("records_produced").asLong(),
                 json.path("soft_targets").asLong(), json.path("dead_letters").asLong(), json.path("teacher_skipped").asLong(),
                 json.path("checkpoints_published").asLong(), json.path("elapsed_seconds").asLong());
+        JsonNode l = json.path("lines");
+        if (!l.isMissingNode() && (l.path("bad").asLong() > 0 || l.path("blank").asLong() > 0)) {
+            System.out.printf("corpus records %d: %d texts (%d held out for this summary) + %d blank + %d bad (%d sent and dead-lettered,"
+                            + " %d skipped, %d refused as too long)%s%n", l.path("read").asLong(), l.path("texts").asLong(),
+                    l.path("held_out_for_eval").asLong(), l.path("blank").asLong(), l.path("bad").asLong(), l.path("bad_sent").asLong(),
+                    l.path("bad_skipped").asLong(), l.path("refused").asLong(), l.has("accounted")
+                            ? String.format("; accounted for: %d of %d", l.path("accounted").asLong(), l.path("read").asLong()) : "");
+        }
     }
 }

@@ -42,13 +42,17 @@ public final class DistillStaticCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime threads for the teacher (default: ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--on-bad-line", defaultValue = "skip", description = "a line of the file that is not a usable text: skip "
+            + "(counted and named on stderr) or fail (default: ${DEFAULT-VALUE})")
+    String onBadLine;
+
     @Override
     public Integer call() throws Exception {
         if (dim < 1) {
             throw new IllegalArgumentException("--dim must be >= 1, got " + dim);
         }
         TeacherDescriptor d = TeacherDescriptor.resolve(teacherName);
-        List<String> texts = corpus == null ? null : Corpus.load(corpus).rows().stream().map(Corpus.Row::text).toList();
+        List<String> texts = corpus == null ? null : Corpus.loadForReading(corpus, onBadLine, "--corpus").rows().stream().map(Corpus.Row::text).toList();
         Path cache = cacheDir != null ? cacheDir : StaticDistillation.defaultCacheDir();
         long t0 = System.nanoTime();
         try (Teacher teacher = Teacher.load(d, threads, Teacher.Device.CPU, 0)) {

@@ -130,17 +130,38 @@ class CliTest {
     /** The embedding task end to end: the student is scored by cosine to the teacher's vectors. */
     @Test
     void demoRunsTheEmbeddingTask(@TempDir Path dir) throws Exception {
+        // A text file as users have them: a byte-order mark, CRLF and blank lines, and lines that are not texts.
         Path corpus = dir.resolve("lines.txt");
-        StringBuilder lines = new StringBuilder();
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        file.write(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF});
         for (int i = 0; i < 300; i++) {
-            lines.append("line number ").append(i).append(i % 2 == 0 ? " about animals and plants" : " about food and people").append('\n');
+            file.write(("line number " + i + (i % 2 == 0 ? " about animals and plants" : " about food and people")
+                    + (i % 3 == 0 ? "\r\n" : "\n")).getBytes(StandardCharsets.UTF_8));
+            if (i == 10) {
+                file.write(new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'}); // Latin-1, not UTF-8
+                file.write("\n   \n".getBytes(StandardCharsets.UTF_8));
+                file.write("binary\u0000junk\n".getBytes(StandardCharsets.UTF_8));
+                file.write(("x".repeat(TextFile.MAX_RECORD_BYTES + 1) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
         }
-        Files.writeString(corpus, lines);
-        int exit = Main.run("demo", "--task", "embedding", "--corpus", corpus.toString(), "--records", "200", "--rate", "60",
+        Files.write(corpus, file.toByteArray());
+        int exit = Main.run("demo", "--task", "embedding", "--corpus", corpus.toString(), "--records", "250", "--rate", "60",
                 "--data-dir", dir.resolve("data").toString(), "--fresh", "--export-every-seconds", "5", "--eval-texts", "50");
         assertThat(exit).isZero();
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("data/summary.json").toFile());
-        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong()).isEqualTo(200);
+        // 250 texts and the two bad lines that fit in a record; the teacher dead-letters those two with their reasons.
+        assertThat(summary.get("records_produced").asLong()).isEqualTo(252);
+        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong()).isEqualTo(252);
+        assertThat(summary.get("dead_letters").asLong()).isGreaterThanOrEqualTo(2);
+        JsonNode lines = summary.get("lines");
+        assertThat(lines.get("read").asLong()).isEqualTo(305);
+        assertThat(lines.get("blank").asLong()).isEqualTo(2);
+        assertThat(lines.get("bad_sent").asLong()).isEqualTo(2);
+        assertThat(lines.get("refused").asLong()).as("the line too long for a Kafka record").isEqualTo(1);
+        assertThat(lines.get("bad_by_problem").get("INVALID_UTF8").asLong()).isEqualTo(1);
+        assertThat(lines.get("bad_by_problem").get("NUL").asLong()).isEqualTo(1);
+        assertThat(lines.get("each_line_once").asBoolean()).isTrue();
+        assertThat(lines.get("accounted").asLong()).as("every line accounted for").isEqualTo(lines.get("read").asLong());
         assertThat(summary.has("holdout_cosine")).isTrue();
         assertThat(summary.has("holdout_agreement")).isFalse();
         assertThat(summary.has("teacher_label_accuracy")).as("no labels in this corpus").isFalse();
@@ -233,6 +254,51 @@ class CliTest {
     }
 
     /** A bad flag or value: a one-line error and a non-zero exit code. */
+    /** produce accounts for every line: fail stops before sending anything; send marks the bad lines for the teacher. */
+    @Test
+    void produceSendsBadLinesMarkedOrFailsNamingThem(@TempDir Path dir) throws Exception {
+        String topic = SharedLocalStack.newTopic("cli-bad-lines", 1);
+        Path file = dir.resolve("texts.csv");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.write("text,label\r\ngood one,a\r\ntoo,many,fields\r\n".getBytes(StandardCharsets.UTF_8));
+        bytes.write(new byte[] {'c', 'a', 'f', (byte) 0xE9, ',', 'b', '\r', '\n'});
+        bytes.write("good two,b\r\n".getBytes(StandardCharsets.UTF_8));
+        Files.write(file, bytes.toByteArray());
+        String[] kafka = {"--bootstrap-servers", SharedLocalStack.get().bootstrapServers(),
+                "--registry-url", SharedLocalStack.get().registryUrl()};
+
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.run(concat(new String[] {"produce", file.toString(), "--topic", topic, "--on-bad-line", "fail"}, kafka)))
+                    .isEqualTo(2);
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("streamdistill:")))
+                .containsExactly("streamdistill: " + file + " line 3 (byte offset 24): has another number of CSV fields than the header"
+                        + " (3 field(s) where the header has 2) (and 1 more bad line(s); --on-bad-line skip leaves them out)");
+
+        assertThat(Main.run(concat(new String[] {"produce", file.toString(), "--topic", topic}, kafka))).isZero();
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                java.util.Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(), "group.id", "bad-lines-check",
+                        "auto.offset.reset", "earliest"), new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (records.size() < 4 && System.nanoTime() < deadline) {
+                c.poll(java.time.Duration.ofMillis(300)).forEach(records::add);
+            }
+        }
+        assertThat(records).as("nothing was sent by the failed run; all four records by this one").hasSize(4);
+        List<String> problems = records.stream().map(r -> r.headers().lastHeader(io.streamdistill.schemas.BadLineHeaders.PROBLEM))
+                .map(h -> h == null ? "text" : new String(h.value(), StandardCharsets.UTF_8)).toList();
+        assertThat(problems).containsExactly("text", "FIELD_COUNT", "INVALID_UTF8", "text");
+        assertThat(records.get(2).value()).as("the line's own bytes").isEqualTo(new byte[] {'c', 'a', 'f', (byte) 0xE9, ',', 'b'});
+    }
+
     @Test
     void badFlagsAndValuesFailWithOneLine() {
         PrintStream saved = System.err;

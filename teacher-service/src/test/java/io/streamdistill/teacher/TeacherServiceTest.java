@@ -248,13 +248,19 @@ class TeacherServiceTest {
                 records.add(new ProducerRecord<>(r.in(), utf8(good), avro.serialize(r.in(), event(good, "a fine sentence " + i))));
                 records.add(new ProducerRecord<>(r.in(), utf8("bad-" + e.getKey()), e.getValue()));
             }
+            // A file line its reader marked as bad (valid UTF-8, but a CSV row with the wrong number of fields).
+            ProducerRecord<byte[], byte[]> marked = new ProducerRecord<>(r.in(), utf8("bad-FIELD_COUNT"), utf8("soup,food,extra"));
+            marked.headers().add(io.streamdistill.schemas.BadLineHeaders.PROBLEM, utf8("FIELD_COUNT"));
+            marked.headers().add(io.streamdistill.schemas.BadLineHeaders.WHERE, utf8("d.csv line 4 (byte offset 45): has another number"
+                    + " of CSV fields than the header"));
+            records.add(marked);
             records.add(new ProducerRecord<>(r.in(), utf8("unicode"), utf8("RTL שלום, combining e\u0301, emoji 🚀, NUL \u0000 and BEL \u0007")));
             goodIds.add("unicode");
             produce(r.in(), records);
 
             List<SoftTarget> out = softTargets(r.out(), goodIds.size());
             assertThat(out).extracting(SoftTarget::getId).containsExactlyInAnyOrderElementsOf(goodIds);
-            List<DeadLetter> dead = deadLetters(r.dead(), bad.size());
+            List<DeadLetter> dead = deadLetters(r.dead(), bad.size() + 1);
             Map<String, DeadLetter> byKey = new HashMap<>();
             for (DeadLetter d : dead) {
                 assertThat(d.getTopic()).isEqualTo(r.in());
@@ -262,12 +268,16 @@ class TeacherServiceTest {
                 assertThat(d.getMessage()).isNotBlank();
                 byKey.put(d.getReason(), d);
             }
+            DeadLetter fileLine = byKey.remove("FIELD_COUNT");
+            assertThat(fileLine.getStage()).isEqualTo("file");
+            assertThat(fileLine.getMessage()).contains("d.csv line 4 (byte offset 45)");
+            assertThat(fileLine.getOriginalValue().array()).isEqualTo(utf8("soup,food,extra"));
             assertThat(byKey.keySet()).containsExactlyInAnyOrderElementsOf(bad.keySet());
-            assertThat(dead).hasSize(bad.size());
+            assertThat(dead).hasSize(bad.size() + 1);
             // The original bytes are kept, unchanged.
             assertThat(byKey.get("INVALID_UTF8").getOriginalValue().array()).isEqualTo(bad.get("INVALID_UTF8"));
             assertThat(byKey.get("NULL_VALUE").getOriginalValue()).isNull();
-            assertThat(r.service().metrics().deadLetters()).isEqualTo(bad.size());
+            assertThat(r.service().metrics().deadLetters()).isEqualTo(bad.size() + 1);
         }
     }
 

@@ -3,6 +3,7 @@ package io.streamdistill.teacher.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamdistill.records.TextEvent;
+import io.streamdistill.schemas.BadLineHeaders;
 import io.streamdistill.schemas.registry.RegistryAuthException;
 import io.streamdistill.schemas.registry.RegistryServerException;
 import io.streamdistill.schemas.registry.RegistryUnavailableException;
@@ -20,6 +21,7 @@ import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
  * Turns the bytes of a record on the text topic into a {@link TextEvent}, or says exactly why it
@@ -62,6 +64,13 @@ final class InputDecoder {
         String where = r.topic() + "/" + r.partition() + "@" + r.offset();
         if (v == null) {
             return Decoded.fail("deserialize", "NULL_VALUE", "record at " + where + " has no value (a tombstone?)");
+        }
+        Header bad = r.headers() == null ? null : r.headers().lastHeader(BadLineHeaders.PROBLEM);
+        if (bad != null) {
+            // A file line its reader could not make a text of, sent so that it is accounted for.
+            Header place = r.headers().lastHeader(BadLineHeaders.WHERE);
+            return Decoded.fail("file", new String(bad.value(), StandardCharsets.UTF_8), "record at " + where + " is a bad file line: "
+                    + (place == null ? "(no place given)" : new String(place.value(), StandardCharsets.UTF_8)));
         }
         TeacherConfig.InputFormat f = format == TeacherConfig.InputFormat.AUTO ? sniff(v) : format;
         Decoded d = switch (f) {
