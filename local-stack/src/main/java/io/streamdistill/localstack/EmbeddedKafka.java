@@ -36,6 +36,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path logDir;
     private final boolean temporaryDir;
     private final Map<String, String> overrides;
+    private final BrokerSecurity security;
     private int brokerPort;
     private int controllerPort;
     private KafkaRaftServer server;
@@ -52,6 +53,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.brokerPort = b.brokerPort;
         this.controllerPort = b.controllerPort;
         this.overrides = Map.copyOf(b.overrides);
+        this.security = b.security;
     }
 
     public static Builder builder() {
@@ -127,6 +129,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         return "127.0.0.1:" + brokerPort;
     }
 
+    /** Client settings with the broker's full rights: bootstrap servers, and on a secured broker its admin principal. */
+    public Map<String, Object> adminSettings() {
+        Map<String, Object> m = new HashMap<>();
+        m.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        if (security != null) {
+            m.putAll(security.clientSettings(BrokerSecurity.ADMIN));
+        }
+        return m;
+    }
+
+    /** The certificates and principals of a secured broker, or null for a plaintext one. */
+    public BrokerSecurity security() {
+        return security;
+    }
+
     public Path logDir() {
         return logDir;
     }
@@ -157,6 +174,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
         p.put("auto.create.topics.enable", "false");
         p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+        if (security != null) {
+            p.putAll(security.brokerSettings(brokerPort, controllerPort));
+        }
         p.putAll(overrides);
         return p;
     }
@@ -176,6 +196,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     // Transaction protocol v1: with v2, Flink's EXACTLY_ONCE KafkaSink logs a false
                     // "producer fenced ... data loss" error on every restore (see DESIGN.md).
                     .setFeatureLevel(Feature.TRANSACTION_VERSION.featureName(), (short) 1)
+                    .setScramArguments(security == null ? List.of() : security.scramArguments())
                     .run();
         } catch (Exception e) {
             throw new LocalStackException("cannot format the Kafka log directory " + logDir + ": " + e.getMessage()
@@ -185,7 +206,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.putAll(adminSettings());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -230,6 +251,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         private int brokerPort;
         private int controllerPort;
         private final Map<String, String> overrides = new HashMap<>();
+        private BrokerSecurity security;
+
+        /** SASL_SSL (SCRAM-SHA-512) for clients, mTLS on the controller listener, ACLs enforced; null (default): plaintext. */
+        public Builder security(BrokerSecurity s) {
+            this.security = s;
+            return this;
+        }
 
         /** Where the broker keeps its data; null (the default) uses a temporary directory. An existing, formatted dir is reused. */
         public Builder logDir(Path dir) {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +34,16 @@ public final class LocalStack implements AutoCloseable {
     private LocalStack(Builder b) {
         Path kafkaDir = b.dataDir == null ? null : b.dataDir.resolve("kafka");
         Path registryDir = b.dataDir == null ? null : b.dataDir.resolve("registry");
-        this.kafka = EmbeddedKafka.builder().logDir(kafkaDir).brokerPort(b.brokerPort).build();
+        BrokerSecurity security = null;
+        if (b.secure) {
+            try {
+                security = BrokerSecurity.in(b.dataDir != null ? b.dataDir.resolve("secure")
+                        : java.nio.file.Files.createTempDirectory("streamdistill-secure-"));
+            } catch (java.io.IOException e) {
+                throw new LocalStackException("cannot create a directory for the secure stack's certificates: " + e.getMessage(), e);
+            }
+        }
+        this.kafka = EmbeddedKafka.builder().logDir(kafkaDir).brokerPort(b.brokerPort).security(security).build();
         this.registry = ApicurioRegistry.builder().dataDir(registryDir).persistent(b.dataDir != null)
                 .port(b.registryPort).build();
         this.topics = List.copyOf(b.topics);
@@ -55,9 +63,12 @@ public final class LocalStack implements AutoCloseable {
         try {
             registry.launch();
             kafka.start();
-            if (!topics.isEmpty()) {
-                try (Admin admin = admin()) {
+            try (Admin admin = admin()) {
+                if (!topics.isEmpty()) {
                     TopicSetup.ensureTopics(admin, topics, Duration.ofSeconds(60));
+                }
+                if (kafka.security() != null) {
+                    BrokerAcls.apply(admin, Duration.ofSeconds(60));
                 }
             }
             registry.awaitReady();
@@ -87,8 +98,22 @@ public final class LocalStack implements AutoCloseable {
         started = false;
     }
 
+    /** An admin client with full rights (on a secure stack: the broker's admin principal). */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+        return Admin.create(kafka.adminSettings());
+    }
+
+    /** The secure stack's certificates and principals, or null when the stack is plaintext. */
+    public BrokerSecurity security() {
+        return kafka.security();
+    }
+
+    /**
+     * Kafka client settings for a component's principal ({@link BrokerSecurity#TEACHER}, ...), without
+     * the bootstrap servers: empty on a plaintext stack.
+     */
+    public Map<String, String> clientSettings(String principal) {
+        return kafka.security() == null ? Map.of() : kafka.security().clientSettings(principal);
     }
 
     public String bootstrapServers() {
@@ -113,6 +138,17 @@ public final class LocalStack implements AutoCloseable {
         private int brokerPort;
         private int registryPort;
         private final List<NewTopic> topics = new ArrayList<>();
+        private boolean secure;
+
+        /**
+         * A secured broker: SASL_SSL with SCRAM-SHA-512 on the client port, a CA and broker certificate
+         * made at the first start (kept under the data directory's secure/), one principal per component
+         * and ACLs that give each only what it needs ({@link BrokerAcls}).
+         */
+        public Builder secure(boolean on) {
+            this.secure = on;
+            return this;
+        }
 
         /**
          * Keep broker data and registry schemas under this directory (kafka/ and registry/), so a
