@@ -29,6 +29,8 @@ public final class LocalStack implements AutoCloseable {
     private final EmbeddedKafka kafka;
     private final ApicurioRegistry registry;
     private final List<NewTopic> topics;
+    private final int gatewayPort;
+    private RegistryGateway gateway;
     private boolean started;
 
     private LocalStack(Builder b) {
@@ -44,9 +46,11 @@ public final class LocalStack implements AutoCloseable {
             }
         }
         this.kafka = EmbeddedKafka.builder().logDir(kafkaDir).brokerPort(b.brokerPort).security(security).build();
+        // On a secure stack the requested registry port is the TLS gateway's; the registry itself listens on a free loopback port.
         this.registry = ApicurioRegistry.builder().dataDir(registryDir).persistent(b.dataDir != null)
-                .port(b.registryPort).build();
+                .port(b.secure ? 0 : b.registryPort).build();
         this.topics = List.copyOf(b.topics);
+        this.gatewayPort = b.secure ? b.registryPort : 0;
     }
 
     public static Builder builder() {
@@ -72,7 +76,11 @@ public final class LocalStack implements AutoCloseable {
                 }
             }
             registry.awaitReady();
+            if (kafka.security() != null) {
+                gateway = RegistryGateway.start(gatewayPort, registry.baseUrl(), kafka.security());
+            }
         } catch (RuntimeException e) {
+            closeGateway();
             registry.stop();
             kafka.stop();
             throw e;
@@ -85,6 +93,7 @@ public final class LocalStack implements AutoCloseable {
 
     /** Stops the registry and the broker, keeping their data. Returns false if nothing was running. */
     public synchronized boolean stop() {
+        closeGateway();
         boolean any = registry.stop() | kafka.stop();
         started = false;
         return any;
@@ -93,6 +102,7 @@ public final class LocalStack implements AutoCloseable {
     /** Stops everything and deletes temporary data. Idempotent. */
     @Override
     public synchronized void close() {
+        closeGateway();
         registry.close();
         kafka.close();
         started = false;
@@ -120,9 +130,30 @@ public final class LocalStack implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
-    /** The Confluent-compatible registry URL, for {@code schema.registry.url}. */
+    /** The Confluent-compatible registry URL, for {@code schema.registry.url} (https, through the gateway, on a secure stack). */
     public String registryUrl() {
-        return registry.confluentUrl();
+        return gateway == null ? registry.confluentUrl() : "https://127.0.0.1:" + gateway.port() + ApicurioRegistry.CONFLUENT_API;
+    }
+
+    /**
+     * Registry client settings for a component's principal on a secure stack (basic auth, the stack's CA
+     * as truststore), without the URL: empty on a plaintext stack.
+     */
+    public Map<String, String> registrySettings(String principal) {
+        BrokerSecurity s = kafka.security();
+        if (s == null) {
+            return Map.of();
+        }
+        return Map.of("basic.auth.credentials.source", "USER_INFO", "basic.auth.user.info", principal + ":" + s.password(principal),
+                "schema.registry.ssl.truststore.location", s.truststore().toString(),
+                "schema.registry.ssl.truststore.password", s.storePassword(), "schema.registry.ssl.truststore.type", "PKCS12");
+    }
+
+    private void closeGateway() {
+        if (gateway != null) {
+            gateway.close();
+            gateway = null;
+        }
     }
 
     public EmbeddedKafka kafka() {

@@ -90,6 +90,34 @@ class SecureStackTest {
         }
     }
 
+    private static io.streamdistill.schemas.registry.SchemaRegistryClient registry(Map<String, String> settings) {
+        Map<String, Object> m = new HashMap<>(settings);
+        m.put("schema.registry.url", stack.registryUrl());
+        return new io.streamdistill.schemas.registry.SchemaRegistryClient(io.streamdistill.schemas.registry.RegistryConfig.fromMap(m));
+    }
+
+    @Test
+    void theRegistryIsServedOverTlsWithBasicAuth() throws Exception {
+        assertThat(stack.registryUrl()).startsWith("https://127.0.0.1:");
+        org.apache.avro.Schema schema = org.apache.avro.SchemaBuilder.record("Probe").fields().requiredString("a").endRecord();
+        int id = new io.streamdistill.schemas.serde.AvroSerializer<org.apache.avro.generic.GenericRecord>(
+                registry(stack.registrySettings(BrokerSecurity.PRODUCER))).schemaId("secure-probe", schema);
+        assertThat(id).isPositive();
+
+        Map<String, String> wrong = new HashMap<>(stack.registrySettings(BrokerSecurity.PRODUCER));
+        wrong.put("basic.auth.user.info", BrokerSecurity.PRODUCER + ":not-the-password");
+        assertThatThrownBy(() -> new io.streamdistill.schemas.serde.AvroSerializer<org.apache.avro.generic.GenericRecord>(registry(wrong))
+                .schemaId("secure-probe-2", schema))
+                .isInstanceOf(io.streamdistill.schemas.registry.RegistryAuthException.class).hasMessageContaining("HTTP 401");
+
+        // Plain HTTP to the TLS port gets no answer from the registry.
+        java.net.http.HttpClient plain = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> plain.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(stack.registryUrl()
+                        .replace("https://", "http://") + "/subjects")).timeout(Duration.ofSeconds(5)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(java.io.IOException.class);
+    }
+
     @Test
     void credentialsAndCertificatesStayInTheDataDirectory() {
         BrokerSecurity again = BrokerSecurity.in(dir.resolve("secure"));
