@@ -1,0 +1,146 @@
+package io.streamdistill.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamdistill.localstack.BrokerSecurity;
+import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.records.SoftTarget;
+import io.streamdistill.records.StudentCheckpoint;
+import io.streamdistill.records.TextEvent;
+import io.streamdistill.schemas.Topics;
+import io.streamdistill.schemas.registry.RegistryConfig;
+import io.streamdistill.schemas.registry.SchemaRegistryClient;
+import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.serving.CheckpointFollower;
+import io.streamdistill.serving.Serving;
+import io.streamdistill.trainer.StudentTrainerJob;
+import io.streamdistill.trainer.TrainerConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole pipeline on the secure stack (SASL_SSL with SCRAM, ACLs, the registry over TLS with basic
+ * auth), each component with its own principal and nothing more: produce → teacher → trainer → serve.
+ * Every text becomes exactly one soft target, and serve answers with the published student.
+ */
+class SecurePipelineTest {
+    static final int TEXTS = 300;
+
+    /** The settings a component runs with: the stack's address and its own principal, for Kafka and for the registry. */
+    private static Map<String, String> as(LocalStack stack, String principal) {
+        Map<String, String> s = new HashMap<>();
+        s.put("bootstrap.servers", stack.bootstrapServers());
+        s.put("schema.registry.url", stack.registryUrl());
+        stack.clientSettings(principal).forEach((k, v) -> s.put("kafka." + k, v));
+        s.putAll(stack.registrySettings(principal));
+        return s;
+    }
+
+    @Test
+    void produceTeacherTrainerServeEachWithItsOwnPrincipal(@TempDir Path dir) throws Exception {
+        try (LocalStack stack = LocalStack.builder().dataDir(dir.resolve("stack")).secure(true).topics(Topics.ALL, 1).build().start()) {
+            Map<String, String> teacherSettings = as(stack, BrokerSecurity.TEACHER);
+            teacherSettings.put("http.port", "0");
+            Map<String, String> trainerSettings = as(stack, BrokerSecurity.TRAINER);
+            trainerSettings.putAll(Map.of("student.name", "secure", "student.task", "EMBEDDING", "student.output.dim", "384",
+                    "student.embedding.dim", "16", "starting.offsets", "earliest", "export.every.records", "100",
+                    "export.every.seconds", "2", "checkpoint.interval.ms", "1000", "restore.from", "none"));
+            trainerSettings.put("transactional.id.prefix", "streamdistill-trainer-secure");
+            trainerSettings.put("artifact.dir", dir.resolve("artifacts").toUri().toString());
+            TrainerConfig trainer = TrainerConfig.of(trainerSettings);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
+            StudentTrainerJob.enableCheckpointing(env, trainer);
+            StudentTrainerJob.build(env, trainer);
+
+            try (RunningTeacher teacher = RunningTeacher.start(teacherSettings);
+                 Serving serving = new Serving(new CheckpointFollower.Settings(as(stack, BrokerSecurity.SERVE), Topics.CHECKPOINTS,
+                         "secure", null), "all-MiniLM-L6-v2", 0, 2)) {
+                JobClient job = env.executeAsync("secure-trainer");
+                try {
+                    // produce: Avro TextEvents, the schema registered over TLS as the producer principal.
+                    Map<String, String> producer = as(stack, BrokerSecurity.PRODUCER);
+                    Map<String, Object> registryConfig = new HashMap<>(producer);
+                    AvroSerializer<TextEvent> avro = new AvroSerializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(registryConfig)));
+                    Map<String, Object> kafka = new HashMap<>(stack.clientSettings(BrokerSecurity.PRODUCER));
+                    kafka.put("bootstrap.servers", stack.bootstrapServers());
+                    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(kafka, new ByteArraySerializer(), new ByteArraySerializer())) {
+                        for (int i = 0; i < TEXTS; i++) {
+                            String id = "secure-" + i;
+                            TextEvent e = TextEvent.newBuilder().setId(id).setText("a secured sentence number " + i).setLabel(null)
+                                    .setSource("test").setEventTime(Instant.now()).setAttributes(Map.of()).build();
+                            p.send(new ProducerRecord<>(Topics.TEXT, id.getBytes(StandardCharsets.UTF_8), avro.serialize(Topics.TEXT, e)));
+                        }
+                        p.flush();
+                    }
+
+                    // serve answers with a version the trainer published over SASL_SSL.
+                    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                    while (System.nanoTime() < deadline && serving.holder().peek() == null) {
+                        Thread.sleep(500);
+                    }
+                    assertThat(serving.holder().peek()).as("serve loaded a published version").isNotNull();
+                    assertThat(serving.holder().peek().student()).isEqualTo("secure");
+                    while (System.nanoTime() < deadline && teacher.service.metrics().softTargets() < TEXTS) {
+                        Thread.sleep(200);
+                    }
+                } finally {
+                    job.cancel().get();
+                }
+
+                // Every text became one soft target, none twice (read as the admin, read_committed).
+                List<SoftTarget> soft = readAll(stack, Topics.SOFT_TARGETS, SoftTarget.class);
+                Set<String> ids = new HashSet<>();
+                soft.forEach(st -> assertThat(ids.add(st.getId())).as("soft target %s once", st.getId()).isTrue());
+                assertThat(ids).hasSize(TEXTS);
+                List<StudentCheckpoint> versions = readAll(stack, Topics.CHECKPOINTS, StudentCheckpoint.class);
+                assertThat(versions).isNotEmpty();
+                assertThat(versions).extracting(StudentCheckpoint::getVersion).doesNotHaveDuplicates().isSorted();
+                assertThat(teacher.service.metrics().deadLetters()).isZero();
+            }
+        }
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(LocalStack stack, String topic, Class<T> type) {
+        Map<String, Object> c = new HashMap<>(stack.clientSettings(BrokerSecurity.ADMIN));
+        c.put("bootstrap.servers", stack.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        Map<String, Object> registry = new HashMap<>(stack.registrySettings(BrokerSecurity.ADMIN));
+        registry.put("schema.registry.url", stack.registryUrl());
+        AvroDeserializer<T> d = new AvroDeserializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(registry)), type);
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+                    out.add(d.deserialize(r.topic(), r.value()));
+                }
+            }
+        }
+        return out;
+    }
+}
