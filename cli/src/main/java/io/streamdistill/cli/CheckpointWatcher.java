@@ -18,12 +18,15 @@ final class CheckpointWatcher {
     private final Thread thread;
     private volatile boolean running = true;
 
-    CheckpointWatcher(String bootstrap, SchemaRegistryClient registry) {
+    /** @param kafka client settings (bootstrap servers and, on a secure stack, a principal that may read checkpoints) */
+    CheckpointWatcher(Map<String, Object> kafka, SchemaRegistryClient registry) {
         AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
         thread = new Thread(() -> {
-            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-                    "group.id", "streamdistill-demo-watch-" + System.nanoTime(), "auto.offset.reset", "latest",
-                    "isolation.level", "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            Map<String, Object> config = new java.util.HashMap<>(kafka);
+            // A group of serve's (the secure stack's ACLs give serve the groups starting streamdistill-serve).
+            config.putAll(Map.of("group.id", "streamdistill-serve-demo-watch-" + System.nanoTime(), "auto.offset.reset", "latest",
+                    "isolation.level", "read_committed"));
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 c.subscribe(List.of(Topics.CHECKPOINTS));
                 while (running) {
                     c.poll(Duration.ofMillis(200)).forEach(r -> {

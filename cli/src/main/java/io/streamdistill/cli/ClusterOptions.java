@@ -1,5 +1,6 @@
 package io.streamdistill.cli;
 
+import io.streamdistill.localstack.BrokerSecurity;
 import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.Topics;
@@ -32,6 +33,10 @@ public final class ClusterOptions {
             + "kafka.security.protocol=SASL_SSL or basic.auth.user.info=user:password; repeatable")
     Map<String, String> client = new LinkedHashMap<>();
 
+    @Option(names = "--client-config", description = "a properties file of such client settings (kafka.*, basic.auth.*, "
+            + "schema.registry.ssl.*), e.g. one `streamdistill local-stack --secure` wrote for a principal; --client wins")
+    Path clientConfig;
+
     /** A running cluster: its client settings, and the embedded stack to stop afterwards (if one was started). */
     record Cluster(Map<String, String> settings, LocalStack stack) implements AutoCloseable {
         String bootstrapServers() {
@@ -62,7 +67,11 @@ public final class ClusterOptions {
     }
 
     Cluster open() {
-        Map<String, String> settings = new LinkedHashMap<>(client);
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (clientConfig != null) {
+            settings.putAll(readClientConfig(clientConfig));
+        }
+        settings.putAll(client);
         if (dataDir != null) {
             if (bootstrapServers != null || registryUrl != null) {
                 throw new IllegalArgumentException("give either --data-dir or --bootstrap-servers/--registry-url, not both");
@@ -72,11 +81,22 @@ public final class ClusterOptions {
                 throw new IllegalArgumentException("--data-dir " + dataDir + " holds no demo state (no " + state
                         + "): run `streamdistill demo --data-dir " + dataDir + "` first");
             }
-            System.err.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + " ...");
-            LocalStack stack = LocalStack.builder().dataDir(state).topics(Topics.ALL, 1).build().start();
-            settings.put("bootstrap.servers", stack.bootstrapServers());
-            settings.put("schema.registry.url", stack.registryUrl());
-            return new Cluster(settings, stack);
+            // A demo run with --secure left its certificates and principals there: the stack comes back secured.
+            boolean secure = Files.isRegularFile(state.resolve("secure").resolve("credentials.properties"));
+            System.err.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + (secure ? " (secure)" : "")
+                    + " ...");
+            LocalStack stack = LocalStack.builder().dataDir(state).secure(secure).topics(Topics.ALL, 1).build().start();
+            Map<String, String> own = new LinkedHashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.ADMIN));
+            own.putAll(settings); // what the command line gives wins over the stack's admin principal
+            own.put("bootstrap.servers", stack.bootstrapServers());
+            own.put("schema.registry.url", stack.registryUrl());
+            return new Cluster(own, stack);
+        }
+        if (clientConfig != null) {
+            // A client file may name the cluster too (local-stack writes bootstrap.servers and schema.registry.url into it).
+            Map<String, String> file = readClientConfig(clientConfig);
+            bootstrapServers = bootstrapServers != null ? bootstrapServers : file.get("bootstrap.servers");
+            registryUrl = registryUrl != null ? registryUrl : file.get("schema.registry.url");
         }
         if (bootstrapServers == null || registryUrl == null) {
             throw new IllegalArgumentException("where is Kafka? give --data-dir DIR (a demo's), or --bootstrap-servers and "
@@ -84,6 +104,21 @@ public final class ClusterOptions {
         }
         settings.put("bootstrap.servers", bootstrapServers);
         settings.put("schema.registry.url", registryUrl);
-        return new Cluster(settings, null);
+        Cluster c = new Cluster(settings, null);
+        io.streamdistill.schemas.KafkaAccess.check(c.kafka(), "--client kafka.", java.time.Duration.ofSeconds(30));
+        return c;
+    }
+
+    /** key=value lines (java.util.Properties); an unreadable file is refused naming it. */
+    static Map<String, String> readClientConfig(Path file) {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.Reader r = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read --client-config " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        p.stringPropertyNames().stream().sorted().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
     }
 }

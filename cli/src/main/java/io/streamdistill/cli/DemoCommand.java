@@ -1,5 +1,6 @@
 package io.streamdistill.cli;
 
+import io.streamdistill.localstack.BrokerSecurity;
 import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.monitor.Monitor;
 import io.streamdistill.monitor.MonitorConfig;
@@ -99,6 +100,10 @@ public final class DemoCommand implements Callable<Integer> {
             + "table distilled from the teacher, cached; version 1 is published before any training) or random (default: ${DEFAULT-VALUE})")
     String init;
 
+    @Option(names = "--secure", description = "run on the secure local stack: SASL_SSL (SCRAM-SHA-512) with a principal per "
+            + "component and ACLs, the registry over TLS with basic auth (see docs/reliability.md, \"Secure stack\")")
+    boolean secure;
+
     @Option(names = "--on-bad-line", defaultValue = "send", description = "a --corpus line that is not a usable text (invalid UTF-8, "
             + "a NUL, a CSV row with the wrong number of fields, ...): send (its raw bytes, for the teacher to dead-letter with the "
             + "reason), skip (counted) or fail (before anything starts) (default: ${DEFAULT-VALUE})")
@@ -135,14 +140,14 @@ public final class DemoCommand implements Callable<Integer> {
         }
 
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
-                .registryPort(registryPort).topics(Topics.ALL, 1).build().start()) {
-            System.out.println("  Kafka:    " + stack.bootstrapServers());
+                .registryPort(registryPort).secure(secure).topics(Topics.ALL, 1).build().start()) {
+            System.out.println("  Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL; a principal per component, ACLs)" : ""));
             System.out.println("  registry: " + stack.registryUrl());
-            Monitor monitor = noDashboard ? null : Monitor.start(MonitorConfig.of(Map.of(
-                    "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
-                    "application.id", "streamdistill-demo-monitor", "http.port", String.valueOf(dashboardPort),
+            Map<String, String> monitorSettings = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.MONITOR));
+            monitorSettings.putAll(Map.of("application.id", "streamdistill-demo-monitor", "http.port", String.valueOf(dashboardPort),
                     "state.dir", dataDir.resolve("monitor").toAbsolutePath().toString(),
-                    "holdout.percent", "10", "window.seconds", "5", "window.grace.seconds", "2")));
+                    "holdout.percent", "10", "window.seconds", "5", "window.grace.seconds", "2"));
+            Monitor monitor = noDashboard ? null : Monitor.start(MonitorConfig.of(monitorSettings));
             System.out.println("  dashboard: " + (monitor == null ? "off (--no-dashboard)" : monitor.url()));
             System.out.println("  data dir: " + dataDir.toAbsolutePath());
             try {
@@ -157,9 +162,8 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 Teacher teacher = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0);
                 Metrics teacherMetrics = new Metrics();
-                Map<String, String> teacherSettings = new HashMap<>(Map.of(
-                        "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
-                        "http.port", "-1", "transactional.id", "streamdistill-demo-teacher"));
+                Map<String, String> teacherSettings = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.TEACHER));
+                teacherSettings.putAll(Map.of("http.port", "-1", "transactional.id", "streamdistill-demo-teacher"));
                 // Soft targets also carry the pooled embedding, so a replay can try feature distillation
                 // (--set training.featureBeta=1); the demo's own trainer leaves it off (measured no gain, docs/benchmarks.md).
                 teacherSettings.put("output.pooled.embedding", String.valueOf(classification));
@@ -172,8 +176,8 @@ public final class DemoCommand implements Callable<Integer> {
                 teacherLoop.start();
 
                 Path checkpointsDir = dataDir.resolve("checkpoints").toAbsolutePath();
-                Map<String, String> trainer = new HashMap<>(Map.of(
-                        "bootstrap.servers", stack.bootstrapServers(), "schema.registry.url", stack.registryUrl(),
+                Map<String, String> trainer = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.TRAINER));
+                trainer.putAll(Map.of(
                         "student.name", "demo-" + task.toLowerCase(), "student.task", classification ? "CLASSIFICATION" : "EMBEDDING",
                         "artifact.dir", checkpointsDir.toUri().toString(), "export.every.records", "1000",
                         "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
@@ -204,8 +208,8 @@ public final class DemoCommand implements Callable<Integer> {
                 StudentTrainerJob.enableCheckpointing(env, trainerConfig);
                 StudentTrainerJob.build(env, trainerConfig);
                 // Watching before the job starts: a warm-started student's first version comes at once.
-                SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
-                CheckpointWatcher watcher = new CheckpointWatcher(stack.bootstrapServers(), registry);
+                SchemaRegistryClient registry = registry(stack, BrokerSecurity.PRODUCER);
+                CheckpointWatcher watcher = new CheckpointWatcher(kafka(stack, BrokerSecurity.SERVE), registry(stack, BrokerSecurity.SERVE));
                 watcher.start();
                 JobClient job = env.executeAsync("streamdistill-demo");
 
@@ -286,6 +290,19 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
 
+    /** Kafka client settings of a principal (on a plaintext stack: only the address). */
+    private static Map<String, Object> kafka(LocalStack stack, String principal) {
+        Map<String, Object> m = new HashMap<>(stack.clientSettings(principal));
+        m.put("bootstrap.servers", stack.bootstrapServers());
+        return m;
+    }
+
+    private static SchemaRegistryClient registry(LocalStack stack, String principal) {
+        Map<String, Object> m = new HashMap<>(stack.registrySettings(principal));
+        m.put("schema.registry.url", stack.registryUrl());
+        return new SchemaRegistryClient(RegistryConfig.fromMap(m));
+    }
+
     /** What the demo sent: records in all; of them texts and bad lines; and bad lines refused as too long for a record. */
     record Produced(long records, long texts, long badSent, long refused) {
     }
@@ -300,8 +317,9 @@ public final class DemoCommand implements Callable<Integer> {
         long n = 0;
         long badSent = 0;
         long refused = 0;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
-                "acks", "all", "linger.ms", "5"), new ByteArraySerializer(), new ByteArraySerializer())) {
+        Map<String, Object> config = kafka(stack, BrokerSecurity.PRODUCER);
+        config.putAll(Map.of("acks", "all", "linger.ms", "5"));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             if (policy == OnBadLine.SEND) {
                 // Bad lines go first, once each: the teacher dead-letters them with their reason.
                 for (TextFile.Bad bad : corpus.contents().bad()) {

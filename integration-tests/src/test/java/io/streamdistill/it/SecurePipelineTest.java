@@ -121,6 +121,45 @@ class SecurePipelineTest {
         }
     }
 
+    /** The teacher told to write to distill.checkpoints, outside its ACLs: the broker refuses, the service stops and says who and where. */
+    @Test
+    void aTeacherWritingOutsideItsAclsIsRefusedAndReported(@TempDir Path dir) throws Exception {
+        try (LocalStack stack = LocalStack.builder().dataDir(dir.resolve("stack")).secure(true).topics(Topics.ALL, 1).build().start()) {
+            Map<String, String> teacherSettings = as(stack, BrokerSecurity.TEACHER);
+            teacherSettings.put("http.port", "0");
+            teacherSettings.put("output.topic", Topics.CHECKPOINTS);
+            teacherSettings.put("group.id", "streamdistill-teacher-acl");
+            teacherSettings.put("transactional.id", "streamdistill-teacher-acl");
+            try (RunningTeacher teacher = RunningTeacher.start(teacherSettings)) {
+                Map<String, Object> kafka = new HashMap<>(stack.clientSettings(BrokerSecurity.PRODUCER));
+                kafka.put("bootstrap.servers", stack.bootstrapServers());
+                try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(kafka, new ByteArraySerializer(), new ByteArraySerializer())) {
+                    p.send(new ProducerRecord<>(Topics.TEXT, "acl-1".getBytes(StandardCharsets.UTF_8),
+                            "a plain text line".getBytes(StandardCharsets.UTF_8))).get();
+                }
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < deadline && teacher.service.isHealthy()) {
+                    Thread.sleep(200);
+                }
+                assertThat(teacher.service.isHealthy()).as("the teacher stops instead of retrying forever").isFalse();
+                assertThat(teacher.service.metrics().authorizationRefusals()).isEqualTo(1);
+                assertThat(teacher.service.metrics().prometheus(false)).contains("streamdistill_teacher_authorization_refusals_total 1");
+                assertThat(readAll(stack, Topics.CHECKPOINTS, StudentCheckpoint.class)).as("nothing was written").isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void refusalsAreWordedWithThePrincipalAndTheTopic() {
+        org.apache.kafka.common.errors.TopicAuthorizationException denied =
+                new org.apache.kafka.common.errors.TopicAuthorizationException(Set.of(Topics.CHECKPOINTS));
+        Map<String, String> settings = Map.of("kafka.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"teacher\" password=\"x\";");
+        assertThat(io.streamdistill.schemas.KafkaAccess.refusal(io.streamdistill.schemas.KafkaAccess.authorizationCause(
+                new org.apache.kafka.common.KafkaException("wrapped", denied)), settings))
+                .startsWith("the broker refused principal 'teacher' on topic(s) [distill.checkpoints] (TopicAuthorizationException");
+    }
+
     private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(LocalStack stack, String topic, Class<T> type) {
         Map<String, Object> c = new HashMap<>(stack.clientSettings(BrokerSecurity.ADMIN));
         c.put("bootstrap.servers", stack.bootstrapServers());

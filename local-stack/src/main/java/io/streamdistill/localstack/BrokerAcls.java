@@ -24,7 +24,7 @@ import org.apache.kafka.common.resource.ResourceType;
  *       {@code streamdistill-teacher} or {@code streamdistill-demo-teacher};</li>
  *   <li>trainer: read soft targets, write checkpoints; groups and transactional ids starting
  *       {@code streamdistill-trainer}, {@code streamdistill-demo-trainer} or {@code streamdistill-replay};</li>
- *   <li>monitor: read soft targets and checkpoints, write distill.metrics; its Kafka Streams internal
+ *   <li>monitor: read soft targets, checkpoints and dead letters, write distill.metrics; its Kafka Streams internal
  *       topics, group and transactional ids ({@code streamdistill-monitor}, {@code streamdistill-demo-monitor});</li>
  *   <li>serve: read checkpoints;</li>
  *   <li>producer: write distill.text.</li>
@@ -45,7 +45,7 @@ public final class BrokerAcls {
         ids(b, trainer, "streamdistill-trainer", "streamdistill-demo-trainer", "streamdistill-replay");
 
         String monitor = BrokerSecurity.MONITOR;
-        topic(b, monitor, AclOperation.READ, Topics.SOFT_TARGETS, Topics.CHECKPOINTS);
+        topic(b, monitor, AclOperation.READ, Topics.SOFT_TARGETS, Topics.CHECKPOINTS, Topics.DEAD_LETTERS);
         topic(b, monitor, AclOperation.WRITE, Topics.METRICS);
         for (String prefix : List.of("streamdistill-monitor", "streamdistill-demo-monitor")) {
             // Kafka Streams' internal topics (repartition, changelog) are named after its application id.

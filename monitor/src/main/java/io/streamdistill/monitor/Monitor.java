@@ -89,6 +89,12 @@ public final class Monitor implements AutoCloseable {
         StudentTokenizers.load(config.string("student.tokenizer"), config.integer("student.max.tokens")).close();
         Monitor m = new Monitor(config);
         m.streams.setUncaughtExceptionHandler(e -> {
+            org.apache.kafka.common.errors.AuthorizationException denied = io.streamdistill.schemas.KafkaAccess.authorizationCause(e);
+            if (denied != null) {
+                // A new thread would be refused the same way, every few seconds: stop, saying who was refused what.
+                LOG.error("the monitor stops: {}", io.streamdistill.schemas.KafkaAccess.refusal(denied, config.kafkaConfig()));
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             LOG.error("a monitor stream thread failed; replacing it: {}", e.toString(), e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });

@@ -127,6 +127,8 @@ public final class StudentTrainerJob {
         String checkpointDir = flags.containsKey("checkpoint.dir") ? flags.remove("checkpoint.dir")
                 : "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
         TrainerConfig config = TrainerConfig.of(flags);
+        // Wrong credentials or a wrong port: one line naming the setting, not a job restarting forever.
+        io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "--kafka.", java.time.Duration.ofSeconds(30));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configure(config, checkpointDir));
         enableCheckpointing(env, config);
         build(env, config);

@@ -51,6 +51,14 @@ public final class TeacherServiceMain {
             return;
         }
         LOG.info("starting with {}", config);
+        try {
+            // Wrong credentials or a wrong port: one line naming the setting, before the model loads and no retry loop.
+            io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "kafka.", java.time.Duration.ofSeconds(30));
+        } catch (IllegalArgumentException e) {
+            System.err.println("teacher-service: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Teacher teacher = loadTeacher(config);
         TeacherService service = new TeacherService(config, teacher, new Metrics());
         HealthServer http = config.integer("http.port") < 0 ? null

@@ -17,6 +17,7 @@ public final class Metrics {
     final Map<String, LongAdder> deadLetters = new ConcurrentHashMap<>();
     final LongAdder commits = new LongAdder();
     final LongAdder aborts = new LongAdder();
+    final LongAdder authorizationRefusals = new LongAdder();
     final Map<String, LongAdder> sampled = new ConcurrentHashMap<>();
     final Map<String, LongAdder> skipped = new ConcurrentHashMap<>();
     volatile boolean samplingOn;
@@ -64,6 +65,15 @@ public final class Metrics {
         return recordsPerSecond;
     }
 
+    void authorizationRefused() {
+        authorizationRefusals.increment();
+    }
+
+    /** Times the broker's ACLs refused this service (it stops on the first). */
+    public long authorizationRefusals() {
+        return authorizationRefusals.sum();
+    }
+
     public long aborts() {
         return aborts.sum();
     }
@@ -100,6 +110,8 @@ public final class Metrics {
         counter(out, "streamdistill_teacher_records_in_total", "Input records read from the text topic.", recordsIn.sum());
         counter(out, "streamdistill_teacher_soft_targets_total", "Soft targets published.", softTargets.sum());
         counter(out, "streamdistill_teacher_truncated_total", "Texts cut to the character or token limit.", truncated.sum());
+        counter(out, "streamdistill_teacher_authorization_refusals_total", "Requests the broker's ACLs refused (the service stops).",
+                authorizationRefusals.sum());
         out.append("# HELP streamdistill_teacher_dead_letters_total Dead letters published, by reason.\n")
                 .append("# TYPE streamdistill_teacher_dead_letters_total counter\n");
         deadLetters.forEach((reason, n) -> out.append("streamdistill_teacher_dead_letters_total{reason=\"").append(reason)

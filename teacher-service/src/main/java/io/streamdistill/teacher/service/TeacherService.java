@@ -5,6 +5,7 @@ import io.streamdistill.records.Sampling;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.Task;
 import io.streamdistill.records.TextEvent;
+import io.streamdistill.schemas.KafkaAccess;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.RegistryException;
 import io.streamdistill.schemas.registry.RegistryServerException;
@@ -220,7 +221,14 @@ public final class TeacherService implements Runnable, AutoCloseable {
             }
         } catch (RuntimeException e) {
             failure = e;
-            LOG.error("teacher service stopped: {}", e.toString(), e);
+            AuthorizationException denied = KafkaAccess.authorizationCause(e);
+            if (denied != null) {
+                // Not a bug to trace: the broker's ACLs, named with the principal and the resource.
+                metrics.authorizationRefused();
+                LOG.error("teacher service stopped: {}", KafkaAccess.refusal(denied, config.kafkaConfig()));
+            } else {
+                LOG.error("teacher service stopped: {}", e.toString(), e);
+            }
             throw e;
         } finally {
             notReady = "stopped";
@@ -253,6 +261,9 @@ public final class TeacherService implements Runnable, AutoCloseable {
             // Another instance with our transactional.id took over, or we lost the right to write: stop.
             throw fatal;
         } catch (KafkaException e) {
+            if (KafkaAccess.authorizationCause(e) != null) {
+                throw e; // a send refused by the ACLs surfaces at commit, wrapped: as fatal as a direct refusal
+            }
             // Includes registry outages (a SerializationException): nothing of this poll becomes visible.
             LOG.warn("aborting the transaction of {} records and retrying them: {}", records.count(), e.toString());
             notReady = (e instanceof RegistryException ? "schema registry: " : "kafka: ") + e.getMessage();

@@ -1,0 +1,86 @@
+package io.streamdistill.cli;
+
+import io.streamdistill.localstack.BrokerSecurity;
+import io.streamdistill.localstack.LocalStack;
+import io.streamdistill.schemas.Topics;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamdistill local-stack [--secure]}: the embedded Kafka broker and registry on their own,
+ * until Ctrl-C. With {@code --secure}: SASL_SSL with one SCRAM principal per component, ACLs, and the
+ * registry over TLS with basic auth; a client settings file per principal is written for
+ * {@code --client-config} (and {@code teacher --config}, {@code train}).
+ */
+@Command(name = "local-stack", mixinStandardHelpOptions = true,
+        description = "Run the embedded Kafka and registry (optionally secured: SASL_SSL, ACLs, TLS registry) until Ctrl-C.")
+public final class LocalStackCommand implements Callable<Integer> {
+    @Option(names = "--data-dir", defaultValue = "streamdistill-data/stack", description = "broker and registry state (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--secure", description = "SASL_SSL (SCRAM-SHA-512) with a principal per component, ACLs, the registry over TLS with basic auth")
+    boolean secure;
+
+    @Option(names = "--kafka-port", defaultValue = "0", description = "broker port (default: any free port)")
+    int kafkaPort;
+
+    @Option(names = "--registry-port", defaultValue = "0", description = "registry port (default: any free port)")
+    int registryPort;
+
+    @Override
+    public Integer call() throws Exception {
+        try (LocalStack stack = LocalStack.builder().dataDir(dataDir).secure(secure).brokerPort(kafkaPort).registryPort(registryPort)
+                .topics(Topics.ALL, 1).build().start()) {
+            System.out.println("Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL, SCRAM-SHA-512)" : ""));
+            System.out.println("registry: " + stack.registryUrl());
+            if (secure) {
+                Path dir = dataDir.resolve("secure").resolve("clients");
+                Files.createDirectories(dir);
+                for (String principal : BrokerSecurity.PRINCIPALS) {
+                    Path f = dir.resolve(principal + ".properties");
+                    write(f, clientFile(stack, principal));
+                    System.out.println("  " + principal + ": " + f.toAbsolutePath());
+                }
+                System.out.println("e.g. streamdistill produce texts.txt --client-config " + dir.resolve("producer.properties").toAbsolutePath());
+            }
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "local-stack-stop"));
+            System.out.println("running until Ctrl-C");
+            stop.await();
+        }
+        return 0;
+    }
+
+    /** A principal's settings, as the components take them: addresses, kafka.* and the registry client's (empty extras on a plaintext stack). */
+    static Map<String, String> clientFile(LocalStack stack, String principal) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("bootstrap.servers", stack.bootstrapServers());
+        m.put("schema.registry.url", stack.registryUrl());
+        stack.clientSettings(principal).forEach((k, v) -> m.put("kafka." + k, v));
+        m.putAll(stack.registrySettings(principal));
+        return m;
+    }
+
+    private static void write(Path f, Map<String, String> settings) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        settings.forEach(p::setProperty);
+        try (Writer w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+            p.store(w, "written by streamdistill local-stack --secure: test credentials of this stack, never to be committed");
+        }
+        try {
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // The data directory's own protection applies.
+        }
+    }
+}
