@@ -3,6 +3,7 @@ package io.streamdistill.cli;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.Serving;
+import io.streamdistill.serving.StudentServer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -24,6 +25,19 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8090", description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = any free port)")
     int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "the address to listen on; 0.0.0.0 for every interface "
+            + "(default: ${DEFAULT-VALUE})")
+    String bind;
+
+    @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "larger request bodies get 413 (default: ${DEFAULT-VALUE})")
+    int maxBodyBytes;
+
+    @Option(names = "--max-texts", defaultValue = "256", description = "texts per request; more get 400 (default: ${DEFAULT-VALUE})")
+    int maxTexts;
+
+    @Option(names = "--max-text-chars", defaultValue = "10000", description = "characters per text; longer get 400 (default: ${DEFAULT-VALUE})")
+    int maxTextChars;
 
     @Option(names = "--threads", defaultValue = "4", description = "request threads (default: ${DEFAULT-VALUE})")
     int threads;
@@ -51,9 +65,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         try (ClusterOptions.Cluster c = cluster.open();
              Serving serving = new Serving(new CheckpointFollower.Settings(c.settings(), checkpointsTopic, student, version),
-                     tokenizer, port, threads)) {
-            System.out.printf("serving student '%s' (%s) on http://127.0.0.1:%d/v1/predict; /v1/model, /metrics, /ready%n", student,
-                    version == null ? "newest version, hot reload" : "pinned to version " + version, serving.port());
+                     tokenizer, bind, port, threads, new StudentServer.Limits(maxBodyBytes, maxTexts, maxTextChars))) {
+            System.out.printf("serving student '%s' (%s) on http://%s:%d/v1/predict; /v1/model, /metrics, /ready%n", student,
+                    version == null ? "newest version, hot reload" : "pinned to version " + version, bind, serving.port());
             CountDownLatch forever = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown, "serve-shutdown"));
             try {

@@ -28,9 +28,12 @@ class CliTest {
      */
     @Test
     void demoWithAdaptiveSamplingSkipsWhatTheStudentKnows(@TempDir Path dir) throws Exception {
+        // On the secure stack: each component with its own principal, the teacher following the students under its ACLs.
         int exit = Main.run("demo", "--records", "2400", "--rate", "80", "--data-dir", dir.toString(), "--fresh", "--no-dashboard",
-                "--export-every-seconds", "3", "--eval-texts", "100", "--adaptive-sampling", "--set", "export.every.records=300");
+                "--export-every-seconds", "3", "--eval-texts", "100", "--adaptive-sampling", "--set", "export.every.records=300",
+                "--secure");
         assertThat(exit).isZero();
+        assertThat(dir.resolve("stack/secure/credentials.properties")).isRegularFile();
 
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
         assertThat(summary.get("records_produced").asLong()).isEqualTo(2400);

@@ -78,7 +78,7 @@ public final class Monitor implements AutoCloseable {
             }
         }, config.window());
         this.admin = Admin.create(config.kafkaConfig());
-        this.server = config.integer("http.port") < 0 ? null : new MonitorServer(config.integer("http.port"), this);
+        this.server = config.integer("http.port") < 0 ? null : new MonitorServer(config.string("http.bind"), config.integer("http.port"), this);
     }
 
     /** Starts the streams application and the HTTP server (when {@code http.port} is not -1). */

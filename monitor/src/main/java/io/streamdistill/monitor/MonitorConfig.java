@@ -38,6 +38,8 @@ public final class MonitorConfig extends ServiceConfig {
         DEFAULTS.put("state.dir", System.getProperty("java.io.tmpdir") + "/streamdistill-monitor");
         DEFAULTS.put("commit.interval.ms", "1000");
         DEFAULTS.put("http.port", "8081");
+        // Loopback unless the deployment says otherwise (0.0.0.0 in a container).
+        DEFAULTS.put("http.bind", "127.0.0.1");
     }
 
     private MonitorConfig(Map<String, String> values) {

@@ -27,11 +27,11 @@ final class MonitorServer implements AutoCloseable {
     private final Monitor monitor;
     private final byte[] dashboard;
 
-    MonitorServer(int port, Monitor monitor) {
+    MonitorServer(String bind, int port, Monitor monitor) {
         this.monitor = monitor;
         try (InputStream in = MonitorServer.class.getResourceAsStream("/dashboard.html")) {
             this.dashboard = in.readAllBytes();
-            server = HttpServer.create(new InetSocketAddress(port), 0);
+            server = HttpServer.create(new InetSocketAddress(bind, port), 0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the monitor's HTTP server on port " + port + ": " + e.getMessage(), e);
         }

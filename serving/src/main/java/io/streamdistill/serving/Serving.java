@@ -16,6 +16,12 @@ public final class Serving implements AutoCloseable {
     private final StudentServer server;
 
     public Serving(CheckpointFollower.Settings settings, String tokenizerName, int port, int threads) {
+        this(settings, tokenizerName, "127.0.0.1", port, threads, StudentServer.Limits.DEFAULTS);
+    }
+
+    /** @param bind the address to listen on (127.0.0.1, or 0.0.0.0 for every interface) */
+    public Serving(CheckpointFollower.Settings settings, String tokenizerName, String bind, int port, int threads,
+                   StudentServer.Limits limits) {
         this.tokenizer = StudentTokenizers.load(tokenizerName, 128);
         StudentRunner.initNative();
         this.follower = new CheckpointFollower(settings, tokenizer, holder);
@@ -23,7 +29,7 @@ public final class Serving implements AutoCloseable {
         this.followerThread = new Thread(null, follower, "checkpoint-follower", 64L << 20);
         this.followerThread.setDaemon(true);
         this.followerThread.start();
-        this.server = new StudentServer(port, threads, holder, follower::refused);
+        this.server = new StudentServer(bind, port, threads, holder, follower::refused, limits);
     }
 
     public ModelHolder holder() {

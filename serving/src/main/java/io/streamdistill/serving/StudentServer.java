@@ -28,6 +28,35 @@ import java.util.function.LongSupplier;
  */
 public final class StudentServer implements AutoCloseable {
     public static final int MAX_TEXTS = 256;
+
+    /**
+     * What one request may carry: body bytes (over it: 413), texts per request and characters per text
+     * (over them: 400), each refusal with a JSON reason and counted by reason.
+     */
+    public record Limits(int maxBodyBytes, int maxTexts, int maxTextChars) {
+        public static final Limits DEFAULTS = new Limits(1 << 20, MAX_TEXTS, 10_000);
+
+        public Limits {
+            if (maxBodyBytes < 16 || maxTexts < 1 || maxTextChars < 1) {
+                throw new IllegalArgumentException("request limits must be positive (body >= 16 bytes), got " + maxBodyBytes + " bytes, "
+                        + maxTexts + " texts, " + maxTextChars + " characters");
+            }
+        }
+    }
+
+    /** A request refused by a limit or as malformed: its status, the reason counted, and what to tell the client. */
+    private static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String reason;
+
+        Refused(int status, String reason, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.reason = reason;
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final double[] BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
@@ -39,15 +68,25 @@ public final class StudentServer implements AutoCloseable {
     private final AtomicLong texts = new AtomicLong();
     private final AtomicLongArray latency = new AtomicLongArray(BUCKETS.length + 1);
     private final AtomicLong latencySumMicros = new AtomicLong();
+    private final Limits limits;
+    private final Map<String, AtomicLong> rejected = new java.util.concurrent.ConcurrentHashMap<>();
 
     public StudentServer(int port, int threads, ModelHolder holder, LongSupplier refused) {
+        this("127.0.0.1", port, threads, holder, refused, Limits.DEFAULTS);
+    }
+
+    public StudentServer(String bind, int port, int threads, ModelHolder holder, LongSupplier refused, Limits limits) {
         this.holder = holder;
         this.refused = refused;
+        this.limits = limits;
+        for (String reason : List.of("body_too_large", "too_many_texts", "text_too_long", "malformed", "method")) {
+            rejected.put(reason, new AtomicLong());
+        }
         for (String outcome : List.of("ok", "bad_request", "unavailable", "error")) {
             requests.put(outcome, new AtomicLong());
         }
         try {
-            server = HttpServer.create(new InetSocketAddress(port), 128);
+            server = HttpServer.create(new InetSocketAddress(bind, port), 128);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on port " + port + ": " + e.getMessage(), e);
         }
@@ -90,17 +129,19 @@ public final class StudentServer implements AutoCloseable {
         long t0 = System.nanoTime();
         String outcome = "error";
         try {
-            if (!ex.getRequestMethod().equals("POST")) {
-                outcome = "bad_request";
-                send(ex, 405, Map.of("error", "use POST with {\"text\": ...} or {\"texts\": [...]}"));
-                return;
-            }
             List<String> input;
             try {
-                input = texts(JSON.readTree(ex.getRequestBody()));
-            } catch (IOException | IllegalArgumentException e) {
+                if (!ex.getRequestMethod().equals("POST")) {
+                    throw new Refused(405, "method", "use POST with {\"text\": ...} or {\"texts\": [...]}");
+                }
+                input = texts(body(ex));
+            } catch (Refused r) {
                 outcome = "bad_request";
-                send(ex, 400, Map.of("error", e instanceof IllegalArgumentException ? e.getMessage() : "the body is not JSON: " + e.getMessage()));
+                rejected.get(r.reason).incrementAndGet();
+                Map<String, Object> reply = new LinkedHashMap<>();
+                reply.put("error", r.getMessage());
+                reply.put("reason", r.reason);
+                send(ex, r.status, reply);
                 return;
             }
             try (ModelHolder.Lease lease = holder.acquire()) {
@@ -143,22 +184,57 @@ public final class StudentServer implements AutoCloseable {
         }
     }
 
-    private static List<String> texts(JsonNode body) {
+    /** The request body as JSON, read no further than the limit. */
+    private JsonNode body(HttpExchange ex) throws Refused, IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > limits.maxBodyBytes()) {
+                    throw new Refused(413, "body_too_large", "the body is " + length.trim() + " bytes, over the limit of "
+                            + limits.maxBodyBytes());
+                }
+            } catch (NumberFormatException e) {
+                throw new Refused(400, "malformed", "Content-Length is not a number");
+            }
+        }
+        byte[] bytes = ex.getRequestBody().readNBytes(limits.maxBodyBytes() + 1);
+        if (bytes.length > limits.maxBodyBytes()) {
+            throw new Refused(413, "body_too_large", "the body is over the limit of " + limits.maxBodyBytes() + " bytes");
+        }
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new Refused(400, "malformed", "the body is not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()));
+        }
+    }
+
+    private List<String> texts(JsonNode body) throws Refused {
         List<String> out = new ArrayList<>();
         if (body != null && body.has("text") && body.get("text").isTextual()) {
             out.add(body.get("text").asText());
         } else if (body != null && body.has("texts") && body.get("texts").isArray()) {
+            if (body.get("texts").size() > limits.maxTexts()) {
+                throw new Refused(400, "too_many_texts", "send 1 to " + limits.maxTexts() + " texts per request, got "
+                        + body.get("texts").size());
+            }
             for (JsonNode t : body.get("texts")) {
                 if (!t.isTextual()) {
-                    throw new IllegalArgumentException("every entry of 'texts' must be a string");
+                    throw new Refused(400, "malformed", "every entry of 'texts' must be a string");
                 }
                 out.add(t.asText());
             }
         } else {
-            throw new IllegalArgumentException("send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]}");
+            throw new Refused(400, "malformed", "send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]}");
         }
-        if (out.isEmpty() || out.size() > MAX_TEXTS) {
-            throw new IllegalArgumentException("send 1 to " + MAX_TEXTS + " texts per request, got " + out.size());
+        if (out.isEmpty()) {
+            throw new Refused(400, "malformed", "send 1 to " + limits.maxTexts() + " texts per request, got 0");
+        }
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i).length() > limits.maxTextChars()) {
+                throw new Refused(400, "text_too_long", "text " + i + " has " + out.get(i).length() + " characters, over the limit of "
+                        + limits.maxTextChars());
+            }
         }
         return out;
     }
@@ -178,6 +254,10 @@ public final class StudentServer implements AutoCloseable {
                 .append("# TYPE streamdistill_serving_requests_total counter\n");
         requests.forEach((k, v) -> out.append("streamdistill_serving_requests_total{outcome=\"").append(k).append("\"} ")
                 .append(v.get()).append('\n'));
+        out.append("# HELP streamdistill_serving_rejected_total Requests refused before scoring, by reason (a limit, malformed, method).\n")
+                .append("# TYPE streamdistill_serving_rejected_total counter\n");
+        new java.util.TreeMap<>(rejected).forEach((k, v) -> out.append("streamdistill_serving_rejected_total{reason=\"").append(k)
+                .append("\"} ").append(v.get()).append('\n'));
         out.append("# HELP streamdistill_serving_texts_total Texts scored.\n# TYPE streamdistill_serving_texts_total counter\n")
                 .append("streamdistill_serving_texts_total ").append(texts.get()).append('\n');
         out.append("# HELP streamdistill_serving_request_seconds Prediction request latency.\n")

@@ -288,4 +288,133 @@ class ServingTest {
         }
         throw new AssertionError("never held versions " + current + " and " + previous);
     }
+
+    /**
+     * 10,000 random and mutated bodies from 4 clients at once, under small limits: every answer is 200
+     * or a 4xx with a JSON reason (never a 5xx), each counted, and the heap after a GC stays where it was.
+     */
+    @Test
+    void fuzzedBodiesNeverGetA5xxAndTheHeapStaysFlat() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-fuzz", 1);
+        publish(topic, publishable("fuzz", 1, 5));
+        Map<String, String> clients = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                "schema.registry.url", SharedLocalStack.get().registryUrl());
+        StudentServer.Limits limits = new StudentServer.Limits(16 * 1024, 16, 2000);
+        try (Serving s = new Serving(new CheckpointFollower.Settings(clients, topic, "fuzz", null), "all-MiniLM-L6-v2", "127.0.0.1", 0, 4,
+                limits)) {
+            awaitVersion(s, 1);
+            java.util.concurrent.ConcurrentHashMap<Integer, java.util.concurrent.atomic.AtomicInteger> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+            long heapBefore = usedHeapAfterGc();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                long seed = 1000 + c;
+                done.add(pool.submit(() -> {
+                    java.util.Random r = new java.util.Random(seed);
+                    for (int i = 0; i < 2500; i++) {
+                        byte[] body = fuzzBody(r, limits);
+                        String method = r.nextInt(20) == 0 ? "PUT" : "POST";
+                        String[] resp = rawPost(s.port(), method, body);
+                        int status = Integer.parseInt(resp[0]);
+                        statuses.computeIfAbsent(status, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                        if (status != 200) {
+                            assertThat(resp[1]).as("a JSON reason for %d", status).contains("\"reason\"");
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+            pool.shutdown();
+            long heapAfter = usedHeapAfterGc();
+            System.out.printf("fuzz: statuses %s; used heap after GC %d MiB before, %d MiB after%n", new java.util.TreeMap<>(statuses),
+                    heapBefore >> 20, heapAfter >> 20);
+            assertThat(statuses.keySet()).as("no 5xx").allMatch(code -> code == 200 || code == 400 || code == 405 || code == 413);
+            assertThat(statuses.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum()).isEqualTo(10_000);
+            assertThat(statuses.keySet()).contains(200, 400, 405, 413);
+            assertThat(heapAfter - heapBefore).as("heap growth after 10,000 requests").isLessThan(64L << 20);
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("streamdistill_serving_rejected_total{reason=\"body_too_large\"} " + statuses.get(413).get());
+            assertThat(predict(s, "{\"text\": \"still answering\"}").statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * One request on its own connection, head and body in one write (a client that sends them in two
+     * packets meets the server's delayed ACK: 40 ms a request); returns the status and the body.
+     */
+    private static String[] rawPost(int port, String method, byte[] body) throws java.io.IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(30_000);
+            byte[] head = (method + " /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] request = java.util.Arrays.copyOf(head, head.length + body.length);
+            System.arraycopy(body, 0, request, head.length, body.length);
+            try {
+                socket.getOutputStream().write(request);
+                socket.getOutputStream().flush();
+            } catch (java.io.IOException closedEarly) {
+                // A server refusing a body over its limit may close before reading all of it: its answer is still there.
+            }
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int space = response.indexOf(' ');
+            int end = response.indexOf("\r\n\r\n");
+            return new String[] {response.substring(space + 1, space + 4), end < 0 ? "" : response.substring(end + 4)};
+        }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    /** A body from one of several families: valid, mutated, oversized, too many or too long texts, random bytes, deep nesting. */
+    private static byte[] fuzzBody(java.util.Random r, StudentServer.Limits limits) {
+        String valid = r.nextBoolean() ? "{\"text\": \"a small furry animal " + r.nextInt(1000) + "\"}"
+                : "{\"texts\": [\"hot soup\", \"a tall tree\", \"\\u00e9t\\u00e9 \\ud83d\\ude80\"]}";
+        switch (r.nextInt(8)) {
+            case 0:
+                return valid.getBytes(StandardCharsets.UTF_8);
+            case 1: { // mutate a few bytes
+                byte[] b = valid.getBytes(StandardCharsets.UTF_8);
+                for (int k = 0; k < 1 + r.nextInt(4); k++) {
+                    b[r.nextInt(b.length)] = (byte) r.nextInt(256);
+                }
+                return b;
+            }
+            case 2: { // cut short or doubled
+                byte[] b = valid.getBytes(StandardCharsets.UTF_8);
+                return r.nextBoolean() ? java.util.Arrays.copyOf(b, r.nextInt(b.length)) : (valid + valid).getBytes(StandardCharsets.UTF_8);
+            }
+            case 3: { // over the body limit
+                byte[] b = new byte[limits.maxBodyBytes() + 1 + r.nextInt(4096)];
+                java.util.Arrays.fill(b, (byte) 'a');
+                return b;
+            }
+            case 4: { // too many texts
+                StringBuilder sb = new StringBuilder("{\"texts\": [");
+                for (int k = 0; k <= limits.maxTexts(); k++) {
+                    sb.append(k == 0 ? "" : ",").append("\"t").append(k).append('"');
+                }
+                return sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            }
+            case 5: // a text over the character limit
+                return ("{\"text\": \"" + "x".repeat(limits.maxTextChars() + 1) + "\"}").getBytes(StandardCharsets.UTF_8);
+            case 6: { // random bytes
+                byte[] b = new byte[r.nextInt(512)];
+                r.nextBytes(b);
+                return b;
+            }
+            default: // deep nesting, wrong types
+                return (r.nextBoolean() ? "[".repeat(2000) : "{\"texts\": [1, null, {\"a\": 2}]}").getBytes(StandardCharsets.UTF_8);
+        }
+    }
 }

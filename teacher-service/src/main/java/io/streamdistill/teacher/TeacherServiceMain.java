@@ -62,7 +62,7 @@ public final class TeacherServiceMain {
         Teacher teacher = loadTeacher(config);
         TeacherService service = new TeacherService(config, teacher, new Metrics());
         HealthServer http = config.integer("http.port") < 0 ? null
-                : new HealthServer(config.integer("http.port"), service::isHealthy, service::notReadyReason,
+                : new HealthServer(config.string("http.bind"), config.integer("http.port"), service::isHealthy, service::notReadyReason,
                         () -> service.metrics().prometheus(service.isReady()));
         if (http != null) {
             LOG.info("health, readiness and metrics on port {}: /health, /ready, /metrics", http.port());

@@ -21,7 +21,13 @@ public final class HealthServer implements AutoCloseable {
      */
     public HealthServer(int port, BooleanSupplier healthy, Supplier<String> notReadyReason, Supplier<String> metrics)
             throws IOException {
-        server = HttpServer.create(new InetSocketAddress(port), 0);
+        this("127.0.0.1", port, healthy, notReadyReason, metrics);
+    }
+
+    /** @param bind the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface */
+    public HealthServer(String bind, int port, BooleanSupplier healthy, Supplier<String> notReadyReason, Supplier<String> metrics)
+            throws IOException {
+        server = HttpServer.create(new InetSocketAddress(bind, port), 0);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "health-http");
             t.setDaemon(true);

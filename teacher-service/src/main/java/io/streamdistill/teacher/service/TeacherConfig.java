@@ -49,6 +49,8 @@ public final class TeacherConfig extends ServiceConfig {
         // Classification: also publish the pooled embedding behind the logits, for the trainer's feature distillation.
         DEFAULTS.put("output.pooled.embedding", "false");
         DEFAULTS.put("http.port", "8080");
+        // Loopback unless the deployment says otherwise (its probes and scrapers come from outside: 0.0.0.0).
+        DEFAULTS.put("http.bind", "127.0.0.1");
         DEFAULTS.put("service.name", "teacher-service");
         // Adaptive sampling (off by default): run the teacher only where the newest student needs it.
         DEFAULTS.put("sampling.enabled", "false");
