@@ -40,7 +40,7 @@ final class MonitorServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }));
-        server.createContext("/", ex -> {
+        context("/", ex -> {
             if (!ex.getRequestURI().getPath().equals("/")) {
                 HttpReplies.send(ex, 404, "text/plain", "not found\n");
             } else {
@@ -52,10 +52,10 @@ final class MonitorServer implements AutoCloseable {
         json("/api/dead-letters", null);
         json("/api/shadow", () -> monitor.queries().shadow());
         json("/api/lag", monitor::lag);
-        server.createContext("/metrics", ex -> answer(ex, "text/plain; version=0.0.4; charset=utf-8",
+        context("/metrics", ex -> answer(ex, "text/plain; version=0.0.4; charset=utf-8",
                 () -> Prometheus.render(monitor.summary(), monitor.queries().shadow())));
-        server.createContext("/health", ex -> HttpReplies.send(ex, 200, "text/plain", "ok\n"));
-        server.createContext("/ready", ex -> {
+        context("/health", ex -> HttpReplies.send(ex, 200, "text/plain", "ok\n"));
+        context("/ready", ex -> {
             boolean ready = monitor.isReady();
             HttpReplies.send(ex, ready ? 200 : 503, "text/plain",
                     (ready ? "ready\n" : "not ready: streams " + monitor.state() + "\n"));
@@ -63,8 +63,21 @@ final class MonitorServer implements AutoCloseable {
         server.start();
     }
 
+    /** A read-only endpoint: GET and HEAD are answered, any other method gets 405. */
+    private void context(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, ex -> {
+            String m = ex.getRequestMethod();
+            if (!m.equals("GET") && !m.equals("HEAD")) {
+                ex.getResponseHeaders().add("Allow", "GET, HEAD");
+                HttpReplies.send(ex, 405, "application/json", "{\"error\": \"the monitor's endpoints are read-only: use GET\"}");
+                return;
+            }
+            handler.handle(ex);
+        });
+    }
+
     private void json(String path, Supplier<Object> body) {
-        server.createContext(path, ex -> answer(ex, "application/json", () -> {
+        context(path, ex -> answer(ex, "application/json", () -> {
             Object value = body != null ? body.get() : windowed(path, minutes(ex));
             try {
                 return JSON.writeValueAsString(value);

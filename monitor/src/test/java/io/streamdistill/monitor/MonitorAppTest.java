@@ -93,7 +93,57 @@ class MonitorAppTest {
                     .contains("streamdistill_monitor_soft_targets_per_second");
             assertThat(get(monitor, "/").body()).contains("StreamDistill monitor").contains("chart-agreement");
             assertThat(get(monitor, "/api/traffic?minutes=5").statusCode()).isEqualTo(200);
+
+            // 10,000 random and mutated requests to every endpoint: no 5xx, the heap where it was.
+            int port = URI.create(monitor.url()).getPort();
+            long heapBefore = usedHeapAfterGc();
+            java.util.Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+            java.util.Random r = new java.util.Random(11);
+            java.util.List<String> paths = java.util.List.of("/", "/api/summary", "/api/traffic", "/api/dead-letters", "/api/shadow", "/api/lag", "/metrics",
+                    "/health", "/ready", "/api", "/api/summary/x", "/%2e%2e/etc/passwd", "/api/traffic?minutes=", "/\u00e9t\u00e9");
+            java.util.List<String> queries = java.util.List.of("", "?minutes=5", "?minutes=-1", "?minutes=abc", "?minutes=99999999999999999999", "?minutes=1e9",
+                    "?minutes=%00", "?a=b&c", "?minutes=5&minutes=6", "?" + "x".repeat(4000));
+            for (int i = 0; i < 10_000; i++) {
+                String method = java.util.List.of("GET", "GET", "GET", "POST", "PUT", "DELETE", "HEAD").get(r.nextInt(7));
+                String target = paths.get(r.nextInt(paths.size())) + queries.get(r.nextInt(queries.size()));
+                byte[] body = new byte[method.equals("GET") || method.equals("HEAD") ? 0 : r.nextInt(2048)];
+                r.nextBytes(body);
+                int status = rawStatus(port, method, target.replace(" ", "%20"), body);
+                statuses.merge(status, 1, Integer::sum);
+            }
+            long heapAfter = usedHeapAfterGc();
+            System.out.printf("monitor fuzz: statuses %s; used heap after GC %d MiB before, %d MiB after%n", statuses, heapBefore >> 20,
+                    heapAfter >> 20);
+            assertThat(statuses.keySet()).as("no 5xx").allMatch(code -> code < 500);
+            assertThat(statuses).as("non-GET methods are refused").containsKey(405);
+            assertThat(heapAfter - heapBefore).as("heap growth after 10,000 requests").isLessThan(64L << 20);
+            assertThat(get(monitor, "/api/summary").statusCode()).isEqualTo(200);
         }
+    }
+
+    /** One request on its own connection, written in one piece; the status code (0 when the server closed without one). */
+    private static int rawStatus(int port, String method, String target, byte[] body) throws java.io.IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(30_000);
+            byte[] head = (method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            byte[] request = java.util.Arrays.copyOf(head, head.length + body.length);
+            System.arraycopy(body, 0, request, head.length, body.length);
+            socket.getOutputStream().write(request);
+            socket.getOutputStream().flush();
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            return line == null || line.length() < 12 ? 0 : Integer.parseInt(line.substring(9, 12));
+        }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     private JsonNode awaitSummary(Monitor monitor, Duration timeout) throws Exception {
