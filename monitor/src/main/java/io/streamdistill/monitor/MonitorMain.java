@@ -42,6 +42,14 @@ public final class MonitorMain {
             return;
         }
         LOG.info("starting with {}", config);
+        try {
+            // Wrong credentials or a wrong port: one line naming the setting, not a streams client retrying forever.
+            io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "kafka.", java.time.Duration.ofSeconds(30));
+        } catch (IllegalArgumentException e) {
+            System.err.println("monitor: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Monitor monitor = Monitor.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

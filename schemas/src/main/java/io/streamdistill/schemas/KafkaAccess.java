@@ -58,6 +58,60 @@ public final class KafkaAccess {
         }
     }
 
+    /**
+     * Asks the broker what this client's principal may do on each topic and refuses, naming the
+     * principal and the topic, when an operation it needs is not among them. A producer would only
+     * find out at its first send, and then as a metadata timeout rather than a refusal.
+     *
+     * @param needs topic to the operations needed on it (READ, WRITE)
+     * @throws TopicAuthorizationException worded by {@link #refusal}
+     */
+    public static void requireOperations(Map<String, Object> config, Map<String, java.util.Set<org.apache.kafka.common.acl.AclOperation>> needs,
+                                         Duration timeout) {
+        try (Admin admin = Admin.create(config)) {
+            Map<String, org.apache.kafka.common.KafkaFuture<org.apache.kafka.clients.admin.TopicDescription>> topics = admin.describeTopics(
+                    needs.keySet(), new org.apache.kafka.clients.admin.DescribeTopicsOptions().includeAuthorizedOperations(true))
+                    .topicNameValues();
+            for (Map.Entry<String, java.util.Set<org.apache.kafka.common.acl.AclOperation>> need : needs.entrySet()) {
+                org.apache.kafka.clients.admin.TopicDescription d;
+                try {
+                    d = topics.get(need.getKey()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof TopicAuthorizationException) {
+                        // Not even DESCRIBE: name the topic (the broker's exception names none).
+                        throw new TopicAuthorizationException("no access at all to " + need.getKey() + " for this principal",
+                                java.util.Set.of(need.getKey()));
+                    }
+                    throw e;
+                }
+                java.util.Set<org.apache.kafka.common.acl.AclOperation> allowed = d.authorizedOperations();
+                if (allowed == null) {
+                    continue; // a broker without an authorizer: everything is allowed
+                }
+                for (org.apache.kafka.common.acl.AclOperation op : need.getValue()) {
+                    if (!allowed.contains(op) && !allowed.contains(org.apache.kafka.common.acl.AclOperation.ALL)) {
+                        throw new TopicAuthorizationException("no " + op + " on " + need.getKey() + " for this principal",
+                                java.util.Set.of(need.getKey()));
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return; // not created yet: nothing to ask about; the clients wait for it as before
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + config.get("bootstrap.servers") + " did not describe " + needs.keySet()
+                    + " within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** The authorization failure in {@code e}'s causes, or null. */
     public static AuthorizationException authorizationCause(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {

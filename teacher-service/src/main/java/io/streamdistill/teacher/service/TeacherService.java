@@ -176,6 +176,12 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     config.string("sampling.checkpoints.topic"));
         }
         try {
+            // The ACLs asked up front: a refused topic would otherwise surface as a send timing out, retried forever.
+            Map<String, java.util.Set<org.apache.kafka.common.acl.AclOperation>> needs = new java.util.LinkedHashMap<>();
+            needs.computeIfAbsent(config.string("input.topic"), t -> new java.util.HashSet<>()).add(org.apache.kafka.common.acl.AclOperation.READ);
+            needs.computeIfAbsent(outputTopic, t -> new java.util.HashSet<>()).add(org.apache.kafka.common.acl.AclOperation.WRITE);
+            needs.computeIfAbsent(deadLetterTopic, t -> new java.util.HashSet<>()).add(org.apache.kafka.common.acl.AclOperation.WRITE);
+            KafkaAccess.requireOperations(config.kafkaConfig(), needs, Duration.ofSeconds(30));
             producer.initTransactions();
             if (range != null) {
                 consumer.assign(range.keySet());

@@ -1,0 +1,383 @@
+package io.streamdistill.localstack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Flink session cluster of child JVMs, from the jars on a classpath (Maven-resolved; no Flink
+ * distribution): one JobManager with its REST API and N TaskManagers. Each child gets the same
+ * lifeline as the registry ({@link ParentWatchdog}: it ends when this JVM does, even on SIGKILL).
+ * The config is written to {@code <dir>/conf}, logs go to {@code <dir>/log}, checkpoints to
+ * {@code <dir>/checkpoints}: one directory every process of the cluster shares. Memory settings and
+ * JVM flags are computed the way Flink's own start scripts do ({@code BashJavaUtils}).
+ */
+public final class FlinkCluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
+    static final String JOB_MANAGER = "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
+    static final String TASK_MANAGER = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
+    static final String BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils";
+    /** What Flink's scripts pass to every JVM (env.java.opts.all): without them REST job runs fail on Java 17. */
+    static final List<String> OPENS = List.of("--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+            "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.text=ALL-UNNAMED",
+            "--add-opens=java.base/java.time=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
+    /** Each process logs to its own file ({@code -Dlog.file}, which the web UI's log view reads too), at INFO, Kafka at WARN. */
+    private static final String LOG4J = String.join("\n",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.file.ref = file",
+            "appender.file.type = File",
+            "appender.file.name = file",
+            "appender.file.fileName = ${sys:log.file}",
+            "appender.file.layout.type = PatternLayout",
+            "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
+            "logger.kafka.name = org.apache.kafka",
+            "logger.kafka.level = WARN",
+            "");
+
+    private final Path dir;
+    private final int taskManagers;
+    private final int slots;
+    private final String classpath;
+    private final Duration startTimeout;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private int restPort;
+    private Child jobManager;
+    private final List<Child> taskManagerProcesses = new ArrayList<>();
+    private int started;
+
+    /** A child JVM: its process, the pipe that is its lifeline, its log. */
+    private record Child(String name, Process process, OutputStream lifeline, Path log) {
+        void kill() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private FlinkCluster(Builder b) {
+        this.dir = b.dir.toAbsolutePath();
+        this.taskManagers = b.taskManagers;
+        this.slots = b.slots;
+        this.classpath = b.classpath != null ? b.classpath : System.getProperty("java.class.path");
+        this.startTimeout = b.startTimeout;
+        this.restPort = b.restPort;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Writes the config, starts the JobManager and the TaskManagers, and returns once every
+     * TaskManager has registered.
+     *
+     * @throws LocalStackException a port in use, a process that exits, or a TaskManager that never
+     *                             registers, with the last lines of its log
+     */
+    public synchronized FlinkCluster start() {
+        if (!classpath.contains("flink-runtime")) {
+            throw new LocalStackException("the classpath for the Flink cluster holds no flink-runtime jar: run it from a module that "
+                    + "depends on Flink (the trainer), or give one with FlinkCluster.builder().classpath(...)");
+        }
+        long t0 = System.nanoTime();
+        restPort = Ports.claim(restPort, "Flink REST");
+        try {
+            Files.createDirectories(dir.resolve("conf"));
+            Files.createDirectories(dir.resolve("log"));
+            Files.createDirectories(dir.resolve("checkpoints"));
+            Files.writeString(dir.resolve("conf").resolve("config.yaml"), config(), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("conf").resolve("log4j.properties"), LOG4J, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LocalStackException("cannot write the Flink cluster's config under " + dir + ": " + e.getMessage(), e);
+        }
+        jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS");
+        awaitRest();
+        for (int i = 0; i < taskManagers; i++) {
+            startTaskManager();
+        }
+        awaitTaskManagers(taskManagers);
+        LOG.info("Flink cluster ready in {} ms: REST {} with {} TaskManager(s) of {} slot(s)", (System.nanoTime() - t0) / 1_000_000,
+                restUrl(), taskManagers, slots);
+        return this;
+    }
+
+    /** Starts one more TaskManager (a replacement after a kill); returns its index. */
+    public synchronized int startTaskManager() {
+        int index = started++;
+        taskManagerProcesses.add(launch("taskmanager-" + index, TASK_MANAGER, "GET_TM_RESOURCE_PARAMS"));
+        return index;
+    }
+
+    /** SIGKILLs a TaskManager, as a crash would. */
+    public synchronized void killTaskManager(int index) {
+        taskManagerProcesses.get(index).kill();
+    }
+
+    /** The TaskManagers the JobManager knows now. */
+    public int registeredTaskManagers() {
+        JsonNode overview = get("/overview");
+        return overview == null ? 0 : overview.path("taskmanagers").asInt();
+    }
+
+    public String restUrl() {
+        return "http://127.0.0.1:" + restPort;
+    }
+
+    /** host:port of the REST API, as {@code train --flink-cluster} and a remote environment take it. */
+    public String restAddress() {
+        return "127.0.0.1:" + restPort;
+    }
+
+    /** The directory every process shares (checkpoints, artifacts). */
+    public Path sharedDir() {
+        return dir;
+    }
+
+    /** The process ids of the JobManager and the running TaskManagers, for RSS reports. */
+    public List<Long> pids() {
+        List<Long> out = new ArrayList<>();
+        if (jobManager != null) {
+            out.add(jobManager.process().pid());
+        }
+        taskManagerProcesses.stream().filter(c -> c.process().isAlive()).forEach(c -> out.add(c.process().pid()));
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        taskManagerProcesses.forEach(Child::kill);
+        if (jobManager != null) {
+            jobManager.kill();
+        }
+    }
+
+    private String config() {
+        String shared = dir.toUri().toString();
+        return String.join("\n",
+                "jobmanager.rpc.address: 127.0.0.1",
+                "jobmanager.rpc.port: " + Ports.free(),
+                "jobmanager.bind-host: 127.0.0.1",
+                "taskmanager.bind-host: 127.0.0.1",
+                "taskmanager.host: 127.0.0.1",
+                "rest.address: 127.0.0.1",
+                "rest.bind-address: 127.0.0.1",
+                "rest.port: " + restPort,
+                "jobmanager.memory.process.size: 768m",
+                "taskmanager.memory.process.size: 1g",
+                "taskmanager.memory.managed.size: 64m",
+                "taskmanager.numberOfTaskSlots: " + slots,
+                "parallelism.default: 1",
+                "restart-strategy.type: fixed-delay",
+                "restart-strategy.fixed-delay.attempts: 20",
+                "restart-strategy.fixed-delay.delay: 2 s",
+                "jobmanager.execution.failover-strategy: region",
+                "state.backend.type: hashmap",
+                "execution.checkpointing.dir: " + shared + "checkpoints",
+                "heartbeat.interval: 1000",
+                "heartbeat.timeout: 5000",
+                "") ;
+    }
+
+    /** A child JVM with the memory flags and dynamic properties Flink's scripts would give it. */
+    private Child launch(String name, String mainClass, String resourceQuery) {
+        List<String> params = resourceParams(resourceQuery);
+        Path watchdog = ApicurioRegistry.ParentWatchdogInstaller.install(dir.resolve("watchdog-classes"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java());
+        cmd.addAll(List.of(params.get(0).trim().split("\\s+")));
+        cmd.addAll(OPENS);
+        Path log = dir.resolve("log").resolve(name + ".log");
+        cmd.add("-Dlog.file=" + log);
+        cmd.add("-Dlog4j.configurationFile=" + dir.resolve("conf").resolve("log4j.properties").toUri());
+        cmd.add("-cp");
+        cmd.add(watchdog + java.io.File.pathSeparator + classpath);
+        cmd.add(ParentWatchdog.class.getName());
+        cmd.add(String.valueOf(ProcessHandle.current().pid()));
+        cmd.add(mainClass);
+        cmd.add("--configDir");
+        cmd.add(dir.resolve("conf").toString());
+        if (params.size() > 1 && !params.get(1).isBlank()) {
+            cmd.addAll(List.of(params.get(1).trim().split("\\s+")));
+        }
+        try {
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").resolve(name + ".out").toFile())).start();
+            return new Child(name, p, p.getOutputStream(), log);
+        } catch (IOException e) {
+            throw new LocalStackException("cannot start the Flink " + name + " JVM: " + e.getMessage(), e);
+        }
+    }
+
+    /** BashJavaUtils' answer: line 1 the JVM flags, line 2 the dynamic properties (after the main class). */
+    private List<String> resourceParams(String query) {
+        List<String> cmd = List.of(java(), "-cp", classpath, BASH_JAVA_UTILS, query, "--configDir", dir.resolve("conf").toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new LocalStackException("Flink's BashJavaUtils " + query + " failed: " + out.strip());
+            }
+            // Its answer is the lines after the marker "BASH_JAVA_UTILS_EXEC_RESULT:".
+            List<String> result = new ArrayList<>();
+            for (String line : out.split("\n")) {
+                if (line.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")) {
+                    result.add(line.substring("BASH_JAVA_UTILS_EXEC_RESULT:".length()));
+                }
+            }
+            if (result.isEmpty()) {
+                throw new LocalStackException("Flink's BashJavaUtils " + query + " printed no result: " + out.strip());
+            }
+            return result;
+        } catch (IOException e) {
+            throw new LocalStackException("cannot run Flink's BashJavaUtils: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalStackException("interrupted", e);
+        }
+    }
+
+    private void awaitRest() {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        while (get("/overview") == null) {
+            if (!jobManager.process().isAlive()) {
+                throw new LocalStackException("the Flink JobManager exited with " + jobManager.process().exitValue() + "; the end of "
+                        + jobManager.log() + ":\n" + tail(jobManager));
+            }
+            if (System.nanoTime() > deadline) {
+                close();
+                throw new LocalStackException("the Flink JobManager's REST API did not answer at " + restUrl() + " within "
+                        + startTimeout.toSeconds() + " s; the end of its log:\n" + tail(jobManager));
+            }
+            EmbeddedKafka.sleep(200);
+        }
+    }
+
+    /** Waits until at least {@code n} TaskManagers have registered. */
+    public void awaitTaskManagers(int n) {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        while (registeredTaskManagers() < n) {
+            for (Child c : taskManagerProcesses) {
+                if (!c.process().isAlive() && c.process().exitValue() != 137 && c.process().exitValue() != 9) {
+                    throw new LocalStackException("Flink " + c.name() + " exited with " + c.process().exitValue() + "; the end of its log:\n"
+                            + tail(c));
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                Child last = taskManagerProcesses.get(taskManagerProcesses.size() - 1);
+                throw new LocalStackException(registeredTaskManagers() + " of " + n + " TaskManagers registered within "
+                        + startTimeout.toSeconds() + " s; the end of " + last.name() + "'s log:\n" + tail(last));
+            }
+            EmbeddedKafka.sleep(200);
+        }
+    }
+
+    private JsonNode get(String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(restUrl() + path)).timeout(Duration.ofSeconds(3)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? new ObjectMapper().readTree(r.body()) : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static String tail(Child c) {
+        for (Path p : List.of(c.log(), c.log().resolveSibling(c.name() + ".out"))) {
+            try {
+                if (Files.isRegularFile(p) && Files.size(p) > 0) {
+                    List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+                    return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+                }
+            } catch (IOException e) {
+                return "(unreadable: " + e.getMessage() + ")";
+            }
+        }
+        return "(no log yet)";
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    public static final class Builder {
+        private Path dir;
+        private int taskManagers = 1;
+        private int slots = 1;
+        private int restPort;
+        private String classpath;
+        private Duration startTimeout = Duration.ofSeconds(90);
+
+        /** Config, logs and checkpoints go here; every process of the cluster shares it. */
+        public Builder dir(Path d) {
+            this.dir = d;
+            return this;
+        }
+
+        public Builder taskManagers(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("--task-managers must be >= 1, got " + n);
+            }
+            this.taskManagers = n;
+            return this;
+        }
+
+        public Builder slots(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("slots must be >= 1, got " + n);
+            }
+            this.slots = n;
+            return this;
+        }
+
+        /** The REST port on 127.0.0.1; 0 (the default) picks a free one. */
+        public Builder restPort(int port) {
+            this.restPort = port;
+            return this;
+        }
+
+        /** The jars the children run from (default: this JVM's classpath). */
+        public Builder classpath(String cp) {
+            this.classpath = cp;
+            return this;
+        }
+
+        public Builder startTimeout(Duration d) {
+            this.startTimeout = d;
+            return this;
+        }
+
+        public FlinkCluster build() {
+            if (dir == null) {
+                throw new IllegalArgumentException("a Flink cluster needs a directory for its config, logs and checkpoints");
+            }
+            return new FlinkCluster(this);
+        }
+    }
+}
