@@ -42,9 +42,8 @@ public final class DistillStaticCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime threads for the teacher (default: ${DEFAULT-VALUE})")
     int threads;
 
-    @Option(names = "--on-bad-line", defaultValue = "skip", description = "a line of the file that is not a usable text: skip "
-            + "(counted and named on stderr) or fail (default: ${DEFAULT-VALUE})")
-    String onBadLine;
+    @picocli.CommandLine.Mixin
+    ReadBadLines badLines;
 
     @Override
     public Integer call() throws Exception {
@@ -52,7 +51,7 @@ public final class DistillStaticCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dim must be >= 1, got " + dim);
         }
         TeacherDescriptor d = TeacherDescriptor.resolve(teacherName);
-        List<String> texts = corpus == null ? null : Corpus.loadForReading(corpus, onBadLine, "--corpus").rows().stream().map(Corpus.Row::text).toList();
+        List<String> texts = corpus == null ? null : badLines.load(corpus, "--corpus").rows().stream().map(Corpus.Row::text).toList();
         Path cache = cacheDir != null ? cacheDir : StaticDistillation.defaultCacheDir();
         long t0 = System.nanoTime();
         try (Teacher teacher = Teacher.load(d, threads, Teacher.Device.CPU, 0)) {

@@ -36,17 +36,16 @@ public final class EvalCommand implements Callable<Integer> {
             + " (.csv/.jsonl with labels) whose first 16 texts per label build the teacher's prototype head")
     Path prototypes;
 
-    @Option(names = "--on-bad-line", defaultValue = "skip", description = "a line of the file that is not a usable text: skip "
-            + "(counted and named on stderr) or fail (default: ${DEFAULT-VALUE})")
-    String onBadLine;
+    @picocli.CommandLine.Mixin
+    ReadBadLines badLines;
 
     @Override
     public Integer call() {
-        Corpus corpus = Corpus.loadForReading(texts, onBadLine, "--texts");
+        Corpus corpus = badLines.load(texts, "--texts");
         TeacherDescriptor d = BuiltInTeachers.byId(teacherName) != null ? BuiltInTeachers.byId(teacherName).descriptor()
                 : TeacherDescriptor.read(Path.of(teacherName));
         if (prototypes != null) {
-            d = d.withHead(new TeacherDescriptor.PrototypeSpec(DemoTeacher.prototypeExamples(Corpus.loadForReading(prototypes, onBadLine, "--prototypes").rows()), 20f),
+            d = d.withHead(new TeacherDescriptor.PrototypeSpec(DemoTeacher.prototypeExamples(badLines.load(prototypes, "--prototypes").rows()), 20f),
                     d.id() + "+prototypes");
         }
         try (Teacher teacher = Teacher.load(d, 1, Teacher.Device.CPU, 0);

@@ -40,16 +40,15 @@ public final class FitHeadCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime threads for the teacher (default: ${DEFAULT-VALUE})")
     int threads;
 
-    @Option(names = "--on-bad-line", defaultValue = "skip", description = "a line of the file that is not a usable text: skip "
-            + "(counted and named on stderr) or fail (default: ${DEFAULT-VALUE})")
-    String onBadLine;
+    @picocli.CommandLine.Mixin
+    ReadBadLines badLines;
 
     @Override
     public Integer call() {
         if (folds < 2) {
             throw new IllegalArgumentException("--folds must be >= 2, got " + folds);
         }
-        List<Corpus.Row> rows = Corpus.loadForReading(corpus, onBadLine, "--corpus").rows().stream().filter(r -> r.label() != null && !r.label().isBlank()).toList();
+        List<Corpus.Row> rows = badLines.load(corpus, "--corpus").rows().stream().filter(r -> r.label() != null && !r.label().isBlank()).toList();
         Map<String, Integer> counts = new LinkedHashMap<>();
         rows.forEach(r -> counts.merge(r.label(), 1, Integer::sum));
         if (counts.size() < 2) {

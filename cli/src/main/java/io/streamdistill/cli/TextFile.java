@@ -177,20 +177,9 @@ final class TextFile {
 
     private void line(int line, long offset, byte[] bytes, int from, int to) {
         int n = to - from;
-        if (n > MAX_RECORD_BYTES) {
-            entries.add(new Bad(line, offset, Problem.TOO_LONG, n + " bytes, over " + MAX_RECORD_BYTES,
-                    Arrays.copyOfRange(bytes, from, from + KEPT_PREFIX), n));
-            return;
-        }
-        byte[] raw = Arrays.copyOfRange(bytes, from, to);
-        Bad bad = check(line, offset, raw, n);
-        if (bad != null) {
-            entries.add(bad);
-            return;
-        }
-        String text = new String(raw, StandardCharsets.UTF_8);
-        if (text.isBlank()) {
-            blank++;
+        byte[] raw = Arrays.copyOfRange(bytes, from, n > MAX_RECORD_BYTES ? from + KEPT_PREFIX : to);
+        String text = decoded(line, offset, raw, n);
+        if (text == null) {
             return;
         }
         if (format == Format.LINES) {
@@ -216,22 +205,8 @@ final class TextFile {
     }
 
     private void csvRecord(int line, long offset, byte[] raw, long length) {
-        if (length > MAX_RECORD_BYTES) {
-            entries.add(new Bad(line, offset, Problem.TOO_LONG, length + " bytes, over " + MAX_RECORD_BYTES,
-                    Arrays.copyOf(raw, Math.min(raw.length, KEPT_PREFIX)), length));
-            return;
-        }
-        Bad bad = check(line, offset, raw, length);
-        if (bad != null) {
-            if (textColumn < 0) {
-                throw new IllegalArgumentException(bad.describe(source) + ": the header must name a 'text' column");
-            }
-            entries.add(bad);
-            return;
-        }
-        String text = new String(raw, StandardCharsets.UTF_8);
-        if (text.isBlank()) {
-            blank++;
+        String text = decoded(line, offset, raw, length);
+        if (text == null) {
             return;
         }
         List<String> fields;
@@ -263,6 +238,34 @@ final class TextFile {
         }
         String label = labelColumn >= 0 ? fields.get(labelColumn) : "";
         entries.add(new Text(line, offset, t, label.isBlank() ? null : label));
+    }
+
+    /**
+     * A record's text, or null when it is not one: too long, a NUL, not UTF-8 (recorded as bad) or
+     * blank (counted). A CSV header that is not text fails the whole file.
+     *
+     * @param raw the record's bytes (for one too long, at least its first {@link #KEPT_PREFIX})
+     */
+    private String decoded(int line, long offset, byte[] raw, long length) {
+        if (length > MAX_RECORD_BYTES) {
+            entries.add(new Bad(line, offset, Problem.TOO_LONG, length + " bytes, over " + MAX_RECORD_BYTES,
+                    Arrays.copyOf(raw, Math.min(raw.length, KEPT_PREFIX)), length));
+            return null;
+        }
+        Bad bad = check(line, offset, raw, length);
+        if (bad != null) {
+            if (format == Format.CSV && textColumn < 0) {
+                throw new IllegalArgumentException(bad.describe(source) + ": the header must name a 'text' column");
+            }
+            entries.add(bad);
+            return null;
+        }
+        String text = new String(raw, StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            blank++;
+            return null;
+        }
+        return text;
     }
 
     /** The byte-level problems any record may have: a NUL, or bytes that are not UTF-8. */

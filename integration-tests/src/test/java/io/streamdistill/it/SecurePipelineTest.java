@@ -15,6 +15,7 @@ import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.Serving;
 import io.streamdistill.trainer.StudentTrainerJob;
+import io.streamdistill.trainer.TopicSnapshot;
 import io.streamdistill.trainer.TrainerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,12 +29,8 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -170,43 +167,14 @@ class SecurePipelineTest {
 
     /** The keys of every committed record of a topic, read as the admin. */
     private static List<String> rawKeys(LocalStack stack, String topic) {
-        Map<String, Object> c = new HashMap<>(stack.clientSettings(BrokerSecurity.ADMIN));
-        c.put("bootstrap.servers", stack.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        List<String> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(topic, 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(300)).forEach(r -> out.add(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8)));
-            }
-        }
-        return out;
+        return TopicSnapshot.read(as(stack, BrokerSecurity.ADMIN), topic,
+                r -> r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8), Integer.MAX_VALUE, Duration.ofSeconds(30));
     }
 
+    /** Every committed record of a topic, read and decoded as the admin. */
     private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(LocalStack stack, String topic, Class<T> type) {
-        Map<String, Object> c = new HashMap<>(stack.clientSettings(BrokerSecurity.ADMIN));
-        c.put("bootstrap.servers", stack.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        Map<String, Object> registry = new HashMap<>(stack.registrySettings(BrokerSecurity.ADMIN));
-        registry.put("schema.registry.url", stack.registryUrl());
-        AvroDeserializer<T> d = new AvroDeserializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(registry)), type);
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(topic, 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
-                    out.add(d.deserialize(r.topic(), r.value()));
-                }
-            }
-        }
-        return out;
+        Map<String, String> admin = as(stack, BrokerSecurity.ADMIN);
+        AvroDeserializer<T> d = new AvroDeserializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(new HashMap<>(admin))), type);
+        return TopicSnapshot.read(admin, topic, r -> d.deserialize(r.topic(), r.value()), Integer.MAX_VALUE, Duration.ofSeconds(30));
     }
 }

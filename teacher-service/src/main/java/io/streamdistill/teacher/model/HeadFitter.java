@@ -1,5 +1,6 @@
 package io.streamdistill.teacher.model;
 
+import io.streamdistill.student.loss.DistillationLoss;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -289,7 +290,7 @@ public final class HeadFitter {
         int[] support = new int[k];
         int correct = 0;
         for (int i = 0; i < y.length; i++) {
-            int s = argmax(logits[i]);
+            int s = DistillationLoss.argmax(logits[i]);
             predicted[s]++;
             support[y[i]]++;
             if (s == y[i]) {
@@ -345,7 +346,7 @@ public final class HeadFitter {
         return sum / y.length;
     }
 
-    /** log sum exp(z / t), stable. */
+    /** log sum exp(z / t) in double precision: the temperature search needs more than the float training loss uses. */
     private static double logSumExp(float[] z, double t) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : z) {
@@ -365,10 +366,10 @@ public final class HeadFitter {
         int[] count = new int[ECE_BINS];
         for (int i = 0; i < y.length; i++) {
             // The top class's probability: exp(max / t - logSumExp).
-            double top = Math.exp(logits[i][argmax(logits[i])] / t - logSumExp(logits[i], t));
+            double top = Math.exp(logits[i][DistillationLoss.argmax(logits[i])] / t - logSumExp(logits[i], t));
             int bin = Math.min(ECE_BINS - 1, (int) (top * ECE_BINS));
             conf[bin] += top;
-            acc[bin] += argmax(logits[i]) == y[i] ? 1 : 0;
+            acc[bin] += DistillationLoss.argmax(logits[i]) == y[i] ? 1 : 0;
             count[bin]++;
         }
         double e = 0;
@@ -383,19 +384,9 @@ public final class HeadFitter {
     static double accuracy(float[][] logits, int[] y) {
         int correct = 0;
         for (int i = 0; i < y.length; i++) {
-            correct += argmax(logits[i]) == y[i] ? 1 : 0;
+            correct += DistillationLoss.argmax(logits[i]) == y[i] ? 1 : 0;
         }
         return correct / (double) y.length;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static double dot(float[] a, float[] b) {
