@@ -109,6 +109,15 @@ public final class DemoCommand implements Callable<Integer> {
             + "reason), skip (counted) or fail (before anything starts) (default: ${DEFAULT-VALUE})")
     String onBadLine;
 
+    @Option(names = "--flink-cluster", paramLabel = "N", defaultValue = "0", description = "run the trainer's job on a Flink "
+            + "session cluster of N TaskManagers (separate JVMs, started for the demo) instead of a MiniCluster in this JVM "
+            + "(default: the MiniCluster)")
+    int flinkTaskManagers;
+
+    @Option(names = "--job-jar", paramLabel = "JAR", description = "with --flink-cluster: ship this job jar (mvn -Pjob-jar -pl "
+            + "student-trainer -am package) instead of this installation's trainer jars")
+    Path jobJar;
+
     @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
     Map<String, String> trainerOverrides = new LinkedHashMap<>();
 
@@ -139,8 +148,17 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.println("  " + fileReport);
         }
 
+        // The Flink cluster's JVMs start while the stack and the teacher do. Logging is set up first: two threads
+        // initialising SLF4J at once make it warn that early log lines were lost.
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        java.util.concurrent.CompletableFuture<TrainerRuntime> flinkStart = flinkTaskManagers == 0
+                ? java.util.concurrent.CompletableFuture.completedFuture(TrainerRuntime.local())
+                : java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> TrainerRuntime.cluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, jobJar));
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
-                .registryPort(registryPort).secure(secure).topics(Topics.ALL, 1).build().start()) {
+                .registryPort(registryPort).secure(secure).topics(Topics.ALL, 1).build().start();
+             TrainerRuntime flink = awaitFlink(flinkStart)) {
+            System.out.println("  Flink:    " + flink.describe());
             System.out.println("  Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL; a principal per component, ACLs)" : ""));
             System.out.println("  registry: " + stack.registryUrl());
             Map<String, String> monitorSettings = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.MONITOR));
@@ -203,7 +221,7 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 trainer.putAll(trainerOverrides);
                 TrainerConfig trainerConfig = TrainerConfig.of(trainer);
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                StreamExecutionEnvironment env = flink.environment(
                         StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
                 StudentTrainerJob.enableCheckpointing(env, trainerConfig);
                 StudentTrainerJob.build(env, trainerConfig);
@@ -238,6 +256,7 @@ public final class DemoCommand implements Callable<Integer> {
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
                 DemoSummary summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
                 summary.addLines(corpus, sent, badLines, eval.size(), stream.size());
+                summary.addFlink(flink.summary(job));
                 if (head != null) {
                     summary.addTeacherHead(head);
                 }
@@ -265,7 +284,23 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The trainer's runtime once it has started; a failed cluster start surfaces as its own error. */
+    private static TrainerRuntime awaitFlink(java.util.concurrent.CompletableFuture<TrainerRuntime> start) {
+        try {
+            return start.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
     private void validate() {
+        if (flinkTaskManagers < 0) {
+            throw new IllegalArgumentException("--flink-cluster must be a number of TaskManagers >= 1 (0: the local MiniCluster), got "
+                    + flinkTaskManagers);
+        }
+        if (jobJar != null && flinkTaskManagers == 0) {
+            throw new IllegalArgumentException("--job-jar goes with --flink-cluster N");
+        }
         if (!init.equals("static") && !init.equals("random")) {
             throw new IllegalArgumentException("--init must be static or random, got '" + init + "'");
         }

@@ -153,6 +153,11 @@ record DemoSummary(ObjectNode json, boolean classification) {
     }
 
     /** Which head the classification teacher had, and why. */
+    /** Where the trainer's job ran: {@code mode} local (a MiniCluster in the demo's JVM) or cluster, and its job id. */
+    void addFlink(Map<String, Object> flink) {
+        json.set("flink", new ObjectMapper().valueToTree(flink));
+    }
+
     void addTeacherHead(DemoTeacher.Choice head) {
         ObjectNode h = json.putObject("teacher_head");
         h.put("type", head.head());

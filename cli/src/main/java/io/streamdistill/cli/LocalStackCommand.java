@@ -1,5 +1,6 @@
 package io.streamdistill.cli;
 
+import io.streamdistill.flinkcluster.FlinkCluster;
 import io.streamdistill.localstack.BrokerSecurity;
 import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.schemas.Topics;
@@ -17,13 +18,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code streamdistill local-stack [--secure]}: the embedded Kafka broker and registry on their own,
- * until Ctrl-C. With {@code --secure}: SASL_SSL with one SCRAM principal per component, ACLs, and the
+ * {@code streamdistill local-stack [--secure] [--flink-cluster N]}: the embedded Kafka broker and
+ * registry on their own, and optionally a Flink session cluster of child JVMs, until Ctrl-C. With {@code --secure}: SASL_SSL with one SCRAM principal per component, ACLs, and the
  * registry over TLS with basic auth; a client settings file per principal is written for
  * {@code --client-config} (and {@code teacher --config}, {@code train}).
  */
 @Command(name = "local-stack", mixinStandardHelpOptions = true,
-        description = "Run the embedded Kafka and registry (optionally secured: SASL_SSL, ACLs, TLS registry) until Ctrl-C.")
+        description = "Run the embedded Kafka and registry (optionally secured: SASL_SSL, ACLs, TLS registry) and optionally a "
+                + "Flink session cluster of separate JVMs, until Ctrl-C.")
 public final class LocalStackCommand implements Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = "streamdistill-data/stack", description = "broker and registry state (default: ${DEFAULT-VALUE})")
     Path dataDir;
@@ -37,12 +39,32 @@ public final class LocalStackCommand implements Callable<Integer> {
     @Option(names = "--registry-port", defaultValue = "0", description = "registry port (default: any free port)")
     int registryPort;
 
+    @Option(names = "--flink-cluster", paramLabel = "N", defaultValue = "0", description = "also a Flink 2.2 session cluster: a "
+            + "JobManager (REST API and web UI) and N TaskManagers, each its own JVM, for train --flink-cluster (default: none)")
+    int flinkTaskManagers;
+
+    @Option(names = "--flink-slots", defaultValue = "1", description = "task slots per TaskManager (default: ${DEFAULT-VALUE})")
+    int flinkSlots;
+
     @Override
     public Integer call() throws Exception {
+        if (flinkTaskManagers < 0 || flinkSlots < 1) {
+            throw new IllegalArgumentException("--flink-cluster must be >= 0 and --flink-slots >= 1, got " + flinkTaskManagers + " and "
+                    + flinkSlots);
+        }
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir).secure(secure).brokerPort(kafkaPort).registryPort(registryPort)
-                .topics(Topics.ALL, 1).build().start()) {
+                .topics(Topics.ALL, 1).build().start();
+             FlinkCluster flink = flinkTaskManagers == 0 ? null
+                     : TrainerRuntime.startCluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, flinkSlots)) {
             System.out.println("Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL, SCRAM-SHA-512)" : ""));
             System.out.println("registry: " + stack.registryUrl());
+            if (flink != null) {
+                System.out.println("Flink:    " + flink.restUrl() + " (REST API and web UI; " + flinkTaskManagers + " TaskManager(s) of "
+                        + flinkSlots + " slot(s); logs in " + flink.sharedDir().resolve("log") + ")");
+                System.out.println("  e.g. streamdistill train --flink-cluster " + flink.restAddress() + " --bootstrap.servers="
+                        + stack.bootstrapServers() + " --schema.registry.url=" + stack.registryUrl() + " --student.classes=a,b"
+                        + " --checkpoint.dir=" + flink.sharedDir().resolve("checkpoints").toUri());
+            }
             if (secure) {
                 Path dir = dataDir.resolve("secure").resolve("clients");
                 Files.createDirectories(dir);

@@ -3,12 +3,17 @@ package io.streamdistill.cli;
 import io.streamdistill.teacher.model.StaticDistillation;
 import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
+import io.streamdistill.flinkcluster.JobJars;
+import io.streamdistill.trainer.ClusterJob;
 import io.streamdistill.trainer.StudentTrainerJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Unmatched;
 
 /**
@@ -17,16 +22,34 @@ import picocli.CommandLine.Unmatched;
  * With {@code --student.init=static} (no file) it builds or reuses the static table of
  * {@code --teacher=NAME|DIR} (default all-MiniLM-L6-v2) and, for a classification teacher, its head file.
  */
-@Command(name = "train", description = "Run the student trainer (local Flink) against an external Kafka and registry: "
-        + "--key=value settings as in docs/student-trainer.md; --student.init=static --teacher=NAME|DIR warm-starts the student.")
+@Command(name = "train", description = "Run the student trainer (local Flink, or --flink-cluster) against an external Kafka and "
+        + "registry: --key=value settings as in docs/student-trainer.md; --student.init=static --teacher=NAME|DIR warm-starts the student.")
 public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--flink-cluster", paramLabel = "HOST:PORT", description = "submit the job to this Flink 2.2 cluster (its "
+            + "JobManager's REST address) instead of running a local MiniCluster; the command stays attached until the job ends")
+    String flinkCluster;
+
+    @Option(names = "--job-jar", paramLabel = "JAR", description = "with --flink-cluster: the trainer's job jar (mvn -Pjob-jar -pl "
+            + "student-trainer -am package); without it the jars of this installation's trainer are shipped")
+    Path jobJar;
+
     @Unmatched
     List<String> args = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        StudentTrainerJob.main(resolve(args).toArray(String[]::new));
+        if (jobJar != null && flinkCluster == null) {
+            throw new IllegalArgumentException("--job-jar goes with --flink-cluster");
+        }
+        List<Path> jars = flinkCluster == null ? List.of() : jobJar != null ? List.of(jobJar) : installedJobJars();
+        StudentTrainerJob.run(StudentTrainerJob.flags(resolve(args).toArray(String[]::new)), flinkCluster, jars);
         return 0;
+    }
+
+    /** The trainer's code as this installation has it, without a shaded job jar: its own jars and the dependencies Flink does not provide. */
+    private static List<Path> installedJobJars() throws java.io.IOException {
+        return JobJars.of(ClusterJob.RUNTIME_LIST, Files.createTempDirectory("streamdistill-job"),
+                ClusterJob.ownClasses().toArray(Class<?>[]::new));
     }
 
     /** The arguments with {@code --student.init=static} replaced by the table and head files of {@code --teacher}. */

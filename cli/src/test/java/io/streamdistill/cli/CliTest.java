@@ -42,16 +42,26 @@ class CliTest {
         assertThat(summary.get("teacher_skipped").asLong()).as("records the published student was sure of").isPositive();
         assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(2);
         assertThat(summary.get("holdout_agreement").asDouble()).isGreaterThan(0.4);
+        assertThat(summary.get("flink").get("mode").asText()).as("the trainer on a MiniCluster in the demo's JVM").isEqualTo("local");
     }
 
-    /** The demo end to end with a small N: every record accounted for, a checkpoint whose artifact checks out and runs. */
+    /**
+     * The demo end to end with a small N, its trainer on a Flink cluster of its own JVMs: every record
+     * accounted for, a checkpoint whose artifact checks out and runs.
+     */
     @Test
-    void demoRunsEndToEndAndWritesASummary(@TempDir Path dir) throws Exception {
+    void demoRunsEndToEndOnAFlinkClusterAndWritesASummary(@TempDir Path dir) throws Exception {
         int exit = Main.run("demo", "--records", "240", "--rate", "60", "--data-dir", dir.toString(), "--fresh",
-                "--export-every-seconds", "5", "--eval-texts", "100");
+                "--export-every-seconds", "5", "--eval-texts", "100", "--flink-cluster", "1");
         assertThat(exit).isZero();
 
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        JsonNode flink = summary.get("flink");
+        assertThat(flink.get("mode").asText()).isEqualTo("cluster");
+        assertThat(flink.get("task_managers").asInt()).isEqualTo(1);
+        assertThat(flink.get("job_id").asText()).hasSize(32);
+        assertThat(dir.resolve("flink/log/taskmanager-0.log")).content().as("the job ran in the TaskManager's JVM")
+                .contains("featurize");
         assertThat(summary.get("records_produced").asLong()).isEqualTo(240);
         assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong())
                 .isEqualTo(summary.get("records_produced").asLong());

@@ -242,8 +242,8 @@ public final class ApicurioRegistry implements AutoCloseable {
     }
 
     /** Copies the {@link ParentWatchdog} class file into a directory the child can use as its classpath. */
-    static final class ParentWatchdogInstaller {
-        static Path install(Path dir) {
+    public static final class ParentWatchdogInstaller {
+        public static Path install(Path dir) {
             String resource = ParentWatchdog.class.getName().replace('.', '/') + ".class";
             Path target = dir.resolve(resource);
             try (InputStream in = ParentWatchdog.class.getClassLoader().getResourceAsStream(resource)) {

@@ -5,9 +5,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** Loopback port helpers. */
-final class Ports {
+public final class Ports {
     /** A port free on 127.0.0.1 right now (the OS picks it). */
-    static int free() {
+    public static int free() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();
@@ -17,7 +17,7 @@ final class Ports {
     }
 
     /** Returns {@code port} if it is free, a free port when it is 0, and fails clearly when it is taken. */
-    static int claim(int port, String what) {
+    public static int claim(int port, String what) {
         if (port == 0) {
             return free();
         }

@@ -1,7 +1,9 @@
 package io.streamdistill.trainer;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -123,13 +125,24 @@ public final class StudentTrainerJob {
 
     /** {@code --key=value} flags; {@code --checkpoint.dir=URI} sets Flink's checkpoint directory. */
     public static void main(String[] args) throws Exception {
-        Map<String, String> flags = flags(args);
+        run(flags(args), null, List.of());
+    }
+
+    /**
+     * Runs the job until it ends: in the environment {@code flink run} gives (or a MiniCluster) when
+     * {@code flinkCluster} is null, else submitted to that cluster's REST address with {@code jars}
+     * as its code. The job's settings are validated and the Kafka credentials checked first.
+     */
+    public static void run(Map<String, String> settings, String flinkCluster, List<Path> jars) throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>(settings);
         String checkpointDir = flags.containsKey("checkpoint.dir") ? flags.remove("checkpoint.dir")
                 : "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
         TrainerConfig config = TrainerConfig.of(flags);
         // Wrong credentials or a wrong port: one line naming the setting, not a job restarting forever.
         io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "--kafka.", java.time.Duration.ofSeconds(30));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configure(config, checkpointDir));
+        Configuration conf = configure(config, checkpointDir);
+        StreamExecutionEnvironment env = flinkCluster == null ? StreamExecutionEnvironment.getExecutionEnvironment(conf)
+                : ClusterJob.environment(flinkCluster, conf, jars);
         enableCheckpointing(env, config);
         build(env, config);
         env.execute("streamdistill-student-trainer " + config.string("student.name"));

@@ -138,26 +138,7 @@ public final class Replay {
 
     /** A local MiniCluster, or the remote cluster the spec names (its TaskManagers write the artifacts). */
     private static StreamExecutionEnvironment environment(Spec spec) {
-        if (spec.flinkCluster() == null) {
-            return StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
-        }
-        String[] hostPort = spec.flinkCluster().split(":");
-        int port;
-        try {
-            port = Integer.parseInt(hostPort[1]);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--flink-cluster must be host:port (the JobManager's REST address), got '"
-                    + spec.flinkCluster() + "'");
-        }
-        for (Path jar : spec.jobJars()) {
-            if (!Files.isRegularFile(jar)) {
-                throw new IllegalArgumentException("job jar " + jar + " does not exist (build it: mvn -Pjob-jar -pl student-trainer -am package)");
-            }
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort[0], port, new Configuration(),
-                spec.jobJars().stream().map(Path::toString).toArray(String[]::new));
-        env.setParallelism(1);
-        return env;
+        return io.streamdistill.trainer.ClusterJob.environment(spec.flinkCluster(), new Configuration(), spec.jobJars());
     }
 
     private static Map<String, String> settings(Spec spec, TopicRange range, Path dir, SchemaRegistryClient registry) {

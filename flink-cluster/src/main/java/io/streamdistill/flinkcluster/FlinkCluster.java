@@ -1,4 +1,9 @@
-package io.streamdistill.localstack;
+package io.streamdistill.flinkcluster;
+
+import io.streamdistill.localstack.ApicurioRegistry;
+import io.streamdistill.localstack.LocalStackException;
+import io.streamdistill.localstack.ParentWatchdog;
+import io.streamdistill.localstack.Ports;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,14 +18,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Flink session cluster of child JVMs, from the jars on a classpath (Maven-resolved; no Flink
- * distribution): one JobManager with its REST API and N TaskManagers. Each child gets the same
+ * A Flink session cluster of child JVMs, from the Flink runtime's Maven jars ({@link FlinkLib}; no
+ * Flink distribution): one JobManager with its REST API and web UI, and N TaskManagers. Each child gets the same
  * lifeline as the registry ({@link ParentWatchdog}: it ends when this JVM does, even on SIGKILL).
  * The config is written to {@code <dir>/conf}, logs go to {@code <dir>/log}, checkpoints to
  * {@code <dir>/checkpoints}: one directory every process of the cluster shares. Memory settings and
@@ -52,12 +59,20 @@ public final class FlinkCluster implements AutoCloseable {
             "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
             "logger.kafka.name = org.apache.kafka",
             "logger.kafka.level = WARN",
+            // The Kafka sink's committer registers its gauge 'pendingCommittables' again at every checkpoint
+            // (Flink 2.2, connector 5.0): the first one stays and reports; the WARN repeated every checkpoint says nothing.
+            "logger.metricgroup.name = org.apache.flink.metrics.MetricGroup",
+            "logger.metricgroup.level = ERROR",
+            // DJL probes for CUDA when the tokenizer loads; a CPU-only TaskManager needs no GPU.
+            "logger.djlcuda.name = ai.djl.util.cuda.CudaUtils",
+            "logger.djlcuda.level = ERROR",
             "");
 
     private final Path dir;
     private final int taskManagers;
     private final int slots;
     private final String classpath;
+    private final Map<String, String> extraConfig;
     private final Duration startTimeout;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private int restPort;
@@ -81,7 +96,10 @@ public final class FlinkCluster implements AutoCloseable {
         this.dir = b.dir.toAbsolutePath();
         this.taskManagers = b.taskManagers;
         this.slots = b.slots;
-        this.classpath = b.classpath != null ? b.classpath : System.getProperty("java.class.path");
+        List<Path> jars = new ArrayList<>(b.classpath != null ? b.classpath : FlinkLib.jars());
+        jars.addAll(b.libJars);
+        this.classpath = String.join(java.io.File.pathSeparator, jars.stream().map(Path::toString).toList());
+        this.extraConfig = new LinkedHashMap<>(b.config);
         this.startTimeout = b.startTimeout;
         this.restPort = b.restPort;
     }
@@ -100,7 +118,7 @@ public final class FlinkCluster implements AutoCloseable {
     public synchronized FlinkCluster start() {
         if (!classpath.contains("flink-runtime")) {
             throw new LocalStackException("the classpath for the Flink cluster holds no flink-runtime jar: run it from a module that "
-                    + "depends on Flink (the trainer), or give one with FlinkCluster.builder().classpath(...)");
+                    + "depends on Flink, or give the jars with FlinkCluster.builder().classpath(...)");
         }
         long t0 = System.nanoTime();
         restPort = Ports.claim(restPort, "Flink REST");
@@ -110,30 +128,85 @@ public final class FlinkCluster implements AutoCloseable {
             Files.createDirectories(dir.resolve("checkpoints"));
             Files.writeString(dir.resolve("conf").resolve("config.yaml"), config(), StandardCharsets.UTF_8);
             Files.writeString(dir.resolve("conf").resolve("log4j.properties"), LOG4J, StandardCharsets.UTF_8);
+            // What every process runs from, one jar a line: the cluster's lib/.
+            Files.writeString(dir.resolve("conf").resolve("classpath.txt"),
+                    classpath.replace(java.io.File.pathSeparator, "\n") + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new LocalStackException("cannot write the Flink cluster's config under " + dir + ": " + e.getMessage(), e);
         }
-        jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS");
-        awaitRest();
-        for (int i = 0; i < taskManagers; i++) {
-            startTaskManager();
+        try {
+            jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS");
+            awaitRest();
+            for (int i = 0; i < taskManagers; i++) {
+                startTaskManager();
+            }
+            awaitTaskManagers(taskManagers);
+        } catch (RuntimeException e) {
+            close(); // no half-started cluster left behind
+            throw e;
         }
-        awaitTaskManagers(taskManagers);
         LOG.info("Flink cluster ready in {} ms: REST {} with {} TaskManager(s) of {} slot(s)", (System.nanoTime() - t0) / 1_000_000,
                 restUrl(), taskManagers, slots);
         return this;
     }
 
-    /** Starts one more TaskManager (a replacement after a kill); returns its index. */
+    /** Starts one more TaskManager (a replacement after a kill); returns its index, which is also in its resource id. */
     public synchronized int startTaskManager() {
         int index = started++;
-        taskManagerProcesses.add(launch("taskmanager-" + index, TASK_MANAGER, "GET_TM_RESOURCE_PARAMS"));
+        taskManagerProcesses.add(launch("taskmanager-" + index, TASK_MANAGER, "GET_TM_RESOURCE_PARAMS",
+                "taskmanager.resource-id=taskmanager-" + index));
         return index;
     }
 
     /** SIGKILLs a TaskManager, as a crash would. */
     public synchronized void killTaskManager(int index) {
         taskManagerProcesses.get(index).kill();
+    }
+
+    /** SIGKILLs the JobManager, as a crash would; the TaskManagers keep running and wait for a new one. */
+    public synchronized void killJobManager() {
+        jobManager.kill();
+    }
+
+    /**
+     * Starts the JobManager again on the same addresses and waits for its REST API and for every
+     * running TaskManager to reconnect. Without an HA service it knows no jobs: a job is submitted
+     * again, and resumes from its retained checkpoint.
+     */
+    public synchronized void restartJobManager() {
+        if (jobManager != null && jobManager.process().isAlive()) {
+            throw new IllegalStateException("the JobManager is still running (pid " + jobManager.process().pid() + ")");
+        }
+        jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS");
+        awaitRest();
+        awaitTaskManagers((int) taskManagerProcesses.stream().filter(c -> c.process().isAlive()).count());
+    }
+
+    /**
+     * The index of the TaskManager that runs the job's (first) task now, from the REST API; -1 while
+     * none does (the job is being scheduled or restarted).
+     */
+    public int taskManagerRunning(String jobId) {
+        JsonNode job = get("/jobs/" + jobId);
+        if (job == null || job.path("vertices").isEmpty()) {
+            return -1;
+        }
+        JsonNode tms = get("/jobs/" + jobId + "/vertices/" + job.path("vertices").get(0).path("id").asText() + "/taskmanagers");
+        if (tms == null) {
+            return -1;
+        }
+        for (JsonNode tm : tms.path("taskmanagers")) {
+            String id = tm.path("taskmanager-id").asText("");
+            if (id.startsWith("taskmanager-") && "RUNNING".equals(tm.path("status").asText())) {
+                return Integer.parseInt(id.substring("taskmanager-".length()));
+            }
+        }
+        return -1;
+    }
+
+    /** The process id of a TaskManager, or of the JobManager with index -1. */
+    public long pid(int taskManager) {
+        return (taskManager < 0 ? jobManager : taskManagerProcesses.get(taskManager)).process().pid();
     }
 
     /** The TaskManagers the JobManager knows now. */
@@ -174,35 +247,39 @@ public final class FlinkCluster implements AutoCloseable {
         }
     }
 
+    /** config.yaml: loopback addresses, memory that fits a laptop, fast failure detection, then the builder's entries over these. */
     private String config() {
-        String shared = dir.toUri().toString();
-        return String.join("\n",
-                "jobmanager.rpc.address: 127.0.0.1",
-                "jobmanager.rpc.port: " + Ports.free(),
-                "jobmanager.bind-host: 127.0.0.1",
-                "taskmanager.bind-host: 127.0.0.1",
-                "taskmanager.host: 127.0.0.1",
-                "rest.address: 127.0.0.1",
-                "rest.bind-address: 127.0.0.1",
-                "rest.port: " + restPort,
-                "jobmanager.memory.process.size: 768m",
-                "taskmanager.memory.process.size: 1g",
-                "taskmanager.memory.managed.size: 64m",
-                "taskmanager.numberOfTaskSlots: " + slots,
-                "parallelism.default: 1",
-                "restart-strategy.type: fixed-delay",
-                "restart-strategy.fixed-delay.attempts: 20",
-                "restart-strategy.fixed-delay.delay: 2 s",
-                "jobmanager.execution.failover-strategy: region",
-                "state.backend.type: hashmap",
-                "execution.checkpointing.dir: " + shared + "checkpoints",
-                "heartbeat.interval: 1000",
-                "heartbeat.timeout: 5000",
-                "") ;
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("jobmanager.rpc.address", "127.0.0.1");
+        c.put("jobmanager.rpc.port", String.valueOf(Ports.free()));
+        c.put("jobmanager.bind-host", "127.0.0.1");
+        c.put("taskmanager.bind-host", "127.0.0.1");
+        c.put("taskmanager.host", "127.0.0.1");
+        c.put("rest.address", "127.0.0.1");
+        c.put("rest.bind-address", "127.0.0.1");
+        c.put("rest.port", String.valueOf(restPort));
+        c.put("jobmanager.memory.process.size", "768m");
+        c.put("taskmanager.memory.process.size", "1g");
+        c.put("taskmanager.memory.managed.size", "64m");
+        c.put("taskmanager.numberOfTaskSlots", String.valueOf(slots));
+        c.put("parallelism.default", "1");
+        c.put("restart-strategy.type", "fixed-delay");
+        c.put("restart-strategy.fixed-delay.attempts", "20");
+        c.put("restart-strategy.fixed-delay.delay", "1 s");
+        c.put("jobmanager.execution.failover-strategy", "region");
+        c.put("state.backend.type", "hashmap");
+        c.put("execution.checkpointing.dir", dir.toUri() + "checkpoints");
+        // A dead TaskManager is noticed in 5 s instead of 50 s.
+        c.put("heartbeat.interval", "1000");
+        c.put("heartbeat.timeout", "5000");
+        c.putAll(extraConfig);
+        StringBuilder sb = new StringBuilder();
+        c.forEach((k, v) -> sb.append(k).append(": \"").append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
+        return sb.toString();
     }
 
-    /** A child JVM with the memory flags and dynamic properties Flink's scripts would give it. */
-    private Child launch(String name, String mainClass, String resourceQuery) {
+    /** A child JVM with the memory flags and dynamic properties Flink's scripts would give it, then ours ({@code key=value}). */
+    private Child launch(String name, String mainClass, String resourceQuery, String... dynamicProperties) {
         List<String> params = resourceParams(resourceQuery);
         Path watchdog = ApicurioRegistry.ParentWatchdogInstaller.install(dir.resolve("watchdog-classes"));
         List<String> cmd = new ArrayList<>();
@@ -221,6 +298,10 @@ public final class FlinkCluster implements AutoCloseable {
         cmd.add(dir.resolve("conf").toString());
         if (params.size() > 1 && !params.get(1).isBlank()) {
             cmd.addAll(List.of(params.get(1).trim().split("\\s+")));
+        }
+        for (String d : dynamicProperties) {
+            cmd.add("-D");
+            cmd.add(d);
         }
         try {
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
@@ -272,7 +353,7 @@ public final class FlinkCluster implements AutoCloseable {
                 throw new LocalStackException("the Flink JobManager's REST API did not answer at " + restUrl() + " within "
                         + startTimeout.toSeconds() + " s; the end of its log:\n" + tail(jobManager));
             }
-            EmbeddedKafka.sleep(200);
+            sleep(200);
         }
     }
 
@@ -291,7 +372,7 @@ public final class FlinkCluster implements AutoCloseable {
                 throw new LocalStackException(registeredTaskManagers() + " of " + n + " TaskManagers registered within "
                         + startTimeout.toSeconds() + " s; the end of " + last.name() + "'s log:\n" + tail(last));
             }
-            EmbeddedKafka.sleep(200);
+            sleep(200);
         }
     }
 
@@ -322,6 +403,15 @@ public final class FlinkCluster implements AutoCloseable {
         return "(no log yet)";
     }
 
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalStackException("interrupted while waiting for the Flink cluster", e);
+        }
+    }
+
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
@@ -331,7 +421,9 @@ public final class FlinkCluster implements AutoCloseable {
         private int taskManagers = 1;
         private int slots = 1;
         private int restPort;
-        private String classpath;
+        private List<Path> classpath;
+        private final List<Path> libJars = new ArrayList<>();
+        private final Map<String, String> config = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(90);
 
         /** Config, logs and checkpoints go here; every process of the cluster shares it. */
@@ -362,9 +454,21 @@ public final class FlinkCluster implements AutoCloseable {
             return this;
         }
 
-        /** The jars the children run from (default: this JVM's classpath). */
-        public Builder classpath(String cp) {
-            this.classpath = cp;
+        /** The Flink runtime the children run from (default: {@link FlinkLib#jars()}, found on this JVM's classpath). */
+        public Builder classpath(List<Path> jars) {
+            this.classpath = List.copyOf(jars);
+            return this;
+        }
+
+        /** More jars for every process's classpath, as a user adds them to a distribution's lib/ (JNI libraries, loaded once per JVM). */
+        public Builder libJars(List<Path> jars) {
+            this.libJars.addAll(jars);
+            return this;
+        }
+
+        /** One more entry of config.yaml (e.g. {@code classloader.parent-first-patterns.additional}). */
+        public Builder config(String key, String value) {
+            this.config.put(key, value);
             return this;
         }
 
