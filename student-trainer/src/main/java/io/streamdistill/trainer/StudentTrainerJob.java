@@ -108,6 +108,9 @@ public final class StudentTrainerJob {
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        // Compressed snapshots restore in 0.1 s instead of 11: Flink 2.2 reads an uncompressed operator-state file one
+        // byte per system call (CompressibleFSDataInputStream has no bulk read), and the trainer's state is ~11 MB.
+        conf.set(org.apache.flink.configuration.ExecutionOptions.SNAPSHOT_COMPRESSION, true);
         Optional<String> restore = RetainedCheckpoints.resolve(config.string("restore.from"), checkpointDir);
         if (restore.isPresent()) {
             LOG.info("resuming student '{}' from {}", config.string("student.name"), restore.get());

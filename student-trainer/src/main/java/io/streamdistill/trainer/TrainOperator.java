@@ -101,6 +101,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
+        long started = System.nanoTime();
         super.initializeState(context);
         trainerState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("student-trainer", BytePrimitiveArraySerializer.INSTANCE));
@@ -114,10 +115,12 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         lastPublishedAgreement = Double.NaN;
         lastHoldout = Double.NaN;
         int vocab;
+        long tokenizerStart = System.nanoTime();
         try (TextTokenizer tok = Featurize.loadTokenizer(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
             tokenizerId = tok.id();
             vocab = tok.vocabSize();
         }
+        long tokenizerMs = (System.nanoTime() - tokenizerStart) / 1_000_000;
         StudentConfig studentConfig = config.studentConfig(vocab);
         classIndex = new LinkedHashMap<>();
         for (int i = 0; i < studentConfig.classNames().size(); i++) {
@@ -132,8 +135,9 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             for (byte[] meta : metaState.get()) {
                 readMeta(meta);
             }
-            LOG.info("restored student '{}' at step {}, version {}, {} records seen", config.string("student.name"),
-                    trainer.step(), version, recordsSeen);
+            LOG.info("restored student '{}' at step {}, version {}, {} records seen, in {} ms (the tokenizer {} ms)",
+                    config.string("student.name"), trainer.step(), version, recordsSeen, (System.nanoTime() - started) / 1_000_000,
+                    tokenizerMs);
         } else {
             StudentInit init = StudentInit.of(config);
             trainer = init.create(studentConfig, config.trainingConfig());
