@@ -109,6 +109,10 @@ public final class DemoCommand implements Callable<Integer> {
             + "reason), skip (counted) or fail (before anything starts) (default: ${DEFAULT-VALUE})")
     String onBadLine;
 
+    @Option(names = "--brokers", defaultValue = "1", description = "Kafka brokers: 1 in this JVM (default), or 3 or more, each its "
+            + "own JVM, every topic replicated to all")
+    int brokers;
+
     @Option(names = "--flink-cluster", paramLabel = "N", defaultValue = "0", description = "run the trainer's job on a Flink "
             + "session cluster of N TaskManagers (separate JVMs, started for the demo) instead of a MiniCluster in this JVM "
             + "(default: the MiniCluster)")
@@ -156,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
                 : java.util.concurrent.CompletableFuture.supplyAsync(
                         () -> TrainerRuntime.cluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, jobJar));
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
-                .registryPort(registryPort).secure(secure).topics(Topics.ALL, 1).build().start();
+                .registryPort(registryPort).secure(secure).brokers(brokers).topics(Topics.ALL, 1).build().start();
              TrainerRuntime flink = awaitFlink(flinkStart)) {
             System.out.println("  Flink:    " + flink.describe());
             System.out.println("  Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL; a principal per component, ACLs)" : ""));

@@ -39,6 +39,10 @@ public final class LocalStackCommand implements Callable<Integer> {
     @Option(names = "--registry-port", defaultValue = "0", description = "registry port (default: any free port)")
     int registryPort;
 
+    @Option(names = "--brokers", defaultValue = "1", description = "Kafka brokers: 1 in this JVM (default), or 3 or more, each its "
+            + "own JVM, every topic replicated to all with min.insync.replicas one less")
+    int brokers;
+
     @Option(names = "--flink-cluster", paramLabel = "N", defaultValue = "0", description = "also a Flink 2.2 session cluster: a "
             + "JobManager (REST API and web UI) and N TaskManagers, each its own JVM, for train --flink-cluster (default: none)")
     int flinkTaskManagers;
@@ -53,10 +57,11 @@ public final class LocalStackCommand implements Callable<Integer> {
                     + flinkSlots);
         }
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir).secure(secure).brokerPort(kafkaPort).registryPort(registryPort)
-                .topics(Topics.ALL, 1).build().start();
+                .brokers(brokers).topics(Topics.ALL, 1).build().start();
              FlinkCluster flink = flinkTaskManagers == 0 ? null
                      : TrainerRuntime.startCluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, flinkSlots)) {
-            System.out.println("Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL, SCRAM-SHA-512)" : ""));
+            System.out.println("Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL, SCRAM-SHA-512)" : "")
+                    + (brokers > 1 ? " (" + brokers + " broker JVMs, replication factor " + brokers + ")" : ""));
             System.out.println("registry: " + stack.registryUrl());
             if (flink != null) {
                 System.out.println("Flink:    " + flink.restUrl() + " (REST API and web UI; " + flinkTaskManagers + " TaskManager(s) of "

@@ -3,6 +3,7 @@ package io.streamdistill.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamdistill.localstack.EmbeddedKafka;
+import io.streamdistill.localstack.KafkaCluster;
 import io.streamdistill.localstack.TopicSetup;
 import io.streamdistill.records.DeadLetter;
 import io.streamdistill.records.SoftTarget;
@@ -18,10 +19,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
@@ -34,8 +36,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The broker restarted while a producer, the teacher and the trainer job all run against it (its
- * own broker, so other tests keep theirs; the registry is the shared one).
+ * Broker failures while a producer, the teacher and the trainer job all run: the one broker
+ * restarted, and one of three broker JVMs killed. Each test has its own brokers, so other tests
+ * keep theirs; the registry is the shared one.
  */
 class BrokerRestartTest {
     private static final int RECORDS = 400;
@@ -49,80 +52,116 @@ class BrokerRestartTest {
     @Test
     void everythingResumesAfterABrokerRestartAndTheCountsAddUp(@TempDir Path dir) throws Exception {
         try (EmbeddedKafka broker = EmbeddedKafka.builder().logDir(dir.resolve("kafka")).build().start()) {
-            String bootstrap = broker.bootstrapServers();
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                TopicSetup.ensureTopics(admin, List.of(new NewTopic("text", 1, (short) 1), new NewTopic("soft", 1, (short) 1),
-                        new NewTopic("dead", 1, (short) 1), new NewTopic("checkpoints", 1, (short) 1)), Duration.ofSeconds(30));
-            }
-            Map<String, String> teacherSettings = new HashMap<>(Map.of("bootstrap.servers", bootstrap, "input.topic", "text",
-                    "output.topic", "soft", "dead.letter.topic", "dead", "group.id", "restart-teacher",
-                    "transactional.id", "restart-teacher", "poll.max.records", "32"));
-            TrainerConfig trainer = TrainerConfig.of(Map.ofEntries(Map.entry("bootstrap.servers", bootstrap),
-                    Map.entry("schema.registry.url", SharedStack.get().registryUrl()), Map.entry("input.topic", "soft"),
-                    Map.entry("output.topic", "checkpoints"), Map.entry("student.name", "restart"),
-                    Map.entry("student.task", "EMBEDDING"), Map.entry("student.output.dim", "384"),
-                    Map.entry("student.embedding.dim", "16"), Map.entry("starting.offsets", "earliest"),
-                    Map.entry("export.every.records", "100"), Map.entry("export.every.seconds", "1"),
-                    Map.entry("holdout.percent", "10"), Map.entry("checkpoint.interval.ms", "1000"),
-                    Map.entry("gate.max.regression", "1"), Map.entry("restore.from", "none"),
-                    Map.entry("artifact.dir", dir.resolve("artifacts").toUri().toString())));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
-                    StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
-            StudentTrainerJob.enableCheckpointing(env, trainer);
-            StudentTrainerJob.build(env, trainer);
-
-            try (RunningTeacher teacher = RunningTeacher.start(teacherSettings);
-                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
-                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-                         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000, ProducerConfig.MAX_BLOCK_MS_CONFIG, 300_000),
-                         new ByteArraySerializer(), new ByteArraySerializer())) {
-                JobClient job = env.executeAsync("broker-restart-test");
-                AtomicInteger sent = new AtomicInteger();
-                List<Throwable> sendErrors = new ArrayList<>();
-                Thread traffic = new Thread(() -> {
-                    for (int i = 0; i < RECORDS; i++) {
-                        producer.send(new ProducerRecord<>("text", utf8("r-" + i), utf8("live sentence number " + i + " about restarts")),
-                                (m, e) -> {
-                                    if (e != null) {
-                                        synchronized (sendErrors) {
-                                            sendErrors.add(e);
-                                        }
-                                    }
-                                });
-                        sent.incrementAndGet();
-                        sleep(25);
-                    }
-                    producer.flush();
-                }, "traffic");
-                traffic.start();
-
-                // 1. Restart the broker mid-stream, once the teacher and the trainer both have output.
-                awaitCount(bootstrap, "soft", 100, Duration.ofSeconds(120));
-                awaitCount(bootstrap, "checkpoints", 1, Duration.ofSeconds(120));
+            double seconds = runThrough(broker.bootstrapServers(), dir, () -> {
                 broker.stop();
                 sleep(5000);
                 broker.start();
-                long back = System.nanoTime();
+            });
+            System.out.printf("broker restart: everything caught up %.1f s after the broker returned%n", seconds);
+        }
+    }
 
-                // 2. Every part resumes on its own.
-                awaitReady(teacher, RECOVERY);
-                traffic.join(RECOVERY.toMillis());
-                assertThat(sendErrors).as("the producer's sends all succeeded").isEmpty();
-                Map<String, Long> ids = awaitAllIds(bootstrap, RECORDS, RECOVERY);
-                long expectedTrained = ids.keySet().stream().filter(id -> !HoldoutSlice.contains(id, 10)).count();
-                List<StudentCheckpoint> published = awaitRecordsSeen(bootstrap, expectedTrained, RECOVERY);
-                double recoverySeconds = (System.nanoTime() - back) / 1e9;
-                job.cancel().get(30, TimeUnit.SECONDS);
+    /**
+     * A cluster of three broker JVMs, every topic with replication factor 3 and min.insync.replicas
+     * 2: the broker leading the soft-target partition is SIGKILLed under load and stays down. The
+     * producer, the teacher and the trainer job go on through the leader change without being
+     * restarted, and the counts add up as above.
+     */
+    @Test
+    void aBrokerKilledUnderLoadWithReplicationFactor3LosesAndDoublesNothing(@TempDir Path dir) throws Exception {
+        try (KafkaCluster cluster = KafkaCluster.of(dir.resolve("kafka"), 3).start()) {
+            double seconds = runThrough(cluster.bootstrapServers(), dir, () -> {
+                int leader = leaderOf(cluster.bootstrapServers(), "soft");
+                cluster.killBroker(leader);
+                System.out.printf("SIGKILLed broker %d, the leader of soft-0%n", leader);
+            });
+            System.out.printf("broker kill: everything caught up %.1f s after the kill%n", seconds);
+        }
+    }
 
-                // 3. The counts add up.
-                assertThat(ids).hasSize(RECORDS);
-                assertThat(ids.values()).as("each input id exactly once across soft targets and dead letters").allMatch(c -> c == 1);
-                List<Long> versions = published.stream().map(StudentCheckpoint::getVersion).toList();
-                assertThat(versions).isSorted().doesNotHaveDuplicates();
-                assertThat(published.get(published.size() - 1).getRecordsSeen()).isEqualTo(expectedTrained);
-                System.out.printf("broker restart: all %d ids and %d trained records caught up %.1f s after the broker returned%n",
-                        RECORDS, expectedTrained, recoverySeconds);
-            }
+    /**
+     * Topics, teacher, trainer and traffic against {@code bootstrap}; {@code fault} runs once both
+     * have output; returns the seconds from the end of the fault until everything caught up.
+     */
+    private static double runThrough(String bootstrap, Path dir, Runnable fault) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            TopicSetup.ensureTopics(admin, List.of(new NewTopic("text", Optional.of(1), Optional.empty()),
+                    new NewTopic("soft", Optional.of(1), Optional.empty()), new NewTopic("dead", Optional.of(1), Optional.empty()),
+                    new NewTopic("checkpoints", Optional.of(1), Optional.empty())), Duration.ofSeconds(30));
+        }
+        Map<String, String> teacherSettings = new HashMap<>(Map.of("bootstrap.servers", bootstrap, "input.topic", "text",
+                "output.topic", "soft", "dead.letter.topic", "dead", "group.id", "restart-teacher",
+                "transactional.id", "restart-teacher", "poll.max.records", "32"));
+        TrainerConfig trainer = TrainerConfig.of(Map.ofEntries(Map.entry("bootstrap.servers", bootstrap),
+                Map.entry("schema.registry.url", SharedStack.get().registryUrl()), Map.entry("input.topic", "soft"),
+                Map.entry("output.topic", "checkpoints"), Map.entry("student.name", "restart"),
+                Map.entry("student.task", "EMBEDDING"), Map.entry("student.output.dim", "384"),
+                Map.entry("student.embedding.dim", "16"), Map.entry("starting.offsets", "earliest"),
+                Map.entry("export.every.records", "100"), Map.entry("export.every.seconds", "1"),
+                Map.entry("holdout.percent", "10"), Map.entry("checkpoint.interval.ms", "1000"),
+                Map.entry("gate.max.regression", "1"), Map.entry("restore.from", "none"),
+                Map.entry("artifact.dir", dir.resolve("artifacts").toUri().toString())));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
+        StudentTrainerJob.enableCheckpointing(env, trainer);
+        StudentTrainerJob.build(env, trainer);
+
+        try (RunningTeacher teacher = RunningTeacher.start(teacherSettings);
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
+                     ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000, ProducerConfig.MAX_BLOCK_MS_CONFIG, 300_000),
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
+            JobClient job = env.executeAsync("broker-failure-test");
+            List<Throwable> sendErrors = new ArrayList<>();
+            Thread traffic = new Thread(() -> {
+                for (int i = 0; i < RECORDS; i++) {
+                    producer.send(new ProducerRecord<>("text", utf8("r-" + i), utf8("live sentence number " + i + " about restarts")),
+                            (m, e) -> {
+                                if (e != null) {
+                                    synchronized (sendErrors) {
+                                        sendErrors.add(e);
+                                    }
+                                }
+                            });
+                    sleep(25);
+                }
+                producer.flush();
+            }, "traffic");
+            traffic.start();
+
+            // 1. The fault mid-stream, once the teacher and the trainer both have output.
+            awaitCount(bootstrap, "soft", 100, Duration.ofSeconds(120));
+            awaitCount(bootstrap, "checkpoints", 1, Duration.ofSeconds(120));
+            fault.run();
+            long back = System.nanoTime();
+
+            // 2. Every part resumes on its own.
+            awaitReady(teacher, RECOVERY);
+            traffic.join(RECOVERY.toMillis());
+            assertThat(sendErrors).as("the producer's sends all succeeded").isEmpty();
+            Map<String, Long> ids = awaitAllIds(bootstrap, RECORDS, RECOVERY);
+            long expectedTrained = ids.keySet().stream().filter(id -> !HoldoutSlice.contains(id, 10)).count();
+            List<StudentCheckpoint> published = awaitRecordsSeen(bootstrap, expectedTrained, RECOVERY);
+            double recoverySeconds = (System.nanoTime() - back) / 1e9;
+            assertThat(job.getJobStatus().get()).as("the trainer job kept running").isEqualTo(JobStatus.RUNNING);
+            job.cancel().get(30, TimeUnit.SECONDS);
+
+            // 3. The counts add up.
+            assertThat(ids).hasSize(RECORDS);
+            assertThat(ids.values()).as("each input id exactly once across soft targets and dead letters").allMatch(c -> c == 1);
+            List<Long> versions = published.stream().map(StudentCheckpoint::getVersion).toList();
+            assertThat(versions).isSorted().doesNotHaveDuplicates();
+            assertThat(published.get(published.size() - 1).getRecordsSeen()).isEqualTo(expectedTrained);
+            return recoverySeconds;
+        }
+    }
+
+    /** The broker id leading partition 0 of a topic. */
+    private static int leaderOf(String bootstrap, String topic) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).leader().id();
+        } catch (Exception e) {
+            throw new AssertionError("cannot find the leader of " + topic + ": " + e, e);
         }
     }
 

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * on one node. {@link #stop()} keeps the data and ports, so {@link #start()} can bring the same
  * broker back (a broker restart); {@link #close()} also deletes a temporary log directory.
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements KafkaBrokers {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final String META_PROPERTIES = "meta.properties";
 
@@ -149,31 +149,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private Map<String, String> config() {
-        Map<String, String> p = new HashMap<>();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("log.dirs", logDir.toString());
-        p.put("num.partitions", "1");
-        p.put("default.replication.factor", "1");
-        p.put("min.insync.replicas", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("transaction.state.log.num.partitions", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        // The cleaner's default 128 MiB dedupe buffer dominates the heap of a tiny broker.
-        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
-        p.put("auto.create.topics.enable", "false");
-        p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+        Map<String, String> p = nodeConfig(1, "1@127.0.0.1:" + controllerPort, brokerPort, controllerPort, logDir, 1);
         if (security != null) {
             p.putAll(security.brokerSettings(brokerPort, controllerPort));
         }
@@ -181,13 +157,54 @@ public final class EmbeddedKafka implements AutoCloseable {
         return p;
     }
 
+    /**
+     * A KRaft node that is broker and controller in one, on 127.0.0.1: {@code replicas} is the
+     * replication factor of every topic and internal topic, and min.insync.replicas is one less
+     * (at least 1), so one node of three may be down while producers with acks=all go on.
+     */
+    static Map<String, String> nodeConfig(int nodeId, String voters, int brokerPort, int controllerPort, Path logDir, int replicas) {
+        String rf = String.valueOf(replicas);
+        String minIsr = String.valueOf(Math.max(1, replicas - 1));
+        Map<String, String> p = new HashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", String.valueOf(nodeId));
+        p.put("controller.quorum.voters", voters);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", logDir.toString());
+        p.put("num.partitions", "1");
+        p.put("default.replication.factor", rf);
+        p.put("min.insync.replicas", minIsr);
+        p.put("offsets.topic.replication.factor", rf);
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", rf);
+        p.put("transaction.state.log.min.isr", minIsr);
+        p.put("transaction.state.log.num.partitions", "1");
+        p.put("share.coordinator.state.topic.replication.factor", rf);
+        p.put("share.coordinator.state.topic.min.isr", minIsr);
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // The cleaner's default 128 MiB dedupe buffer dominates the heap of a tiny broker.
+        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
+        p.put("auto.create.topics.enable", "false");
+        p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+        return p;
+    }
+
     private void format() {
+        format(logDir, Uuid.randomUuid().toString(), 1, security);
+    }
+
+    /** Formats a node's log directory for a cluster id (the same on every node of a cluster). */
+    static void format(Path logDir, String clusterId, int nodeId, BrokerSecurity security) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
             new Formatter()
                     .setPrintStream(ps)
-                    .setClusterId(Uuid.randomUuid().toString())
-                    .setNodeId(1)
+                    .setClusterId(clusterId)
+                    .setNodeId(nodeId)
                     .setDirectories(List.of(logDir.toString()))
                     .setMetadataLogDirectory(logDir.toString())
                     .setControllerListenerName("CONTROLLER")

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole local stack: an embedded KRaft broker, a real Apicurio Registry child JVM, and the
- * topics. The registry JVM is launched first and starts while the broker starts in this JVM.
+ * The whole local stack: an embedded KRaft broker (or a cluster of broker JVMs), a real Apicurio
+ * Registry child JVM, and the topics. The registry JVM is launched first and starts while the broker starts in this JVM.
  *
  * <pre>{@code
  * try (LocalStack stack = LocalStack.builder().topics(List.of("a", "b"), 1).build().start()) {
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
 
-    private final EmbeddedKafka kafka;
+    private final KafkaBrokers kafka;
     private final ApicurioRegistry registry;
     private final List<NewTopic> topics;
     private final int gatewayPort;
@@ -45,7 +45,17 @@ public final class LocalStack implements AutoCloseable {
                 throw new LocalStackException("cannot create a directory for the secure stack's certificates: " + e.getMessage(), e);
             }
         }
-        this.kafka = EmbeddedKafka.builder().logDir(kafkaDir).brokerPort(b.brokerPort).security(security).build();
+        int brokers = b.brokers == 1 ? KafkaCluster.nodesIn(kafkaDir) : b.brokers;
+        if (b.brokers > 1 && kafkaDir != null && Files.exists(kafkaDir.resolve("meta.properties"))) {
+            throw new IllegalArgumentException("the data directory " + b.dataDir + " holds a one-broker stack; start it with one broker, "
+                    + "or use another data directory (demo: --fresh)");
+        }
+        if (brokers > 1 && (security != null || b.brokerPort != 0)) {
+            throw new IllegalArgumentException("a stack of " + brokers + " brokers is plaintext on free ports: --secure and "
+                    + "--kafka-port need one broker");
+        }
+        this.kafka = brokers > 1 ? KafkaCluster.of(kafkaDir, brokers)
+                : EmbeddedKafka.builder().logDir(kafkaDir).brokerPort(b.brokerPort).security(security).build();
         // On a secure stack the requested registry port is the TLS gateway's; the registry itself listens on a free loopback port.
         this.registry = ApicurioRegistry.builder().dataDir(registryDir).persistent(b.dataDir != null)
                 .port(b.secure ? 0 : b.registryPort).build();
@@ -156,8 +166,16 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    public EmbeddedKafka kafka() {
+    public KafkaBrokers kafka() {
         return kafka;
+    }
+
+    /** The brokers as a cluster of child JVMs ({@code brokers(3)}), to kill and restart one. */
+    public KafkaCluster kafkaCluster() {
+        if (kafka instanceof KafkaCluster c) {
+            return c;
+        }
+        throw new IllegalStateException("this stack has one in-process broker; build it with brokers(3) for a cluster");
     }
 
     public ApicurioRegistry registry() {
@@ -170,6 +188,19 @@ public final class LocalStack implements AutoCloseable {
         private int registryPort;
         private final List<NewTopic> topics = new ArrayList<>();
         private boolean secure;
+        private int brokers = 1;
+
+        /**
+         * The number of Kafka brokers: 1 (default) in this JVM, or 3 or more, each its own JVM, with
+         * every topic replicated to all and min.insync.replicas one less ({@link KafkaCluster}).
+         */
+        public Builder brokers(int n) {
+            if (n != 1 && n < 3) {
+                throw new IllegalArgumentException("brokers must be 1 or at least 3 (a quorum that survives a loss), got " + n);
+            }
+            this.brokers = n;
+            return this;
+        }
 
         /**
          * A secured broker: SASL_SSL with SCRAM-SHA-512 on the client port, a CA and broker certificate
