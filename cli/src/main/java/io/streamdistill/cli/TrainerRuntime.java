@@ -38,7 +38,8 @@ final class TrainerRuntime implements AutoCloseable {
         FlinkCluster c = startCluster(dir, taskManagers, 1);
         try {
             List<Path> jars = jobJar != null ? List.of(jobJar)
-                    : JobJars.of(ClusterJob.RUNTIME_LIST, dir.resolve("job"), ClusterJob.ownClasses().toArray(Class<?>[]::new));
+                    : JobJars.of(ClusterJob.RUNTIME_LIST, dir.resolve("job"), ClusterJob.LIB_ARTIFACTS,
+                            ClusterJob.ownClasses().toArray(Class<?>[]::new));
             return new TrainerRuntime(c, taskManagers, jars);
         } catch (RuntimeException e) {
             c.close();
@@ -49,11 +50,12 @@ final class TrainerRuntime implements AutoCloseable {
     /**
      * A session cluster of child JVMs set up for the trainer: the JNI libraries' jars (tokenizer,
      * ONNX Runtime) in its lib/ and resolved parent first, so a job restarted inside a running
-     * TaskManager finds them loaded instead of failing to load them a second time.
+     * TaskManager finds them loaded instead of failing to load them a second time; and the default
+     * tokenizer's jar, so no job ships its 83 MB.
      */
     static FlinkCluster startCluster(Path dir, int taskManagers, int slots) {
         return FlinkCluster.builder().dir(dir).taskManagers(taskManagers).slots(slots)
-                .libJars(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.NATIVE_ARTIFACTS))
+                .libJars(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.LIB_ARTIFACTS))
                 .config("classloader.parent-first-patterns.additional", ClusterJob.PARENT_FIRST_PATTERNS).build().start();
     }
 

@@ -32,7 +32,16 @@ public final class JobJars {
      * @param ownClasses   one class from each of the job's own modules
      */
     public static List<Path> of(String listResource, Path workDir, Class<?>... ownClasses) {
-        Set<String> provided = FlinkLib.provided();
+        return of(listResource, workDir, List.of(), ownClasses);
+    }
+
+    /**
+     * Like {@link #of(String, Path, Class[])}, leaving out {@code inLib} too ({@code group:artifact}):
+     * what the cluster's lib/ already holds besides Flink.
+     */
+    public static List<Path> of(String listResource, Path workDir, Collection<String> inLib, Class<?>... ownClasses) {
+        Set<String> provided = new java.util.HashSet<>(FlinkLib.provided());
+        provided.addAll(inLib);
         Set<Path> out = new LinkedHashSet<>();
         for (Class<?> c : ownClasses) {
             out.add(asJar(codeOf(c), workDir));

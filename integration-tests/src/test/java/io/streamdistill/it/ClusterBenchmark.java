@@ -43,7 +43,7 @@ public final class ClusterBenchmark {
         String out = "bench.checkpoints";
         int produced = 1500;
         training.produce(in, 0, produced);
-        JobClient job = training.submit(in, out, "bench", "none");
+        JobClient job = training.submit(in, out, "bench", "none", 10_000); // the default interval
         String jobId = job.getJobID().toString();
         training.awaitRecordsSeen(out, trainingRecords(0, produced), Duration.ofSeconds(180));
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -54,9 +54,11 @@ public final class ClusterBenchmark {
             produced += 3000;
             Thread.sleep(12_000); // past at least one checkpoint since the last recovery
             int victim = training.cluster.taskManagerRunning(jobId);
-            long lastVersion = last(training.checkpoints(out)).getVersion();
             long killedAt = System.nanoTime();
             training.cluster.killTaskManager(victim);
+            // Read after the kill: what the dead TaskManager committed is visible now, and nothing newer can be yet
+            // (the JobManager needs 5 s to notice).
+            long lastVersion = last(training.checkpoints(out)).getVersion();
             double running = Double.NaN;
             while (Double.isNaN(running)) {
                 int now = training.cluster.taskManagerRunning(jobId);

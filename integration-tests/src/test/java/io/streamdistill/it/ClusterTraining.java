@@ -60,14 +60,18 @@ final class ClusterTraining {
      */
     static ClusterTraining start(Path dir, int taskManagers, String bootstrap, String registryUrl) {
         FlinkCluster cluster = FlinkCluster.builder().dir(dir.resolve("flink")).taskManagers(taskManagers).slots(1)
-                .libJars(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.NATIVE_ARTIFACTS))
+                .libJars(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.LIB_ARTIFACTS))
                 .config("classloader.parent-first-patterns.additional", ClusterJob.PARENT_FIRST_PATTERNS).build().start();
         return new ClusterTraining(cluster, bootstrap, registryUrl,
-                JobJars.of(ClusterJob.RUNTIME_LIST, dir.resolve("job"), ClusterJob.ownClasses().toArray(Class<?>[]::new)));
+                JobJars.of(ClusterJob.RUNTIME_LIST, dir.resolve("job"), ClusterJob.LIB_ARTIFACTS,
+                        ClusterJob.ownClasses().toArray(Class<?>[]::new)));
     }
 
-    /** Submits the trainer reading {@code in} and publishing to {@code out}, checkpointing to the shared directory under {@code name}. */
-    JobClient submit(String in, String out, String name, String restoreFrom) throws Exception {
+    /**
+     * Submits the trainer reading {@code in} and publishing to {@code out}, checkpointing every
+     * {@code checkpointMs} to the shared directory under {@code name}.
+     */
+    JobClient submit(String in, String out, String name, String restoreFrom, long checkpointMs) throws Exception {
         Map<String, String> s = new HashMap<>(Map.of(
                 "bootstrap.servers", bootstrap, "schema.registry.url", registryUrl,
                 "input.topic", in, "output.topic", out, "group.id", "cluster-" + name, "student.name", "cluster-" + name,
@@ -78,6 +82,7 @@ final class ClusterTraining {
         s.put("export.every.records", "500");
         s.put("export.every.seconds", "2");
         s.put("restore.from", restoreFrom);
+        s.put("checkpoint.interval.ms", String.valueOf(checkpointMs));
         s.put("transactional.id.prefix", "cluster-" + name + "-" + out);
         TrainerConfig config = TrainerConfig.of(s);
         StreamExecutionEnvironment env = ClusterJob.environment(cluster.restAddress(),

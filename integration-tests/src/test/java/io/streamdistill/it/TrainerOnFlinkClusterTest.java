@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * recovery time is measured by the cluster benchmark, not asserted here.
  */
 class TrainerOnFlinkClusterTest {
+    /** Shorter than the default 10 s: a version is visible only after the checkpoint that follows it. */
+    private static final long CHECKPOINT_MS = 2000;
     @TempDir
     static Path dir;
     private static ClusterTraining training;
@@ -51,7 +53,7 @@ class TrainerOnFlinkClusterTest {
         String in = SharedStack.newTopic("cluster-soft", 1);
         String out = SharedStack.newTopic("cluster-checkpoints", 1);
         training.produce(in, 0, 1500);
-        JobClient job = training.submit(in, out, "tm-kill", "none");
+        JobClient job = training.submit(in, out, "tm-kill", "none", CHECKPOINT_MS);
         try {
             List<StudentCheckpoint> first = training.awaitRecordsSeen(out, trainingRecords(0, 1500), Duration.ofSeconds(120));
             assertThat(first).as("the job trains and publishes on the cluster").isNotEmpty();
@@ -60,9 +62,10 @@ class TrainerOnFlinkClusterTest {
             Thread.sleep(4000);
             int victim = training.cluster.taskManagerRunning(job.getJobID().toString());
             assertThat(victim).as("a TaskManager runs the job").isGreaterThanOrEqualTo(0);
-            long lastVersion = last(training.checkpoints(out)).getVersion();
             long killedAt = System.nanoTime();
             training.cluster.killTaskManager(victim);
+            // Read after the kill: what the dead TaskManager committed is visible now, and nothing newer can be yet.
+            long lastVersion = last(training.checkpoints(out)).getVersion();
 
             StudentCheckpoint next = training.awaitVersionAfter(out, lastVersion, Duration.ofSeconds(90));
             System.out.printf("TaskManager %d SIGKILLed: version %d published %.1f s later (last before the kill: %d)%n", victim,
@@ -92,7 +95,7 @@ class TrainerOnFlinkClusterTest {
         String in = SharedStack.newTopic("cluster-jm-soft", 1);
         String out = SharedStack.newTopic("cluster-jm-checkpoints", 1);
         training.produce(in, 0, 1500);
-        JobClient first = training.submit(in, out, "jm-kill", "none");
+        JobClient first = training.submit(in, out, "jm-kill", "none", CHECKPOINT_MS);
         List<StudentCheckpoint> before = training.awaitRecordsSeen(out, trainingRecords(0, 1500), Duration.ofSeconds(120));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (RetainedCheckpoints.latest(training.checkpointDir("jm-kill")).isEmpty()) {
@@ -103,7 +106,7 @@ class TrainerOnFlinkClusterTest {
         training.cluster.killJobManager();
         training.cluster.restartJobManager();
         training.produce(in, 1500, 1000);
-        JobClient second = training.submit(in, out, "jm-kill", "latest");
+        JobClient second = training.submit(in, out, "jm-kill", "latest", CHECKPOINT_MS);
         try {
             List<StudentCheckpoint> all = training.awaitRecordsSeen(out, trainingRecords(0, 2500), Duration.ofSeconds(120));
             assertExactlyOnce(all, trainingRecords(0, 2500));
