@@ -8,7 +8,6 @@ import io.streamdistill.localstack.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,8 +79,8 @@ public final class FlinkCluster implements AutoCloseable {
     private final List<Child> taskManagerProcesses = new ArrayList<>();
     private int started;
 
-    /** A child JVM: its process, the pipe that is its lifeline, its log. */
-    private record Child(String name, Process process, OutputStream lifeline, Path log) {
+    /** A child JVM and its log; the process holds the stdin pipe that is the child's lifeline. */
+    private record Child(String name, Process process, Path log) {
         void kill() {
             process.destroyForcibly();
             try {
@@ -204,11 +203,6 @@ public final class FlinkCluster implements AutoCloseable {
         return -1;
     }
 
-    /** The process id of a TaskManager, or of the JobManager with index -1. */
-    public long pid(int taskManager) {
-        return (taskManager < 0 ? jobManager : taskManagerProcesses.get(taskManager)).process().pid();
-    }
-
     /** The TaskManagers the JobManager knows now. */
     public int registeredTaskManagers() {
         JsonNode overview = get("/overview");
@@ -306,7 +300,7 @@ public final class FlinkCluster implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").resolve(name + ".out").toFile())).start();
-            return new Child(name, p, p.getOutputStream(), log);
+            return new Child(name, p, log);
         } catch (IOException e) {
             throw new LocalStackException("cannot start the Flink " + name + " JVM: " + e.getMessage(), e);
         }

@@ -1,7 +1,6 @@
 package io.streamdistill.localstack;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +36,6 @@ public final class KafkaCluster implements KafkaBrokers {
     private final int[] brokerPorts;
     private final int[] controllerPorts;
     private final Process[] processes;
-    private final OutputStream[] lifelines;
     private boolean closed;
 
     private KafkaCluster(Path dir, int nodes) {
@@ -56,7 +54,6 @@ public final class KafkaCluster implements KafkaBrokers {
         this.brokerPorts = new int[nodes];
         this.controllerPorts = new int[nodes];
         this.processes = new Process[nodes];
-        this.lifelines = new OutputStream[nodes];
     }
 
     /** A cluster of {@code nodes} (at least 3) under {@code dir}; null for a temporary directory deleted on close. */
@@ -139,15 +136,6 @@ public final class KafkaCluster implements KafkaBrokers {
         }
         launch(id - 1);
         awaitNodes(nodes, Duration.ofSeconds(90));
-    }
-
-    /** The process id of node {@code id}. */
-    public synchronized long pid(int id) {
-        return processes[id - 1].pid();
-    }
-
-    public int nodes() {
-        return nodes;
     }
 
     @Override
@@ -261,8 +249,7 @@ public final class KafkaCluster implements KafkaBrokers {
         try {
             Process p = new ProcessBuilder(cmd).directory(nodeDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(nodeDir.resolve("broker.log").toFile())).start();
-            processes[i] = p;
-            lifelines[i] = p.getOutputStream();
+            processes[i] = p; // it holds the stdin pipe that is the node's lifeline
         } catch (IOException e) {
             throw new LocalStackException("cannot start Kafka node " + (i + 1) + ": " + e.getMessage(), e);
         }
@@ -282,19 +269,17 @@ public final class KafkaCluster implements KafkaBrokers {
                                 + "; see " + dir.resolve("node-" + (i + 1)).resolve("broker.log"));
                     }
                 }
+                String why = "";
                 try {
                     if (admin.describeCluster().nodes().get().size() >= expected) {
                         return;
                     }
                 } catch (Exception e) {
-                    if (System.nanoTime() > deadline) {
-                        throw new LocalStackException("the Kafka cluster at " + bootstrapServers() + " did not have " + expected
-                                + " nodes within " + timeout.toSeconds() + " s: " + e.getMessage(), e);
-                    }
+                    why = ": " + e.getMessage();
                 }
                 if (System.nanoTime() > deadline) {
                     throw new LocalStackException("the Kafka cluster at " + bootstrapServers() + " did not have " + expected
-                            + " nodes within " + timeout.toSeconds() + " s; logs in " + dir);
+                            + " nodes within " + timeout.toSeconds() + " s" + why + "; logs in " + dir);
                 }
                 EmbeddedKafka.sleep(200);
             }
