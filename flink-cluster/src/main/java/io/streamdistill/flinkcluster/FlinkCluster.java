@@ -58,10 +58,14 @@ public final class FlinkCluster implements AutoCloseable {
             "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
             "logger.kafka.name = org.apache.kafka",
             "logger.kafka.level = WARN",
-            // The Kafka sink's committer registers its gauge 'pendingCommittables' again at every checkpoint
-            // (Flink 2.2, connector 5.0): the first one stays and reports; the WARN repeated every checkpoint says nothing.
+            // The sink committer registers its gauge 'pendingCommittables' again at every checkpoint (Flink 2.2,
+            // FLINK-37559 = FLINK-35321, open upstream): the first one stays and reports; the WARN repeated every
+            // checkpoint says nothing. Only that message is dropped.
             "logger.metricgroup.name = org.apache.flink.metrics.MetricGroup",
-            "logger.metricgroup.level = ERROR",
+            "logger.metricgroup.filter.pending.type = RegexFilter",
+            "logger.metricgroup.filter.pending.regex = .*'pendingCommittables'.*",
+            "logger.metricgroup.filter.pending.onMatch = DENY",
+            "logger.metricgroup.filter.pending.onMismatch = NEUTRAL",
             // DJL probes for CUDA when the tokenizer loads; a CPU-only TaskManager needs no GPU.
             "logger.djlcuda.name = ai.djl.util.cuda.CudaUtils",
             "logger.djlcuda.level = ERROR",

@@ -24,6 +24,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * without registering anything; the Kafka sink adds the registry framing ({@link KafkaSerializer}).
  */
 public final class CheckpointRecords {
+    static {
+        // Decoding needs the records package trusted; nothing else may have installed that in this JVM yet.
+        io.streamdistill.schemas.AvroTrust.install();
+    }
 
     static byte[] encode(StudentCheckpoint record) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);

@@ -103,6 +103,7 @@ public final class StudentTrainer {
         }
         double lossSum = 0;
         double agreementSum = 0;
+        double klSum = 0;
         boolean[] keep = null;
         for (Example e : batch) {
             if (training.tokenDropout() > 0) {
@@ -117,6 +118,9 @@ public final class StudentTrainer {
             }
             lossSum += share * loss;
             agreementSum += agreement(e);
+            if (config.task() == Task.CLASSIFICATION) {
+                klSum += DistillationLoss.klDivergence(activations.out, e.teacher(), training.temperature());
+            }
             student.backward(activations, gradOut, share, gradients, feature ? gradFeature : null);
         }
         step++;
@@ -124,7 +128,8 @@ public final class StudentTrainer {
         float clip = training.clipNorm() > 0 && norm > training.clipNorm() ? training.clipNorm() / norm : 1f;
         float lr = training.learningRateAt(step);
         adam.apply(student, gradients, training, step, lr, clip);
-        return new BatchResult(step, (float) lossSum, (float) (agreementSum / batch.size()), norm, lr);
+        return new BatchResult(step, (float) lossSum, (float) (agreementSum / batch.size()),
+                config.task() == Task.CLASSIFICATION ? (float) (klSum / batch.size()) : Float.NaN, norm, lr);
     }
 
     /** Scores one example without training on it (progressive validation, holdout). */
@@ -204,23 +209,33 @@ public final class StudentTrainer {
     /** The whole trainer as bytes: format version, configs, step, random state, parameters, Adam moments. */
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(estimateBytes());
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(MAGIC);
-            out.writeInt(STATE_FORMAT_VERSION);
-            writeMap(out, config.toMap());
-            writeMap(out, training.toMap());
-            out.writeLong(step);
-            out.writeLong(rng.state());
-            float[][] params = student.parameters();
-            for (int i = 0; i < params.length; i++) {
-                writeFloats(out, params[i]);
-                writeFloats(out, adam.m[i]);
-                writeFloats(out, adam.v[i]);
-            }
+        try {
+            writeTo(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    /**
+     * Writes {@link #toBytes()}'s format to {@code stream} without building it in memory first (a
+     * checkpoint streams tens of MB); the stream is flushed, not closed.
+     */
+    public void writeTo(java.io.OutputStream stream) throws IOException {
+        DataOutputStream out = new DataOutputStream(stream);
+        out.writeInt(MAGIC);
+        out.writeInt(STATE_FORMAT_VERSION);
+        writeMap(out, config.toMap());
+        writeMap(out, training.toMap());
+        out.writeLong(step);
+        out.writeLong(rng.state());
+        float[][] params = student.parameters();
+        for (int i = 0; i < params.length; i++) {
+            writeFloats(out, params[i]);
+            writeFloats(out, adam.m[i]);
+            writeFloats(out, adam.v[i]);
+        }
+        out.flush();
     }
 
     /**
@@ -229,9 +244,22 @@ public final class StudentTrainer {
      * @throws IllegalArgumentException when the bytes are not a trainer state, or of another format version
      */
     public static StudentTrainer fromBytes(byte[] state) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
-            if (state.length < 8 || in.readInt() != MAGIC) {
-                throw new IllegalArgumentException("these " + state.length + " bytes are not a StreamDistill trainer state");
+        if (state.length < 8 || java.nio.ByteBuffer.wrap(state).getInt() != MAGIC) {
+            throw new IllegalArgumentException("these " + state.length + " bytes are not a StreamDistill trainer state");
+        }
+        return readFrom(new ByteArrayInputStream(state));
+    }
+
+    /**
+     * Reads a trainer that {@link #writeTo} wrote, leaving the stream just after it.
+     *
+     * @throws IllegalArgumentException when the stream holds no trainer state, or one of another format version
+     */
+    public static StudentTrainer readFrom(java.io.InputStream stream) {
+        try {
+            DataInputStream in = new DataInputStream(stream);
+            if (in.readInt() != MAGIC) {
+                throw new IllegalArgumentException("these bytes are not a StreamDistill trainer state");
             }
             int version = in.readInt();
             if (version != STATE_FORMAT_VERSION && version != 1) {
@@ -288,11 +316,18 @@ public final class StudentTrainer {
         return map;
     }
 
+    /** Values per piece when arrays are copied to and from bytes: big arrays never need one buffer of their size. */
+    private static final int PIECE = 1 << 16;
+
     private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
         out.writeInt(a.length);
-        ByteBuffer buf = ByteBuffer.allocate(a.length * 4).order(ByteOrder.BIG_ENDIAN);
-        buf.asFloatBuffer().put(a);
-        out.write(buf.array());
+        ByteBuffer buf = ByteBuffer.allocate(Math.min(a.length, PIECE) * 4).order(ByteOrder.BIG_ENDIAN);
+        for (int from = 0; from < a.length; from += PIECE) {
+            int n = Math.min(PIECE, a.length - from);
+            buf.clear();
+            buf.asFloatBuffer().put(a, from, n);
+            out.write(buf.array(), 0, n * 4);
+        }
     }
 
     private static void readFloats(DataInputStream in, float[] into) throws IOException {
@@ -300,8 +335,11 @@ public final class StudentTrainer {
         if (n != into.length) {
             throw new IOException("an array has " + n + " values where the config implies " + into.length);
         }
-        byte[] raw = new byte[n * 4];
-        in.readFully(raw);
-        ByteBuffer.wrap(raw).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().get(into);
+        byte[] raw = new byte[Math.min(n, PIECE) * 4];
+        for (int from = 0; from < n; from += PIECE) {
+            int count = Math.min(PIECE, n - from);
+            in.readFully(raw, 0, count * 4);
+            ByteBuffer.wrap(raw, 0, count * 4).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().get(into, from, count);
+        }
     }
 }

@@ -80,6 +80,42 @@ class StudentTrainerTest {
         assertThat(restored.toBytes()).isEqualTo(uninterrupted.toBytes());
     }
 
+    /**
+     * A state streamed out and back in (as a checkpoint does) equals the in-memory bytes, with arrays
+     * larger than one copy piece, and leaves the stream just after it.
+     */
+    @Test
+    void aStreamedStateRoundTripsAndEndsWhereItWasWritten() throws Exception {
+        StudentConfig config = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(3000).embeddingDim(40)
+                .bigramBuckets(2000).classNames(List.of("a", "b", "c", "d")).seed(4).build();
+        StudentTrainer trainer = StudentTrainer.create(config, TrainingConfig.builder().build());
+        trainer.train(new SyntheticTeacher(3000, 8, 4, 4f, 7).examples(32, 8));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        trainer.writeTo(out);
+        out.write(new byte[] {7, 7});
+        assertThat(Arrays.copyOf(out.toByteArray(), out.size() - 2)).isEqualTo(trainer.toBytes());
+        java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(out.toByteArray());
+        StudentTrainer read = StudentTrainer.readFrom(in);
+        assertThat(read.toBytes()).isEqualTo(trainer.toBytes());
+        assertThat(in.readAllBytes()).containsExactly(7, 7);
+        assertThatThrownBy(() -> StudentTrainer.readFrom(new java.io.ByteArrayInputStream(Arrays.copyOf(out.toByteArray(), 5000))))
+                .hasMessageContaining("truncated or corrupt");
+    }
+
+    /** A batch reports the mean loss, agreement and KL its examples had before the update (progressive validation). */
+    @Test
+    void aBatchReportsItsExamplesScoresBeforeTheUpdate() {
+        List<Example> batch = new SyntheticTeacher(400, 12, 4, 6f, 11).examples(32, 12);
+        StudentTrainer trainer = StudentTrainer.create(classifier(400), TrainingConfig.builder().build());
+        double loss = batch.stream().mapToDouble(e -> trainer.evaluate(e).loss()).average().orElseThrow();
+        double agreement = batch.stream().mapToDouble(e -> trainer.evaluate(e).agreement()).average().orElseThrow();
+        double kl = batch.stream().mapToDouble(e -> trainer.evaluate(e).kl()).average().orElseThrow();
+        BatchResult result = trainer.train(batch);
+        assertThat((double) result.meanLoss()).isCloseTo(loss, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) result.meanAgreement()).isCloseTo(agreement, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) result.meanKl()).isCloseTo(kl, org.assertj.core.data.Offset.offset(1e-5));
+    }
+
     /** An example of weight 3 moves the student as three copies of it would (importance weights), and bad weights are refused. */
     @Test
     void aWeightedExampleCountsLikeThatManyCopies() {
