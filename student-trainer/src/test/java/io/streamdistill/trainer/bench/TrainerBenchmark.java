@@ -68,7 +68,7 @@ public final class TrainerBenchmark {
                 logits.add(new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) rng.nextGaussian(),
                         (float) rng.nextGaussian()});
             }
-            produce(stack, registry, "bench-soft", texts, logits, 0);
+            long softTargetBytes = produce(stack, registry, "bench-soft", texts, logits, 0);
 
             // (1a) in-memory: tokenise + train, one thread, same config; a first pass over a quarter warms the JIT up
             TrainerConfig memConfig = config(stack, work, "bench-soft", "bench-ckpt", Map.of());
@@ -83,7 +83,9 @@ public final class TrainerBenchmark {
                     StudentTrainerJob.configure(jobConfig, work.resolve("flink").toUri().toString()));
             StudentTrainerJob.enableCheckpointing(env, jobConfig);
             StudentTrainerJob.build(env, jobConfig);
+            long cpuBefore = processCpuNanos();
             JobExecutionResult result = env.execute("bench-throughput");
+            double cpuPerThousand = (processCpuNanos() - cpuBefore) / 1e9 / n * 1000;
             double job = n / (result.getNetRuntime() / 1000.0);
             // Steady state: records trained between the first and the last version, over the time between them.
             List<StudentCheckpoint> versions = read(stack, registry, "bench-ckpt");
@@ -96,6 +98,8 @@ public final class TrainerBenchmark {
             results.put("job_vs_memory", job / memory);
             results.put("steady_vs_memory", steady / memory);
             results.put("featurize_parallelism", featurizeParallelism);
+            results.put("cpu_seconds_per_1000_records", cpuPerThousand);
+            results.put("soft_target_bytes_per_record", (double) softTargetBytes / n);
             System.out.printf("%nStreamDistill student-trainer benchmark — %s%n%d soft targets, 4 classes, ~24 tokens, "
                     + "student d=64 + 64k bigrams%n%n", results.get("date"), n);
             System.out.printf("| %-60s | %10s |%n|%s|%s|%n", "throughput", "records/s", "-".repeat(62), "-".repeat(12));
@@ -104,6 +108,9 @@ public final class TrainerBenchmark {
             System.out.printf("| %-60s | %,10.0f |%n", "in-memory tokenise + train (one thread, warmed up)", memory);
             System.out.printf("| %-60s | %10.2f |%n", "job end to end / in-memory", job / memory);
             System.out.printf("| %-60s | %10.2f |%n", "job steady state / in-memory", steady / memory);
+            System.out.printf("%nCPU-seconds per 1,000 records (the whole JVM while the job ran, broker included): %.3f%n"
+                    + "soft-target bytes per record on the topic (registry framing + Avro): %.0f%n", cpuPerThousand,
+                    (double) softTargetBytes / n);
 
             if (freshnessSeconds > 0) {
                 freshness(stack, registry, work, texts, logits, rate, freshnessSeconds, results);
@@ -184,8 +191,15 @@ public final class TrainerBenchmark {
         return TrainerConfig.of(s);
     }
 
-    private static void produce(LocalStack stack, SchemaRegistryClient registry, String topic, List<String> texts,
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Produces the records and returns the bytes of their values. */
+    private static long produce(LocalStack stack, SchemaRegistryClient registry, String topic, List<String> texts,
                                 List<float[]> logits, int offset) throws Exception {
+        long bytes = 0;
         AvroSerializer<SoftTarget> serializer = new AvroSerializer<>(registry);
         TeacherRef ref = TeacherRef.newBuilder().setModelId("bench").setSha256("").setTokenizer("").build();
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
@@ -199,9 +213,12 @@ public final class TrainerBenchmark {
                 SoftTarget st = SoftTarget.newBuilder().setId(id).setText(texts.get(i)).setLabel(null).setEventTime(Instant.now())
                         .setTeacher(ref).setTask(Task.CLASSIFICATION).setClassLogits(l).setEmbedding(null).setLanguageModel(null)
                         .setInputTokens(24).setTruncated(false).setTeacherLatencyMicros(0).setProducedAt(Instant.now()).build();
-                p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st)));
+                byte[] value = serializer.serialize(topic, st);
+                bytes += value.length;
+                p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value));
             }
         }
+        return bytes;
     }
 
     private static List<StudentCheckpoint> read(LocalStack stack, SchemaRegistryClient registry, String topic) {

@@ -1,0 +1,266 @@
+package io.streamdistill.student.sync;
+
+import io.streamdistill.student.model.Student;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How far one student's parameters moved in a sync round: the embedding rows it changed (token and
+ * bigram tables, sparse) and the whole of the small dense layers. Data-parallel training sends one
+ * per replica per round and merges them with {@link #mean}; the merged delta moves every replica,
+ * and the exported model, to the same place.
+ */
+public final class ModelDelta {
+    private static final int MAGIC = 0x53444D44; // "SDMD"
+    private static final int DENSE_FROM = 2; // parameters() after the two embedding tables
+
+    private final int dim;
+    private final long records;
+    private final int[] tokenRows;
+    private final float[] tokenValues;
+    private final int[] bigramRows;
+    private final float[] bigramValues;
+    private final float[][] dense;
+
+    private ModelDelta(int dim, long records, int[] tokenRows, float[] tokenValues, int[] bigramRows, float[] bigramValues,
+                       float[][] dense) {
+        this.dim = dim;
+        this.records = records;
+        this.tokenRows = tokenRows;
+        this.tokenValues = tokenValues;
+        this.bigramRows = bigramRows;
+        this.bigramValues = bigramValues;
+        this.dense = dense;
+    }
+
+    /**
+     * {@code now - ref} on the listed embedding rows (ascending, no duplicates) and on every dense array.
+     *
+     * @param records how many records the replica trained on to move this far
+     */
+    static ModelDelta between(float[][] now, float[][] ref, int[] tokenRows, int[] bigramRows, int dim, long records) {
+        float[][] dense = new float[now.length - DENSE_FROM][];
+        for (int i = DENSE_FROM; i < now.length; i++) {
+            dense[i - DENSE_FROM] = new float[now[i].length];
+            for (int j = 0; j < now[i].length; j++) {
+                dense[i - DENSE_FROM][j] = now[i][j] - ref[i][j];
+            }
+        }
+        return new ModelDelta(dim, records, tokenRows, rows(now[Student.TOKENS], ref[Student.TOKENS], tokenRows, dim),
+                bigramRows, rows(now[Student.BIGRAMS], ref[Student.BIGRAMS], bigramRows, dim), dense);
+    }
+
+    private static float[] rows(float[] now, float[] ref, int[] rows, int dim) {
+        float[] out = new float[rows.length * dim];
+        for (int r = 0; r < rows.length; r++) {
+            int base = rows[r] * dim;
+            for (int j = 0; j < dim; j++) {
+                out[r * dim + j] = now[base + j] - ref[base + j];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The merged move of one round: each embedding row moves by the mean over the replicas that
+     * changed it (a row only one replica saw keeps that replica's whole update), and each dense
+     * array by the mean over the replicas that trained at all. With one delta, that delta.
+     */
+    public static ModelDelta mean(List<ModelDelta> deltas) {
+        return merge(deltas, false);
+    }
+
+    /**
+     * The merged move as the sum of the replicas' moves: every replica's steps count in full, as if
+     * one trainer had taken them all one after another from the same start (N times the step per
+     * round where all replicas agree; the same as {@link #mean} where only one moved).
+     */
+    public static ModelDelta sum(List<ModelDelta> deltas) {
+        return merge(deltas, true);
+    }
+
+    private static ModelDelta merge(List<ModelDelta> deltas, boolean sum) {
+        if (deltas.isEmpty()) {
+            throw new IllegalArgumentException("a round needs at least one delta");
+        }
+        ModelDelta first = deltas.get(0);
+        int dim = first.dim;
+        long records = 0;
+        int trained = 0;
+        float[][] dense = new float[first.dense.length][];
+        for (int i = 0; i < dense.length; i++) {
+            dense[i] = new float[first.dense[i].length];
+        }
+        for (ModelDelta d : deltas) {
+            if (d.dim != dim || d.dense.length != dense.length) {
+                throw new IllegalArgumentException("deltas of different students cannot be merged");
+            }
+            records += d.records;
+            if (d.records > 0) {
+                trained++;
+                for (int i = 0; i < dense.length; i++) {
+                    for (int j = 0; j < dense[i].length; j++) {
+                        dense[i][j] += d.dense[i][j];
+                    }
+                }
+            }
+        }
+        for (float[] a : dense) {
+            for (int j = 0; j < a.length; j++) {
+                a[j] = trained == 0 ? 0f : sum ? a[j] : a[j] / trained;
+            }
+        }
+        int[][] tokenRows = new int[deltas.size()][];
+        float[][] tokenValues = new float[deltas.size()][];
+        int[][] bigramRows = new int[deltas.size()][];
+        float[][] bigramValues = new float[deltas.size()][];
+        for (int k = 0; k < deltas.size(); k++) {
+            tokenRows[k] = deltas.get(k).tokenRows;
+            tokenValues[k] = deltas.get(k).tokenValues;
+            bigramRows[k] = deltas.get(k).bigramRows;
+            bigramValues[k] = deltas.get(k).bigramValues;
+        }
+        RowMean tokens = RowMean.of(tokenRows, tokenValues, dim, sum);
+        RowMean bigrams = RowMean.of(bigramRows, bigramValues, dim, sum);
+        return new ModelDelta(dim, records, tokens.rows, tokens.values, bigrams.rows, bigrams.values, dense);
+    }
+
+    /** Per-row means (or sums) of several sorted sparse row sets. */
+    private record RowMean(int[] rows, float[] values) {
+        static RowMean of(int[][] rows, float[][] values, int dim, boolean sum) {
+            int[] all = Arrays.stream(rows).flatMapToInt(Arrays::stream).sorted().distinct().toArray();
+            float[] out = new float[all.length * dim];
+            int[] count = new int[all.length];
+            for (int k = 0; k < rows.length; k++) {
+                int at = 0;
+                for (int r = 0; r < rows[k].length; r++) {
+                    while (all[at] != rows[k][r]) {
+                        at++;
+                    }
+                    count[at]++;
+                    for (int j = 0; j < dim; j++) {
+                        out[at * dim + j] += values[k][r * dim + j];
+                    }
+                }
+            }
+            for (int r = 0; r < all.length; r++) {
+                if (count[r] > 1 && !sum) {
+                    for (int j = 0; j < dim; j++) {
+                        out[r * dim + j] /= count[r];
+                    }
+                }
+            }
+            return new RowMean(all, out);
+        }
+    }
+
+    /** {@code params += sign * this}. */
+    void addTo(float[][] params, float sign) {
+        addRows(params[Student.TOKENS], tokenRows, tokenValues, sign);
+        addRows(params[Student.BIGRAMS], bigramRows, bigramValues, sign);
+        for (int i = 0; i < dense.length; i++) {
+            float[] p = params[i + DENSE_FROM];
+            for (int j = 0; j < p.length; j++) {
+                p[j] += sign * dense[i][j];
+            }
+        }
+    }
+
+    private void addRows(float[] table, int[] rows, float[] values, float sign) {
+        for (int r = 0; r < rows.length; r++) {
+            int base = rows[r] * dim;
+            for (int j = 0; j < dim; j++) {
+                table[base + j] += sign * values[r * dim + j];
+            }
+        }
+    }
+
+    /** Moves {@code student}'s parameters by this delta (the merger's copy of the model). */
+    public void applyTo(Student student) {
+        addTo(student.parameters(), 1f);
+    }
+
+    public long records() {
+        return records;
+    }
+
+    /** Embedding rows it moves, tokens and bigrams together. */
+    public int rows() {
+        return tokenRows.length + bigramRows.length;
+    }
+
+    /** Its size as {@link #write} writes it. */
+    public long bytes() {
+        long n = 4 + 4 + 8 + 4 + 4 + 4;
+        n += 4L * tokenRows.length + 4L * tokenValues.length + 4L * bigramRows.length + 4L * bigramValues.length;
+        for (float[] d : dense) {
+            n += 4 + 4L * d.length;
+        }
+        return n;
+    }
+
+    public void write(DataOutputStream out) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeInt(dim);
+        out.writeLong(records);
+        writeRows(out, tokenRows, tokenValues);
+        writeRows(out, bigramRows, bigramValues);
+        out.writeInt(dense.length);
+        for (float[] d : dense) {
+            writeFloats(out, d);
+        }
+    }
+
+    public static ModelDelta read(DataInputStream in) throws IOException {
+        if (in.readInt() != MAGIC) {
+            throw new IOException("not a model delta");
+        }
+        int dim = in.readInt();
+        long records = in.readLong();
+        int[] tokenRows = readInts(in);
+        float[] tokenValues = readFloats(in, tokenRows.length * dim);
+        int[] bigramRows = readInts(in);
+        float[] bigramValues = readFloats(in, bigramRows.length * dim);
+        float[][] dense = new float[in.readInt()][];
+        for (int i = 0; i < dense.length; i++) {
+            dense[i] = readFloats(in, in.readInt());
+        }
+        return new ModelDelta(dim, records, tokenRows, tokenValues, bigramRows, bigramValues, dense);
+    }
+
+    private static void writeRows(DataOutputStream out, int[] rows, float[] values) throws IOException {
+        out.writeInt(rows.length);
+        for (int r : rows) {
+            out.writeInt(r);
+        }
+        for (float v : values) {
+            out.writeFloat(v);
+        }
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
+        out.writeInt(a.length);
+        for (float v : a) {
+            out.writeFloat(v);
+        }
+    }
+
+    private static int[] readInts(DataInputStream in) throws IOException {
+        int[] a = new int[in.readInt()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = in.readInt();
+        }
+        return a;
+    }
+
+    private static float[] readFloats(DataInputStream in, int n) throws IOException {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = in.readFloat();
+        }
+        return a;
+    }
+}

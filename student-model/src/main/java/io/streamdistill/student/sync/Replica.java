@@ -1,0 +1,88 @@
+package io.streamdistill.student.sync;
+
+import io.streamdistill.student.model.Student;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.StudentTrainer;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * One of N trainers that train one student together (data parallel, periodic model averaging). It
+ * trains alone on its share of the records; at each sync round it hands over how far it moved
+ * since the last round ({@link #take}) and, once the merged move of that round comes back,
+ * {@link #adopt}s it: its parameters become the merged model plus whatever it trained since. Its
+ * optimiser state (Adam's moments) stays its own.
+ */
+public final class Replica {
+    private final StudentTrainer trainer;
+    /** Where the parameters were at the last round, as far as this replica knows the shared model. */
+    private final float[][] ref;
+    private final BitSet tokens = new BitSet();
+    private final BitSet bigrams = new BitSet();
+    private long records;
+
+    public Replica(StudentTrainer trainer) {
+        this.trainer = trainer;
+        float[][] params = trainer.student().parameters();
+        ref = new float[params.length][];
+        for (int i = 0; i < params.length; i++) {
+            ref[i] = params[i].clone();
+        }
+    }
+
+    public StudentTrainer trainer() {
+        return trainer;
+    }
+
+    /** Trains on a batch and remembers which embedding rows it may have moved. */
+    public void train(List<Example> batch) {
+        trainer.train(batch);
+        StudentConfig c = trainer.config();
+        for (Example e : batch) {
+            int[] ids = e.tokenIds();
+            for (int t = 0; t < ids.length; t++) {
+                tokens.set(ids[t]);
+                if (c.bigramBuckets() > 0 && t > 0) {
+                    bigrams.set(Student.bigramBucket(ids[t - 1], ids[t], c.bigramBuckets()));
+                }
+            }
+        }
+        records += batch.size();
+    }
+
+    /** The move since the last round; the next one starts from here. */
+    public ModelDelta take() {
+        float[][] params = trainer.student().parameters();
+        int[] tokenRows = tokens.stream().toArray();
+        int[] bigramRows = bigrams.stream().toArray();
+        int dim = trainer.config().embeddingDim();
+        ModelDelta d = ModelDelta.between(params, ref, tokenRows, bigramRows, dim, records);
+        // Copied, not added: ref + (params - ref) can differ from params in the last bit.
+        for (int row : tokenRows) {
+            System.arraycopy(params[Student.TOKENS], row * dim, ref[Student.TOKENS], row * dim, dim);
+        }
+        for (int row : bigramRows) {
+            System.arraycopy(params[Student.BIGRAMS], row * dim, ref[Student.BIGRAMS], row * dim, dim);
+        }
+        for (int i = Student.BIGRAMS + 1; i < params.length; i++) {
+            System.arraycopy(params[i], 0, ref[i], 0, params[i].length);
+        }
+        tokens.clear();
+        bigrams.clear();
+        records = 0;
+        return d;
+    }
+
+    /**
+     * The round this replica sent {@code own} for was merged into {@code merged}: replace its own
+     * move by the merged one, keeping what it trained since.
+     */
+    public void adopt(ModelDelta merged, ModelDelta own) {
+        float[][] params = trainer.student().parameters();
+        merged.addTo(params, 1f);
+        own.addTo(params, -1f);
+        merged.addTo(ref, 1f);
+        own.addTo(ref, -1f);
+    }
+}
