@@ -228,6 +228,7 @@ public final class DemoCommand implements Callable<Integer> {
                 StreamExecutionEnvironment env = flink.environment(
                         StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
                 StudentTrainerJob.enableCheckpointing(env, trainerConfig);
+                StudentTrainerJob.createSyncTopic(trainerConfig);
                 StudentTrainerJob.build(env, trainerConfig);
                 // Watching before the job starts: a warm-started student's first version comes at once.
                 SchemaRegistryClient registry = registry(stack, BrokerSecurity.PRODUCER);
@@ -260,7 +261,7 @@ public final class DemoCommand implements Callable<Integer> {
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
                 DemoSummary summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
                 summary.addLines(corpus, sent, badLines, eval.size(), stream.size());
-                summary.addFlink(flink.summary(job));
+                summary.addFlink(flink.summary(job), trainerConfig.integer("train.parallelism"));
                 if (head != null) {
                     summary.addTeacherHead(head);
                 }

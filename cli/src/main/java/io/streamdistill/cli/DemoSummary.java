@@ -154,8 +154,9 @@ record DemoSummary(ObjectNode json, boolean classification) {
 
     /** Which head the classification teacher had, and why. */
     /** Where the trainer's job ran: {@code mode} local (a MiniCluster in the demo's JVM) or cluster, and its job id. */
-    void addFlink(Map<String, Object> flink) {
+    void addFlink(Map<String, Object> flink, int trainerParallelism) {
         json.set("flink", new ObjectMapper().valueToTree(flink));
+        json.put("trainer_parallelism", trainerParallelism);
     }
 
     void addTeacherHead(DemoTeacher.Choice head) {

@@ -43,6 +43,7 @@ class CliTest {
         assertThat(summary.get("checkpoints_published").asLong()).isGreaterThanOrEqualTo(2);
         assertThat(summary.get("holdout_agreement").asDouble()).isGreaterThan(0.4);
         assertThat(summary.get("flink").get("mode").asText()).as("the trainer on a MiniCluster in the demo's JVM").isEqualTo("local");
+        assertThat(summary.get("trainer_parallelism").asInt()).as("one training subtask by default").isEqualTo(1);
     }
 
     /**

@@ -20,6 +20,7 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,9 +72,100 @@ public final class StudentTrainerJob {
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
                 .name("featurize").setParallelism(config.integer("featurize.parallelism"));
-        return tap.apply(features)
-                .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
-                .setParallelism(1).setMaxParallelism(1).uid("train");
+        int parallelism = config.integer("train.parallelism");
+        if (parallelism == 1) {
+            return tap.apply(features)
+                    .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
+                    .setParallelism(1).setMaxParallelism(1).uid("train");
+        }
+        return buildParallel(env, config, tap.apply(features), parallelism);
+    }
+
+    /**
+     * {@code train.parallelism} > 1: training subtasks that average their moves at each checkpoint
+     * through the merger and the sync topic (read read_committed, so a round is seen once its
+     * checkpoint has committed). Holdout records go to subtask 0, which publishes.
+     */
+    private static DataStream<OutRecord> buildParallel(StreamExecutionEnvironment env, TrainerConfig config,
+                                                       DataStream<TargetRecord> features, int parallelism) {
+        String student = config.string("student.name");
+        KafkaSourceBuilder<SyncPointer> syncSource = KafkaSource.<SyncPointer>builder()
+                .setBootstrapServers(config.string("bootstrap.servers"))
+                .setTopics(config.syncTopic())
+                .setGroupId(config.string("group.id") + "-sync")
+                // Rounds of an earlier job without this job's state are of no use to it; a restored job reads on from its offsets.
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(new SyncPointer.Deserializer(student))
+                .setProperty("isolation.level", "read_committed");
+        config.kafkaConfig().forEach((k, v) -> syncSource.setProperty(k, v.toString()));
+        DataStream<SyncPointer> rounds = env.fromSource(syncSource.build(), WatermarkStrategy.noWatermarks(), "sync-rounds")
+                .setParallelism(1).uid("sync-source");
+        SingleOutputStreamOperator<OutRecord> trained = features
+                .partitionCustom(new ToSubtask(), new ShareKey())
+                .connect(rounds.broadcast())
+                .transform("train", TypeInformation.of(OutRecord.class), new ReplicaOperator(config))
+                .setParallelism(parallelism).uid("train-replicas");
+        DataStream<SyncPointer> merged = trained.getSideOutput(ReplicaOperator.DELTAS)
+                .transform("merge", TypeInformation.of(SyncPointer.class), new MergeOperator(config))
+                .setParallelism(1).setMaxParallelism(1).uid("merge");
+        Properties producer = new Properties();
+        config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
+        producer.putIfAbsent("transaction.timeout.ms", "600000");
+        merged.sinkTo(KafkaSink.<SyncPointer>builder()
+                        .setBootstrapServers(config.string("bootstrap.servers"))
+                        .setKafkaProducerConfig(producer)
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(transactionalPrefix(config) + "-sync")
+                        .setRecordSerializer(new SyncPointer.Serializer(config.syncTopic()))
+                        .build())
+                .name("sync-rounds-out").setParallelism(1).uid("sync-sink");
+        return trained;
+    }
+
+    /** Holdout records to subtask 0 (it scores candidates); the rest spread by offset. */
+    static final class ShareKey implements org.apache.flink.api.java.functions.KeySelector<TargetRecord, Long> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Long getKey(TargetRecord r) {
+            return r.holdout ? -1L : r.offset * 31 + r.partition;
+        }
+    }
+
+    static final class ToSubtask implements org.apache.flink.api.common.functions.Partitioner<Long> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int partition(Long key, int partitions) {
+            return key < 0 ? 0 : (int) Math.floorMod(key, (long) partitions);
+        }
+    }
+
+    private static String transactionalPrefix(TrainerConfig config) {
+        return config.string("transactional.id.prefix").isBlank()
+                ? "streamdistill-trainer-" + config.string("student.name") : config.string("transactional.id.prefix");
+    }
+
+    /** Creates the sync topic when {@code train.parallelism} > 1 and it does not exist (one partition: one writer, in order). */
+    public static void createSyncTopic(TrainerConfig config) throws Exception {
+        if (config.integer("train.parallelism") == 1) {
+            return;
+        }
+        Properties admin = new Properties();
+        config.kafkaConfig().forEach((k, v) -> admin.put(k, v.toString()));
+        admin.put("bootstrap.servers", config.string("bootstrap.servers"));
+        try (org.apache.kafka.clients.admin.Admin a = org.apache.kafka.clients.admin.Admin.create(admin)) {
+            if (!a.listTopics().names().get().contains(config.syncTopic())) {
+                try {
+                    a.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(config.syncTopic(), Optional.of(1),
+                            Optional.empty()))).all().get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -86,8 +178,7 @@ public final class StudentTrainerJob {
         config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
         // Longer than any checkpoint interval we use, shorter than the broker's 15-minute maximum.
         producer.putIfAbsent("transaction.timeout.ms", "600000");
-        String prefix = config.string("transactional.id.prefix").isBlank()
-                ? "streamdistill-trainer-" + config.string("student.name") : config.string("transactional.id.prefix");
+        String prefix = transactionalPrefix(config);
         checkpoints.sinkTo(KafkaSink.<OutRecord>builder()
                         .setBootstrapServers(config.string("bootstrap.servers"))
                         .setKafkaProducerConfig(producer)
@@ -143,6 +234,7 @@ public final class StudentTrainerJob {
         TrainerConfig config = TrainerConfig.of(flags);
         // Wrong credentials or a wrong port: one line naming the setting, not a job restarting forever.
         io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "--kafka.", java.time.Duration.ofSeconds(30));
+        createSyncTopic(config);
         Configuration conf = configure(config, checkpointDir);
         StreamExecutionEnvironment env = flinkCluster == null ? StreamExecutionEnvironment.getExecutionEnvironment(conf)
                 : ClusterJob.environment(flinkCluster, conf, jars);

@@ -63,6 +63,10 @@ public final class TrainerConfig extends ServiceConfig {
         DEFAULTS.put("bounded.end", "none");
         DEFAULTS.put("checkpoint.interval.ms", "10000");
         DEFAULTS.put("featurize.parallelism", "1");
+        // Training subtasks; above 1 they train one student by model averaging through sync.topic (docs/student-trainer.md).
+        DEFAULTS.put("train.parallelism", "1");
+        // Where merged sync rounds are announced; blank: <output.topic>.sync.
+        DEFAULTS.put("sync.topic", "");
         DEFAULTS.put("transactional.id.prefix", "");
         DEFAULTS.put("restore.from", "latest");
         // Off: measured, weighting adaptively sampled records by 1/p cost agreement (docs/benchmarks.md).
@@ -95,6 +99,9 @@ public final class TrainerConfig extends ServiceConfig {
         require(integer("student.max.tokens") >= 2, "student.max.tokens", "must be >= 2");
         require(longValue("checkpoint.interval.ms") >= 100, "checkpoint.interval.ms", "must be >= 100");
         require(integer("featurize.parallelism") >= 1, "featurize.parallelism", "must be >= 1");
+        require(integer("train.parallelism") >= 1 && integer("train.parallelism") <= 64, "train.parallelism", "must be in 1..64");
+        require(integer("train.parallelism") == 1 || string("bounded.end").trim().equalsIgnoreCase("none"), "train.parallelism",
+                "above 1 needs an unbounded job (bounded.end=none): the sync input it reads never ends");
         try {
             URI uri = URI.create(string("artifact.dir"));
             require(uri.getScheme() != null, "artifact.dir", "must be a URI with a scheme, e.g. file:///data/artifacts or s3://bucket/path");
@@ -106,6 +113,11 @@ public final class TrainerConfig extends ServiceConfig {
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
         bool("importance.weights");
         StudentInit.of(this);
+    }
+
+    /** The sync topic: {@code sync.topic}, or {@code <output.topic>.sync}. */
+    public String syncTopic() {
+        return string("sync.topic").isBlank() ? string("output.topic") + ".sync" : string("sync.topic");
     }
 
     public Task task() {
@@ -174,7 +186,7 @@ public final class TrainerConfig extends ServiceConfig {
         Map<String, String> out = new TreeMap<>();
         values.forEach((k, v) -> {
             boolean infrastructure = k.equals("bootstrap.servers") || ClientSettings.isPassThrough(k) || ClientSettings.isSecret(k)
-                    || k.equals("artifact.dir") || k.equals("transactional.id.prefix");
+                    || k.equals("artifact.dir") || k.equals("transactional.id.prefix") || k.equals("sync.topic");
             if (!infrastructure) {
                 out.put(k, v);
             }

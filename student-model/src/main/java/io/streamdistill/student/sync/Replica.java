@@ -36,8 +36,8 @@ public final class Replica {
     }
 
     /** Trains on a batch and remembers which embedding rows it may have moved. */
-    public void train(List<Example> batch) {
-        trainer.train(batch);
+    public io.streamdistill.student.train.BatchResult train(List<Example> batch) {
+        io.streamdistill.student.train.BatchResult result = trainer.train(batch);
         StudentConfig c = trainer.config();
         for (Example e : batch) {
             int[] ids = e.tokenIds();
@@ -49,6 +49,7 @@ public final class Replica {
             }
         }
         records += batch.size();
+        return result;
     }
 
     /** The move since the last round; the next one starts from here. */

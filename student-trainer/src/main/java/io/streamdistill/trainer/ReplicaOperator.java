@@ -1,0 +1,362 @@
+package io.streamdistill.trainer;
+
+import io.streamdistill.records.TeacherRef;
+import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.sync.ModelDelta;
+import io.streamdistill.student.sync.Replica;
+import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.BatchResult;
+import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.TrainingConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One of {@code train.parallelism} training subtasks (data parallel, model averaging; see
+ * docs/student-trainer.md). It trains its share of the records; at each checkpoint it sends its move
+ * since the last one to the {@link MergeOperator} ({@link #DELTAS}) and keeps it pending; when the
+ * merged round comes back on the sync topic it adopts it. Subtask 0 also holds the holdout window,
+ * the gate and the publisher: it publishes the merged model plus its own moves since, with the
+ * lineage of exactly those records.
+ */
+public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
+        implements TwoInputStreamOperator<TargetRecord, SyncPointer, OutRecord> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaOperator.class);
+    private static final int META_FORMAT = 1;
+    static final OutputTag<DeltaRecord> DELTAS = new OutputTag<>("deltas", TypeInformation.of(DeltaRecord.class));
+
+    /** A move sent to the merger and not yet merged back. */
+    private record Pending(ModelDelta delta, Lineage lineage, long records) {
+    }
+
+    private final TrainerConfig config;
+
+    private transient int subtask;
+    private transient Replica replica;
+    private transient Map<String, Integer> classIndex;
+    private transient List<Example> batch;
+    private transient TreeMap<Long, Pending> pending;
+    /** Records trained since the last move was sent. */
+    private transient Lineage since;
+    private transient long sinceRecords;
+    /** What the merged rounds adopted so far hold (subtask 0 publishes it). */
+    private transient Lineage merged;
+    private transient long mergedRecords;
+    private transient long adoptedThrough;
+    private transient TrainerSnapshot snapshot;
+    private transient Progress progress;
+    // Subtask 0 only:
+    private transient HoldoutWindow holdout;
+    private transient Freshness freshness;
+    private transient ExportCadence cadence;
+    private transient Publisher publisher;
+    private transient TeacherRef teacher;
+    private transient boolean publishAtStart;
+    private transient double lastHoldout;
+    private transient Counter trained;
+    private transient Counter published;
+    private transient Counter refused;
+
+    public ReplicaOperator(TrainerConfig config) {
+        this.config = config;
+    }
+
+    private boolean exporter() {
+        return subtask == 0;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        snapshot = new TrainerSnapshot(context);
+        batch = new ArrayList<>();
+        pending = new TreeMap<>();
+        since = new Lineage();
+        merged = new Lineage();
+        progress = new Progress();
+        holdout = new HoldoutWindow(config.integer("holdout.window"));
+        freshness = new Freshness();
+        cadence = ExportCadence.of(config, System.currentTimeMillis());
+        lastHoldout = Double.NaN;
+        int vocab;
+        String tokenizerId;
+        try (TextTokenizer tok = Featurize.loadTokenizer(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
+            tokenizerId = tok.id();
+            vocab = tok.vocabSize();
+        }
+        publisher = new Publisher(config, tokenizerId);
+        StudentConfig studentConfig = config.studentConfig(vocab);
+        classIndex = new LinkedHashMap<>();
+        for (int i = 0; i < studentConfig.classNames().size(); i++) {
+            classIndex.put(studentConfig.classNames().get(i), i);
+        }
+        StudentTrainer trainer = snapshot.restoreTrainer();
+        if (trainer != null) {
+            byte[] meta = snapshot.restoreMeta();
+            if (meta == null || readMeta(meta) != subtask) {
+                throw new IllegalStateException(rescaled(parallelism));
+            }
+            LOG.info("restored training subtask {} of {} for student '{}' at step {}, {} moves pending", subtask, parallelism,
+                    config.string("student.name"), trainer.step(), pending.size());
+        } else {
+            if (context.isRestored()) {
+                throw new IllegalStateException(rescaled(parallelism));
+            }
+            StudentInit init = StudentInit.of(config);
+            trainer = init.create(studentConfig, replicaTraining(config.trainingConfig(), parallelism));
+            if (exporter()) {
+                publishAtStart = init.warm();
+                teacher = publishAtStart ? init.teacherRef() : null;
+                publisher.continueAfterStore();
+            }
+        }
+        replica = new Replica(trainer);
+    }
+
+    private String rescaled(int parallelism) {
+        return "training subtask " + subtask + " of " + parallelism + " has no state of its own in the restored checkpoint: "
+                + "train.parallelism differs from the one the checkpoint was taken at, and changing it is not supported yet";
+    }
+
+    /**
+     * Each replica takes 1/N of the steps on the shared parameters: its learning rate is scaled by √N,
+     * which recovered most of the lag in the in-memory measurement (docs/benchmarks.md).
+     */
+    static TrainingConfig replicaTraining(TrainingConfig training, int parallelism) {
+        Map<String, String> m = new LinkedHashMap<>(training.toMap());
+        m.put("learningRate", Float.toString((float) (training.learningRate() * Math.sqrt(parallelism))));
+        return TrainingConfig.fromMap(m);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        trained = getMetricGroup().counter("recordsTrained");
+        getMetricGroup().meter("recordsPerSecond", new MeterView(trained));
+        getMetricGroup().gauge("pendingMoves", () -> pending.size());
+        if (exporter()) {
+            published = getMetricGroup().counter("publishedVersions");
+            refused = getMetricGroup().counter("refusedVersions");
+            getMetricGroup().gauge("loss", progress::loss);
+            getMetricGroup().gauge("agreement", progress::agreement);
+            getMetricGroup().gauge("holdoutAgreement", () -> lastHoldout);
+            getMetricGroup().gauge("publishedVersion", () -> publisher.version());
+            cadence.started(System.currentTimeMillis());
+            if (publishAtStart) {
+                publishAtStart = false;
+                export();
+            }
+            scheduleTimer();
+        }
+    }
+
+    private void scheduleTimer() {
+        getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + cadence.everyMillis(), t -> {
+            if (cadence.due(System.currentTimeMillis())) {
+                flushBatch();
+                export();
+            }
+            scheduleTimer();
+        });
+    }
+
+    @Override
+    public void processElement1(StreamRecord<TargetRecord> element) throws Exception {
+        TargetRecord r = element.getValue();
+        int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
+        float weight = config.bool("importance.weights") ? (float) (1 / r.inclusionProbability) : 1f;
+        Example e = new Example(r.tokens, r.teacher, label, weight, r.teacherEmbedding);
+        if (r.holdout) {
+            holdout.add(e); // holdout records are routed to subtask 0
+            return;
+        }
+        if (exporter()) {
+            if (teacher == null || !teacher.getSha256().equals(r.teacherSha256)) {
+                teacher = TeacherRef.newBuilder().setModelId(r.teacherModelId).setSha256(r.teacherSha256)
+                        .setTokenizer(r.teacherTokenizer).build();
+            }
+            freshness.arrived(r.arrivalMillis);
+        }
+        batch.add(e);
+        since.add(r.topic, r.partition, r.offset);
+        if (batch.size() >= config.integer("batch.size")) {
+            flushBatch();
+        }
+        if (exporter() && cadence.due(System.currentTimeMillis())) {
+            flushBatch();
+            export();
+        }
+    }
+
+    @Override
+    public void processElement2(StreamRecord<SyncPointer> element) throws Exception {
+        SyncPointer p = element.getValue();
+        Pending own = pending.remove(p.round);
+        if (own == null) {
+            LOG.warn("training subtask {} skips sync round {} of student '{}': it sent no move for it", subtask, p.round, p.student);
+            return;
+        }
+        replica.adopt(SyncFiles.read(p), own.delta());
+        adoptedThrough = p.round;
+        if (exporter()) {
+            cadence.trained((int) Math.max(0, p.records - mergedRecords - own.records()));
+            merged = p.lineage();
+            mergedRecords = p.records;
+        }
+    }
+
+    private void flushBatch() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        BatchResult result = replica.train(batch);
+        progress.trained(result, batch.size());
+        sinceRecords += batch.size();
+        trained.inc(batch.size());
+        if (exporter()) {
+            cadence.trained(batch.size());
+        }
+        batch.clear();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flushBatch();
+        ModelDelta move = replica.take();
+        DeltaRecord d = new DeltaRecord();
+        d.round = checkpointId;
+        d.subtask = subtask;
+        d.delta = bytes(move);
+        d.lineage = bytes(since);
+        d.records = sinceRecords;
+        d.adoptedThrough = adoptedThrough;
+        output.collect(DELTAS, new StreamRecord<>(d));
+        pending.put(checkpointId, new Pending(move, since, sinceRecords));
+        since = new Lineage();
+        sinceRecords = 0;
+    }
+
+    private void export() throws IOException {
+        String student = config.string("student.name");
+        // The model holds the merged rounds plus this subtask's own moves not yet merged back.
+        Lineage lineage = new Lineage();
+        lineage.addAll(merged);
+        long records = mergedRecords + sinceRecords;
+        for (Pending p : pending.values()) {
+            lineage.addAll(p.lineage());
+            records += p.records();
+        }
+        lineage.addAll(since);
+        HoldoutWindow.Score score = holdout.score(replica.trainer());
+        lastHoldout = score.agreement();
+        long now = System.currentTimeMillis();
+        cadence.exported(now);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("progressive_loss", progress.loss());
+        metrics.put("progressive_agreement", progress.agreement());
+        metrics.put("trainer_parallelism", (double) getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
+        freshness.report(now, metrics);
+        Publisher.Version v = publisher.publish(replica.trainer(), score, records, lineage, teacher, metrics);
+        if (v == null) {
+            refused.inc();
+            LOG.warn("quality gate refused a new version of student '{}': {}", student, publisher.refusal());
+            return;
+        }
+        output.collect(new StreamRecord<>(new OutRecord(student.getBytes(StandardCharsets.UTF_8), v.record())));
+        freshness.published();
+        published.inc();
+        LOG.info("published student '{}' version {} ({} records from {} training subtasks) at {}", student, v.number(), records,
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), v.artifact());
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        snapshot.snapshot(context, replica.trainer(), writeMeta());
+    }
+
+    private byte[] writeMeta() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(META_FORMAT);
+            out.writeInt(subtask);
+            out.writeInt(pending.size());
+            for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+                out.writeLong(e.getKey());
+                e.getValue().delta().write(out);
+                e.getValue().lineage().write(out);
+                out.writeLong(e.getValue().records());
+            }
+            out.writeLong(mergedRecords);
+            out.writeLong(adoptedThrough);
+            merged.write(out);
+            publisher.write(out);
+            out.writeLong(cadence.trainedSince());
+            holdout.write(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Reads the metadata back and returns the subtask index it was written by. */
+    private int readMeta(byte[] meta) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
+            int format = in.readInt();
+            if (format != META_FORMAT) {
+                throw new IOException("training subtask state format " + format + " is not supported (expected " + META_FORMAT + ")");
+            }
+            int writer = in.readInt();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                long round = in.readLong();
+                ModelDelta d = ModelDelta.read(in);
+                Lineage l = new Lineage();
+                l.read(in);
+                pending.put(round, new Pending(d, l, in.readLong()));
+            }
+            mergedRecords = in.readLong();
+            adoptedThrough = in.readLong();
+            merged.read(in);
+            publisher.read(in, 2);
+            cadence.restore(in.readLong());
+            holdout.read(in);
+            return writer;
+        }
+    }
+
+    private static byte[] bytes(ModelDelta d) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, d.bytes()));
+        d.write(new DataOutputStream(b));
+        return b.toByteArray();
+    }
+
+    private static byte[] bytes(Lineage l) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        l.write(new DataOutputStream(b));
+        return b.toByteArray();
+    }
+}
