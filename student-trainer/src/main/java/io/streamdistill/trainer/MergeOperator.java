@@ -36,6 +36,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
     private transient Map<Long, List<DeltaRecord>> rounds;
     private transient Lineage lineage;
     private transient long records;
+    private transient long syncBytes;
     private transient ListState<byte[]> state;
     private transient SyncFiles files;
     /** Per checkpoint: the oldest round some subtask had not adopted yet when it sent its move. */
@@ -60,6 +61,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         for (byte[] b : state.get()) {
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
                 records = in.readLong();
+                syncBytes = in.readLong();
                 lineage.read(in);
                 for (int i = in.readInt(); i > 0; i--) {
                     written.put(in.readLong(), in.readUTF());
@@ -97,6 +99,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
             bytesIn += d.delta.length;
         }
         ModelDelta merged = ModelDelta.mean(deltas);
+        syncBytes += bytesIn + merged.bytes() * parts.size();
         String[] file = files.write(round, merged);
         written.put(round, file[0]);
         SyncPointer p = new SyncPointer();
@@ -105,6 +108,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         p.file = file[0];
         p.sha256 = file[1];
         p.records = records;
+        p.syncBytes = syncBytes;
         p.lineage = lineageBytes();
         output.collect(new StreamRecord<>(p));
         LOG.info("merged sync round {} of student '{}': {} moves ({} bytes in, {} out, {} rows), {} records merged in all, in {} ms",
@@ -145,6 +149,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeLong(records);
+            out.writeLong(syncBytes);
             lineage.write(out);
             out.writeInt(written.size());
             for (Map.Entry<Long, String> e : written.entrySet()) {

@@ -65,6 +65,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private transient Lineage merged;
     private transient long mergedRecords;
     private transient long adoptedThrough;
+    private transient long syncBytes;
     private transient TrainerSnapshot snapshot;
     private transient Progress progress;
     // Subtask 0 only:
@@ -226,6 +227,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             cadence.trained((int) Math.max(0, p.records - mergedRecords - own.records()));
             merged = p.lineage();
             mergedRecords = p.records;
+            syncBytes = p.syncBytes;
         }
     }
 
@@ -280,6 +282,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         metrics.put("progressive_loss", progress.loss());
         metrics.put("progressive_agreement", progress.agreement());
         metrics.put("trainer_parallelism", (double) getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
+        metrics.put("sync_bytes_total", (double) syncBytes);
         freshness.report(now, metrics);
         Publisher.Version v = publisher.publish(replica.trainer(), score, records, lineage, teacher, metrics);
         if (v == null) {
@@ -314,6 +317,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             }
             out.writeLong(mergedRecords);
             out.writeLong(adoptedThrough);
+            out.writeLong(syncBytes);
             merged.write(out);
             publisher.write(out);
             out.writeLong(cadence.trainedSince());
@@ -340,6 +344,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             }
             mergedRecords = in.readLong();
             adoptedThrough = in.readLong();
+            syncBytes = in.readLong();
             merged.read(in);
             publisher.read(in, 2);
             cadence.restore(in.readLong());

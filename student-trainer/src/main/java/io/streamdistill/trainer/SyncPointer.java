@@ -27,6 +27,8 @@ public class SyncPointer {
     public String sha256;
     /** Records merged up to and including this round, over all training subtasks. */
     public long records;
+    /** Sync traffic so far: every move sent to the merger plus every merged round read back by each subtask. */
+    public long syncBytes;
     /** {@link Lineage} of everything merged so far, as {@link Lineage#write} writes it. */
     public byte[] lineage;
 
@@ -42,6 +44,7 @@ public class SyncPointer {
             out.writeUTF(file);
             out.writeUTF(sha256);
             out.writeLong(records);
+            out.writeLong(syncBytes);
             out.writeInt(lineage.length);
             out.write(lineage);
         } catch (IOException e) {
@@ -62,6 +65,7 @@ public class SyncPointer {
             p.file = in.readUTF();
             p.sha256 = in.readUTF();
             p.records = in.readLong();
+            p.syncBytes = in.readLong();
             p.lineage = new byte[in.readInt()];
             in.readFully(p.lineage);
             return p;

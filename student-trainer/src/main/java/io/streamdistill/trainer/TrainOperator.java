@@ -202,6 +202,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("progressive_loss", progress.loss());
         metrics.put("progressive_agreement", progress.agreement());
+        metrics.put("trainer_parallelism", 1.0);
         freshness.report(now, metrics);
         Publisher.Version v = publisher.publish(trainer, score, recordsSeen, lineage, teacher, metrics);
         if (v == null) {

@@ -54,20 +54,19 @@ public final class TrainerBenchmark {
         int rate = Integer.getInteger("bench.rate", 200);
         int freshnessSeconds = Integer.getInteger("bench.freshness.seconds", 150); // 0: throughput only
         String featurizeParallelism = System.getProperty("bench.featurize.parallelism", "2");
+        // Training subtasks to compare on an unbounded job over the same records; blank skips it.
+        String parallelisms = System.getProperty("bench.train.parallelism", "1,2");
         Path work = Files.createTempDirectory("trainer-bench");
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("date", Instant.now().toString());
-        try (LocalStack stack = LocalStack.builder().topics(List.of("bench-soft", "bench-live", "bench-ckpt", "bench-live-ckpt"), 1)
+        try (LocalStack stack = LocalStack.builder().topics(List.of("bench-soft", "bench-live", "bench-ckpt", "bench-live-ckpt",
+                "bench-ckpt-p1", "bench-ckpt-p2", "bench-ckpt-p4"), 1)
                 .build().start();
              TextTokenizer tok = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128)) {
             SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
             List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 22, 5, 5000);
-            List<float[]> logits = new ArrayList<>();
-            Rng rng = new Rng(9);
-            for (int i = 0; i < n; i++) {
-                logits.add(new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) rng.nextGaussian(),
-                        (float) rng.nextGaussian()});
-            }
+            // A fixed random teacher over token bags (learnable, so holdout agreement means something; speed does not care).
+            List<float[]> logits = teacherLogits(tok, texts);
             long softTargetBytes = produce(stack, registry, "bench-soft", texts, logits, 0);
 
             // (1a) in-memory: tokenise + train, one thread, same config; a first pass over a quarter warms the JIT up
@@ -112,6 +111,16 @@ public final class TrainerBenchmark {
                     + "soft-target bytes per record on the topic (registry framing + Avro): %.0f%n", cpuPerThousand,
                     (double) softTargetBytes / n);
 
+            if (!parallelisms.isBlank()) {
+                List<Map<String, Object>> runs = new ArrayList<>();
+                System.out.printf("%n| %-44s | %9s | %9s | %9s | %10s | %12s |%n|%s|%s|%s|%s|%s|%s|%n", "unbounded job, checkpoints every 2 s",
+                        "to all, s", "steady/s", "CPU-s/1k", "agreement", "sync/soft B", "-".repeat(46), "-".repeat(11), "-".repeat(11),
+                        "-".repeat(11), "-".repeat(12), "-".repeat(14));
+                for (String p : parallelisms.split(",")) {
+                    runs.add(unbounded(stack, registry, work, n, Integer.parseInt(p.trim()), featurizeParallelism, softTargetBytes));
+                }
+                results.put("parallel", runs);
+            }
             if (freshnessSeconds > 0) {
                 freshness(stack, registry, work, texts, logits, rate, freshnessSeconds, results);
             }
@@ -122,6 +131,92 @@ public final class TrainerBenchmark {
                 .writeValueAsString(results));
         System.out.println("\nwrote " + out.toAbsolutePath());
         System.exit(0);
+    }
+
+    /**
+     * The job unbounded over the pre-filled topic at {@code parallelism} training subtasks (5 % held out,
+     * checkpoints every 2 s): time until a version covers every training record, steady rate between
+     * the first and last version, CPU, holdout agreement of that version, and sync bytes against the
+     * soft targets' bytes.
+     */
+    private static Map<String, Object> unbounded(LocalStack stack, SchemaRegistryClient registry, Path work, int n, int parallelism,
+                                                 String featurizeParallelism, long softTargetBytes) throws Exception {
+        String out = "bench-ckpt-p" + parallelism;
+        TrainerConfig config = config(stack, work, "bench-soft", out, Map.of("starting.offsets", "earliest", "holdout.percent", "5",
+                "featurize.parallelism", featurizeParallelism, "train.parallelism", String.valueOf(parallelism),
+                "checkpoint.interval.ms", "2000", "export.every.seconds", "2", "group.id", "bench-p" + parallelism,
+                "transactional.id.prefix", "bench-p" + parallelism, "artifact.dir",
+                work.resolve("artifacts-p" + parallelism).toUri().toString()));
+        long trainable = 0;
+        for (int i = 0; i < n; i++) {
+            trainable += io.streamdistill.student.train.HoldoutSlice.contains("b-" + i, 5) ? 0 : 1;
+        }
+        StudentTrainerJob.createSyncTopic(config);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(Math.max(parallelism,
+                Integer.parseInt(featurizeParallelism)), StudentTrainerJob.configure(config, work.resolve("flink-p" + parallelism)
+                .toUri().toString()));
+        StudentTrainerJob.enableCheckpointing(env, config);
+        StudentTrainerJob.build(env, config);
+        long cpuBefore = processCpuNanos();
+        long started = System.currentTimeMillis();
+        JobClient job = env.executeAsync("bench-p" + parallelism);
+        List<StudentCheckpoint> versions = List.of();
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            versions = read(stack, registry, out);
+            if (!versions.isEmpty() && versions.get(versions.size() - 1).getRecordsSeen() >= trainable) {
+                break;
+            }
+        }
+        double cpu = (processCpuNanos() - cpuBefore) / 1e9;
+        job.cancel().get();
+        StudentCheckpoint first = versions.get(0);
+        StudentCheckpoint last = versions.get(versions.size() - 1);
+        double toAll = (last.getCreatedAt().toEpochMilli() - started) / 1000.0;
+        double steady = (last.getRecordsSeen() - first.getRecordsSeen())
+                / ((last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0);
+        double sync = last.getMetrics().getOrDefault("sync_bytes_total", 0.0);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("train_parallelism", parallelism);
+        r.put("seconds_to_every_record", toAll);
+        r.put("steady_records_per_s", steady);
+        r.put("cpu_seconds_per_1000_records", cpu / n * 1000);
+        r.put("records_trained", last.getRecordsSeen());
+        r.put("trainable_records", trainable);
+        r.put("holdout_agreement", last.getMetrics().get("holdout_agreement"));
+        r.put("sync_bytes", sync);
+        r.put("sync_vs_soft_target_bytes", sync / softTargetBytes);
+        System.out.printf("| %-44s | %9.1f | %,9.0f | %9.3f | %10.4f | %12.2f |%n", "train.parallelism=" + parallelism + ", "
+                        + versions.size() + " versions, " + last.getRecordsSeen() + "/" + trainable, toAll, steady, cpu / n * 1000,
+                last.getMetrics().get("holdout_agreement"), sync / softTargetBytes);
+        return r;
+    }
+
+    /** Logits of a fixed random bag-of-tokens teacher (4 classes) for each text. */
+    private static List<float[]> teacherLogits(TextTokenizer tok, List<String> texts) {
+        Rng rng = new Rng(9);
+        int dim = 8;
+        float[] vectors = new float[tok.vocabSize() * dim];
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = (float) rng.nextGaussian();
+        }
+        float[] head = new float[CLASSES.size() * dim];
+        for (int i = 0; i < head.length; i++) {
+            head[i] = (float) rng.nextGaussian();
+        }
+        List<float[]> out = new ArrayList<>();
+        for (int[] ids : tok.encode(texts)) {
+            float[] logits = new float[CLASSES.size()];
+            for (int k = 0; k < logits.length; k++) {
+                for (int id : ids) {
+                    for (int j = 0; j < dim; j++) {
+                        logits[k] += 4f * head[k * dim + j] * vectors[id * dim + j] / ids.length;
+                    }
+                }
+            }
+            out.add(logits);
+        }
+        return out;
     }
 
     /** Tokenise + train on one thread, as the job's operators do, without Flink or Kafka: records/s. */
