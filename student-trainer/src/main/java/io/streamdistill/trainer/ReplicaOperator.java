@@ -4,7 +4,6 @@ import io.streamdistill.records.TeacherRef;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.sync.ModelDelta;
 import io.streamdistill.student.sync.Replica;
-import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
 import io.streamdistill.student.train.StudentTrainer;
@@ -55,7 +54,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
 
     private transient int subtask;
     private transient Replica replica;
-    private transient Map<String, Integer> classIndex;
+    private transient RecordExamples examples;
     private transient List<Example> batch;
     private transient TreeMap<Long, Pending> pending;
     /** Records trained since the last move was sent. */
@@ -103,18 +102,9 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         freshness = new Freshness();
         cadence = ExportCadence.of(config, System.currentTimeMillis());
         lastHoldout = Double.NaN;
-        int vocab;
-        String tokenizerId;
-        try (TextTokenizer tok = Featurize.loadTokenizer(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
-            tokenizerId = tok.id();
-            vocab = tok.vocabSize();
-        }
-        publisher = new Publisher(config, tokenizerId);
-        StudentConfig studentConfig = config.studentConfig(vocab);
-        classIndex = new LinkedHashMap<>();
-        for (int i = 0; i < studentConfig.classNames().size(); i++) {
-            classIndex.put(studentConfig.classNames().get(i), i);
-        }
+        examples = new RecordExamples(config);
+        publisher = new Publisher(config, examples.tokenizerId());
+        StudentConfig studentConfig = examples.studentConfig();
         StudentTrainer trainer = snapshot.restoreTrainer();
         if (trainer != null) {
             byte[] meta = snapshot.restoreMeta();
@@ -188,18 +178,13 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     @Override
     public void processElement1(StreamRecord<TargetRecord> element) throws Exception {
         TargetRecord r = element.getValue();
-        int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
-        float weight = config.bool("importance.weights") ? (float) (1 / r.inclusionProbability) : 1f;
-        Example e = new Example(r.tokens, r.teacher, label, weight, r.teacherEmbedding);
+        Example e = examples.example(r);
         if (r.holdout) {
             holdout.add(e); // holdout records are routed to subtask 0
             return;
         }
         if (exporter()) {
-            if (teacher == null || !teacher.getSha256().equals(r.teacherSha256)) {
-                teacher = TeacherRef.newBuilder().setModelId(r.teacherModelId).setSha256(r.teacherSha256)
-                        .setTokenizer(r.teacherTokenizer).build();
-            }
+            teacher = RecordExamples.teacher(teacher, r);
             freshness.arrived(r.arrivalMillis);
         }
         batch.add(e);

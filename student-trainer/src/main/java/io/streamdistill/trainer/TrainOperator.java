@@ -2,7 +2,6 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.records.TeacherRef;
 import io.streamdistill.student.model.StudentConfig;
-import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
 import io.streamdistill.student.train.StudentTrainer;
@@ -48,7 +47,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private final TrainerConfig config;
 
     private transient StudentTrainer trainer;
-    private transient Map<String, Integer> classIndex;
+    private transient RecordExamples examples;
     private transient List<Example> batch;
     private transient HoldoutWindow holdout;
     private transient Lineage lineage;
@@ -83,20 +82,11 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         freshness = new Freshness();
         cadence = ExportCadence.of(config, System.currentTimeMillis());
         lastHoldout = Double.NaN;
-        int vocab;
-        String tokenizerId;
         long tokenizerStart = System.nanoTime();
-        try (TextTokenizer tok = Featurize.loadTokenizer(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
-            tokenizerId = tok.id();
-            vocab = tok.vocabSize();
-        }
+        examples = new RecordExamples(config);
         long tokenizerMs = (System.nanoTime() - tokenizerStart) / 1_000_000;
-        publisher = new Publisher(config, tokenizerId);
-        StudentConfig studentConfig = config.studentConfig(vocab);
-        classIndex = new LinkedHashMap<>();
-        for (int i = 0; i < studentConfig.classNames().size(); i++) {
-            classIndex.put(studentConfig.classNames().get(i), i);
-        }
+        publisher = new Publisher(config, examples.tokenizerId());
+        StudentConfig studentConfig = examples.studentConfig();
         trainer = snapshot.restoreTrainer();
         if (trainer != null) {
             byte[] meta = snapshot.restoreMeta();
@@ -152,14 +142,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     @Override
     public void processElement(StreamRecord<TargetRecord> element) throws Exception {
         TargetRecord r = element.getValue();
-        int label = r.label == null ? -1 : classIndex.getOrDefault(r.label, -1);
-        // Importance weight 1/p: records only a random draw could send count for the ones skipped beside them.
-        float weight = config.bool("importance.weights") ? (float) (1 / r.inclusionProbability) : 1f;
-        Example e = new Example(r.tokens, r.teacher, label, weight, r.teacherEmbedding);
-        if (teacher == null || !teacher.getSha256().equals(r.teacherSha256)) {
-            teacher = TeacherRef.newBuilder().setModelId(r.teacherModelId).setSha256(r.teacherSha256)
-                    .setTokenizer(r.teacherTokenizer).build();
-        }
+        Example e = examples.example(r);
+        teacher = RecordExamples.teacher(teacher, r);
         if (r.holdout) {
             holdout.add(e);
             return;

@@ -233,34 +233,37 @@ public final class ModelDelta {
 
     private static void writeRows(DataOutputStream out, int[] rows, float[] values) throws IOException {
         out.writeInt(rows.length);
-        for (int r : rows) {
-            out.writeInt(r);
-        }
-        for (float v : values) {
-            out.writeFloat(v);
-        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(rows.length * 4);
+        b.asIntBuffer().put(rows);
+        out.write(b.array());
+        writeValues(out, values);
     }
 
     private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
         out.writeInt(a.length);
-        for (float v : a) {
-            out.writeFloat(v);
-        }
+        writeValues(out, a);
+    }
+
+    /** Big-endian floats in one bulk copy (a round moves megabytes: one call per value cost more than the merge). */
+    private static void writeValues(DataOutputStream out, float[] a) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(a.length * 4);
+        b.asFloatBuffer().put(a);
+        out.write(b.array());
     }
 
     private static int[] readInts(DataInputStream in) throws IOException {
         int[] a = new int[in.readInt()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = in.readInt();
-        }
+        byte[] raw = new byte[a.length * 4];
+        in.readFully(raw);
+        java.nio.ByteBuffer.wrap(raw).asIntBuffer().get(a);
         return a;
     }
 
     private static float[] readFloats(DataInputStream in, int n) throws IOException {
         float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = in.readFloat();
-        }
+        byte[] raw = new byte[n * 4];
+        in.readFully(raw);
+        java.nio.ByteBuffer.wrap(raw).asFloatBuffer().get(a);
         return a;
     }
 }
