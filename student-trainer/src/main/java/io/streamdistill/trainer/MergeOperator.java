@@ -33,6 +33,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
 
     private final String student;
     private final String artifactDir;
+    private final String run;
     private transient Map<Long, List<DeltaRecord>> rounds;
     private transient Lineage lineage;
     private transient long records;
@@ -44,7 +45,8 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
     /** Files of merged rounds, by round, until every subtask has adopted them in a completed checkpoint. */
     private transient TreeMap<Long, String> written;
 
-    MergeOperator(TrainerConfig config) {
+    MergeOperator(TrainerConfig config, String run) {
+        this.run = run;
         this.student = config.string("student.name");
         this.artifactDir = config.string("artifact.dir");
     }
@@ -104,6 +106,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         written.put(round, file[0]);
         SyncPointer p = new SyncPointer();
         p.round = round;
+        p.run = run;
         p.student = student;
         p.file = file[0];
         p.sha256 = file[1];

@@ -46,11 +46,17 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private static final int META_FORMAT = 1;
     static final OutputTag<DeltaRecord> DELTAS = new OutputTag<>("deltas", TypeInformation.of(DeltaRecord.class));
 
-    /** A move sent to the merger and not yet merged back. */
-    private record Pending(ModelDelta delta, Lineage lineage, long records) {
+    /** A move sent to the merger in a round of job run {@code run}, not yet merged back. */
+    private record Pending(String run, ModelDelta delta, Lineage lineage, long records) {
     }
 
     private final TrainerConfig config;
+    /**
+     * Names this job graph: round numbers are checkpoint ids, which start again at 1 in a job
+     * submitted without state, so a round is known by run and number. A restored job keeps the runs of
+     * its pending rounds; the sync topic may hold rounds of other runs, which are skipped.
+     */
+    private final String run;
 
     private transient int subtask;
     private transient Replica replica;
@@ -79,8 +85,9 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private transient Counter published;
     private transient Counter refused;
 
-    public ReplicaOperator(TrainerConfig config) {
+    public ReplicaOperator(TrainerConfig config, String run) {
         this.config = config;
+        this.run = run;
     }
 
     private boolean exporter() {
@@ -201,11 +208,12 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     @Override
     public void processElement2(StreamRecord<SyncPointer> element) throws Exception {
         SyncPointer p = element.getValue();
-        Pending own = pending.remove(p.round);
-        if (own == null) {
-            LOG.warn("training subtask {} skips sync round {} of student '{}': it sent no move for it", subtask, p.round, p.student);
+        Pending own = pending.get(p.round);
+        if (own == null || !own.run().equals(p.run)) {
+            LOG.debug("training subtask {} skips sync round {} of run {}: not one it sent a move for", subtask, p.round, p.run);
             return;
         }
+        pending.remove(p.round);
         replica.adopt(SyncFiles.read(p), own.delta());
         adoptedThrough = p.round;
         if (exporter()) {
@@ -243,7 +251,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         d.records = sinceRecords;
         d.adoptedThrough = adoptedThrough;
         output.collect(DELTAS, new StreamRecord<>(d));
-        pending.put(checkpointId, new Pending(move, since, sinceRecords));
+        pending.put(checkpointId, new Pending(run, move, since, sinceRecords));
         since = new Lineage();
         sinceRecords = 0;
     }
@@ -296,6 +304,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             out.writeInt(pending.size());
             for (Map.Entry<Long, Pending> e : pending.entrySet()) {
                 out.writeLong(e.getKey());
+                out.writeUTF(e.getValue().run());
                 e.getValue().delta().write(out);
                 e.getValue().lineage().write(out);
                 out.writeLong(e.getValue().records());
@@ -322,10 +331,11 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 long round = in.readLong();
+                String sentIn = in.readUTF();
                 ModelDelta d = ModelDelta.read(in);
                 Lineage l = new Lineage();
                 l.read(in);
-                pending.put(round, new Pending(d, l, in.readLong()));
+                pending.put(round, new Pending(sentIn, d, l, in.readLong()));
             }
             mergedRecords = in.readLong();
             adoptedThrough = in.readLong();

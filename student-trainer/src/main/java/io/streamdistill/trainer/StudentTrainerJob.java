@@ -89,12 +89,14 @@ public final class StudentTrainerJob {
     private static DataStream<OutRecord> buildParallel(StreamExecutionEnvironment env, TrainerConfig config,
                                                        DataStream<TargetRecord> features, int parallelism) {
         String student = config.string("student.name");
+        String run = java.util.UUID.randomUUID().toString();
         KafkaSourceBuilder<SyncPointer> syncSource = KafkaSource.<SyncPointer>builder()
                 .setBootstrapServers(config.string("bootstrap.servers"))
                 .setTopics(config.syncTopic())
                 .setGroupId(config.string("group.id") + "-sync")
-                // Rounds of an earlier job without this job's state are of no use to it; a restored job reads on from its offsets.
-                .setStartingOffsets(OffsetsInitializer.latest())
+                // From a minute before now (not 'latest', which the enumerator may resolve only after a first round was
+                // announced); older rounds and other runs' are skipped by run id. A restored job reads on from its offsets.
+                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis() - 60_000))
                 .setDeserializer(new SyncPointer.Deserializer(student))
                 .setProperty("isolation.level", "read_committed");
         config.kafkaConfig().forEach((k, v) -> syncSource.setProperty(k, v.toString()));
@@ -103,10 +105,10 @@ public final class StudentTrainerJob {
         SingleOutputStreamOperator<OutRecord> trained = features
                 .partitionCustom(new ToSubtask(), new ShareKey())
                 .connect(rounds.broadcast())
-                .transform("train", TypeInformation.of(OutRecord.class), new ReplicaOperator(config))
+                .transform("train", TypeInformation.of(OutRecord.class), new ReplicaOperator(config, run))
                 .setParallelism(parallelism).uid("train-replicas");
         DataStream<SyncPointer> merged = trained.getSideOutput(ReplicaOperator.DELTAS)
-                .transform("merge", TypeInformation.of(SyncPointer.class), new MergeOperator(config))
+                .transform("merge", TypeInformation.of(SyncPointer.class), new MergeOperator(config, run))
                 .setParallelism(1).setMaxParallelism(1).uid("merge");
         Properties producer = new Properties();
         config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));

@@ -22,6 +22,8 @@ public class SyncPointer {
     private static final int FORMAT = 1;
 
     public long round;
+    /** The job run whose merger wrote it (a fresh id each time the job graph is built; see {@link ReplicaOperator}). */
+    public String run;
     public String student;
     public String file;
     public String sha256;
@@ -40,6 +42,7 @@ public class SyncPointer {
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(FORMAT);
             out.writeLong(round);
+            out.writeUTF(run);
             out.writeUTF(student);
             out.writeUTF(file);
             out.writeUTF(sha256);
@@ -61,6 +64,7 @@ public class SyncPointer {
             }
             SyncPointer p = new SyncPointer();
             p.round = in.readLong();
+            p.run = in.readUTF();
             p.student = in.readUTF();
             p.file = in.readUTF();
             p.sha256 = in.readUTF();

@@ -64,4 +64,16 @@ class TrainerConfigTest {
         assertThat(io.streamdistill.student.train.HoldoutSlice.contains("same", 10)).isEqualTo(io.streamdistill.student.train.HoldoutSlice.contains("same", 10));
         assertThat(io.streamdistill.student.train.HoldoutSlice.contains("anything", 0)).isFalse();
     }
+
+    @Test
+    void trainParallelismIsBoundedAndNeedsAnUnboundedJob() {
+        assertThatThrownBy(() -> TrainerConfig.of(with("train.parallelism", "0"))).hasMessageContaining("train.parallelism");
+        Map<String, String> bounded = with("train.parallelism", "2");
+        bounded.put("bounded.end", "latest");
+        assertThatThrownBy(() -> TrainerConfig.of(bounded)).hasMessageContaining("train.parallelism")
+                .hasMessageContaining("bounded.end=none");
+        TrainerConfig two = TrainerConfig.of(with("train.parallelism", "2"));
+        assertThat(two.syncTopic()).isEqualTo("distill.checkpoints.sync");
+        assertThat(two.shapingSettings()).containsEntry("train.parallelism", "2").doesNotContainKey("sync.topic");
+    }
 }
