@@ -22,15 +22,24 @@ import org.apache.flink.core.execution.JobClient;
  * the job has settled, and a replacement started. Per kill it reports the seconds from the kill to
  * the job RUNNING again and to the next published version (visible read_committed), then RSS per
  * process and whether every record was trained once. Writes target/cluster-benchmark.json.
+ *
+ * <p>With {@code -Dbench.mode=parallel} it compares {@code train.parallelism} 1 and 2 instead
+ * ({@code -Dbench.records}, default 40,000, pre-filled; checkpoints every 2 s): seconds until a
+ * version covers every training record, CPU-seconds of the cluster's processes per 1,000 records,
+ * holdout agreement and sync bytes. Writes target/cluster-parallel-benchmark.json.
  */
 public final class ClusterBenchmark {
     public static void main(String[] args) throws Exception {
         int kills = Integer.getInteger("bench.kills", 3);
         Path dir = Files.createTempDirectory(Path.of("target"), "cluster-bench");
-        try (LocalStack stack = LocalStack.builder().dataDir(dir.resolve("stack")).topics(List.of("bench.soft", "bench.checkpoints"), 1)
+        try (LocalStack stack = LocalStack.builder().dataDir(dir.resolve("stack")).topics(List.of("bench.soft", "bench.checkpoints", "bench.checkpoints.p1", "bench.checkpoints.p2"), 1)
                 .build().start()) {
             ClusterTraining training = ClusterTraining.start(dir, 2, stack.bootstrapServers(), stack.registryUrl());
             try {
+                if ("parallel".equals(System.getProperty("bench.mode"))) {
+                    parallel(training, Integer.getInteger("bench.records", 40_000), dir);
+                    return;
+                }
                 run(training, kills, dir);
             } finally {
                 training.cluster.close();
@@ -95,6 +104,38 @@ public final class ClusterBenchmark {
         result.put("rss", rss);
         Path file = Path.of("target", "cluster-benchmark.json");
         Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        System.out.println("wrote " + file.toAbsolutePath() + " (cluster logs in " + dir.resolve("flink/log") + ")");
+    }
+
+    /** N = 1 then 2 training subtasks over the same pre-filled topic, on two one-slot TaskManagers. */
+    private static void parallel(ClusterTraining training, int records, Path dir) throws Exception {
+        String in = "bench.soft";
+        training.produce(in, 0, records);
+        long trainable = trainingRecords(0, records);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        System.out.printf("%-18s %-22s %-22s %-18s %-14s%n", "train.parallelism", "to every record, s", "cluster CPU-s / 1k",
+                "holdout agreement", "sync bytes");
+        for (int n : new int[] {1, 2}) {
+            String out = "bench.checkpoints.p" + n;
+            double cpuBefore = training.cluster.pids().stream().mapToDouble(ClusterTraining::cpuSeconds).sum();
+            long started = System.nanoTime();
+            JobClient job = training.submit(in, out, "parallel-" + n, "none", 2_000, Map.of("train.parallelism", String.valueOf(n),
+                    "export.every.records", "5000"));
+            List<StudentCheckpoint> all = training.awaitRecordsSeen(out, trainable, Duration.ofSeconds(300));
+            double seconds = (System.nanoTime() - started) / 1e9;
+            double cpu = training.cluster.pids().stream().mapToDouble(ClusterTraining::cpuSeconds).sum() - cpuBefore;
+            job.cancel().get();
+            StudentCheckpoint last = last(all);
+            double sync = last.getMetrics().getOrDefault("sync_bytes_total", 0.0);
+            System.out.printf("%-18d %-22.1f %-22.3f %-18.4f %-14.0f%n", n, seconds, cpu / records * 1000,
+                    last.getMetrics().get("holdout_agreement"), sync);
+            rows.add(Map.of("train_parallelism", n, "seconds_to_every_record", seconds, "cluster_cpu_seconds_per_1000", cpu / records * 1000,
+                    "holdout_agreement", last.getMetrics().get("holdout_agreement"), "sync_bytes", sync, "records_trained",
+                    last.getRecordsSeen(), "trainable", trainable));
+        }
+        Path file = Path.of("target", "cluster-parallel-benchmark.json");
+        Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("records", records,
+                "runs", rows, "rss", training.rssReport())));
         System.out.println("wrote " + file.toAbsolutePath() + " (cluster logs in " + dir.resolve("flink/log") + ")");
     }
 

@@ -72,6 +72,12 @@ final class ClusterTraining {
      * {@code checkpointMs} to the shared directory under {@code name}.
      */
     JobClient submit(String in, String out, String name, String restoreFrom, long checkpointMs) throws Exception {
+        return submit(in, out, name, restoreFrom, checkpointMs, Map.of());
+    }
+
+    /** Like the other, with {@code extra} trainer settings on top. */
+    JobClient submit(String in, String out, String name, String restoreFrom, long checkpointMs, Map<String, String> extra)
+            throws Exception {
         Map<String, String> s = new HashMap<>(Map.of(
                 "bootstrap.servers", bootstrap, "schema.registry.url", registryUrl,
                 "input.topic", in, "output.topic", out, "group.id", "cluster-" + name, "student.name", "cluster-" + name,
@@ -84,7 +90,9 @@ final class ClusterTraining {
         s.put("restore.from", restoreFrom);
         s.put("checkpoint.interval.ms", String.valueOf(checkpointMs));
         s.put("transactional.id.prefix", "cluster-" + name + "-" + out);
+        s.putAll(extra);
         TrainerConfig config = TrainerConfig.of(s);
+        StudentTrainerJob.createSyncTopic(config);
         StreamExecutionEnvironment env = ClusterJob.environment(cluster.restAddress(),
                 StudentTrainerJob.configure(config, checkpointDir(name)), jobJars);
         StudentTrainerJob.enableCheckpointing(env, config);
@@ -195,6 +203,17 @@ final class ClusterTraining {
 
     static StudentCheckpoint last(List<StudentCheckpoint> l) {
         return l.get(l.size() - 1);
+    }
+
+    /** CPU seconds (user + system) a process has used so far, from /proc. */
+    static double cpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
+        } catch (java.io.IOException e) {
+            return Double.NaN;
+        }
     }
 
     /** Resident memory of a process, MB (from /proc). */
