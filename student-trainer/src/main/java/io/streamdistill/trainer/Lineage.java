@@ -48,6 +48,18 @@ final class Lineage {
         }
     }
 
+    byte[] toBytes() throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        write(new DataOutputStream(bytes));
+        return bytes.toByteArray();
+    }
+
+    static Lineage fromBytes(byte[] bytes) throws IOException {
+        Lineage l = new Lineage();
+        l.read(new DataInputStream(new java.io.ByteArrayInputStream(bytes)));
+        return l;
+    }
+
     void read(DataInputStream in) throws IOException {
         int n = in.readInt();
         for (int i = 0; i < n; i++) {

@@ -94,9 +94,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         long bytesIn = 0;
         for (DeltaRecord d : parts) {
             deltas.add(ModelDelta.read(new DataInputStream(new ByteArrayInputStream(d.delta))));
-            Lineage l = new Lineage();
-            l.read(new DataInputStream(new ByteArrayInputStream(d.lineage)));
-            lineage.addAll(l);
+            lineage.addAll(Lineage.fromBytes(d.lineage));
             records += d.records;
             bytesIn += d.delta.length;
         }
@@ -112,18 +110,10 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         p.sha256 = file[1];
         p.records = records;
         p.syncBytes = syncBytes;
-        p.lineage = lineageBytes();
+        p.lineage = lineage.toBytes();
         output.collect(new StreamRecord<>(p));
         LOG.info("merged sync round {} of student '{}': {} moves ({} bytes in, {} out, {} rows), {} records merged in all, in {} ms",
                 round, student, parts.size(), bytesIn, merged.bytes(), merged.rows(), records, (System.nanoTime() - started) / 1_000_000);
-    }
-
-    private byte[] lineageBytes() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            lineage.write(out);
-        }
-        return bytes.toByteArray();
     }
 
     /**

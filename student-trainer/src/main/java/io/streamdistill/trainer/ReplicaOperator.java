@@ -62,6 +62,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private transient Replica replica;
     private transient RecordExamples examples;
     private transient List<Example> batch;
+    private transient int batchSize;
     private transient TreeMap<Long, Pending> pending;
     /** Records trained since the last move was sent. */
     private transient Lineage since;
@@ -101,6 +102,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
         snapshot = new TrainerSnapshot(context);
         batch = new ArrayList<>();
+        batchSize = config.integer("batch.size");
         pending = new TreeMap<>();
         since = new Lineage();
         merged = new Lineage();
@@ -196,7 +198,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         }
         batch.add(e);
         since.add(r.topic, r.partition, r.offset);
-        if (batch.size() >= config.integer("batch.size")) {
+        if (batch.size() >= batchSize) {
             flushBatch();
         }
         if (exporter() && cadence.due(System.currentTimeMillis())) {
@@ -247,7 +249,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         d.round = checkpointId;
         d.subtask = subtask;
         d.delta = bytes(move);
-        d.lineage = bytes(since);
+        d.lineage = since.toBytes();
         d.records = sinceRecords;
         d.adoptedThrough = adoptedThrough;
         output.collect(DELTAS, new StreamRecord<>(d));
@@ -351,12 +353,6 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private static byte[] bytes(ModelDelta d) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, d.bytes()));
         d.write(new DataOutputStream(b));
-        return b.toByteArray();
-    }
-
-    private static byte[] bytes(Lineage l) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        l.write(new DataOutputStream(b));
         return b.toByteArray();
     }
 }

@@ -77,9 +77,7 @@ public class SyncPointer {
     }
 
     Lineage lineage() throws IOException {
-        Lineage l = new Lineage();
-        l.read(new DataInputStream(new ByteArrayInputStream(lineage)));
-        return l;
+        return Lineage.fromBytes(lineage);
     }
 
     static final class Serializer implements KafkaRecordSerializationSchema<SyncPointer> {

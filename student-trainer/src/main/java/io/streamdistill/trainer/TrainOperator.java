@@ -49,6 +49,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient StudentTrainer trainer;
     private transient RecordExamples examples;
     private transient List<Example> batch;
+    /** Read once: the setting is parsed from its string form on every call. */
+    private transient int batchSize;
     private transient HoldoutWindow holdout;
     private transient Lineage lineage;
     private transient Progress progress;
@@ -76,6 +78,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         super.initializeState(context);
         snapshot = new TrainerSnapshot(context);
         batch = new ArrayList<>();
+        batchSize = config.integer("batch.size");
         holdout = new HoldoutWindow(config.integer("holdout.window"));
         lineage = new Lineage();
         progress = new Progress();
@@ -155,7 +158,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         batch.add(e);
         lineage.add(r.topic, r.partition, r.offset);
         freshness.arrived(r.arrivalMillis);
-        if (batch.size() >= config.integer("batch.size")) {
+        if (batch.size() >= batchSize) {
             flushBatch();
         }
         if (cadence.due(System.currentTimeMillis())) {
