@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
@@ -43,12 +42,9 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         implements TwoInputStreamOperator<TargetRecord, SyncPointer, OutRecord> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaOperator.class);
-    private static final int META_FORMAT = 1;
+    /** How long the other subtasks wait for subtask 0's handover of a single trainer's restored state. */
+    private static final java.time.Duration HANDOFF_WAIT = java.time.Duration.ofMinutes(10);
     static final OutputTag<DeltaRecord> DELTAS = new OutputTag<>("deltas", TypeInformation.of(DeltaRecord.class));
-
-    /** A move sent to the merger in a round of job run {@code run}, not yet merged back. */
-    private record Pending(String run, ModelDelta delta, Lineage lineage, long records) {
-    }
 
     private final TrainerConfig config;
     /**
@@ -63,15 +59,13 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private transient RecordExamples examples;
     private transient List<Example> batch;
     private transient int batchSize;
-    private transient TreeMap<Long, Pending> pending;
+    /** The shared model as this subtask knows it: adopted rounds, pending moves (see {@link ReplicaState}). */
+    private transient ReplicaState state;
     /** Records trained since the last move was sent. */
     private transient Lineage since;
     private transient long sinceRecords;
-    /** What the merged rounds adopted so far hold (subtask 0 publishes it). */
-    private transient Lineage merged;
-    private transient long mergedRecords;
-    private transient long adoptedThrough;
-    private transient long syncBytes;
+    /** The handover file subtask 0 wrote on a restore from a single trainer; deleted once a checkpoint completes. */
+    private transient String handoff;
     private transient TrainerSnapshot snapshot;
     private transient Progress progress;
     // Subtask 0 only:
@@ -103,9 +97,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         snapshot = new TrainerSnapshot(context);
         batch = new ArrayList<>();
         batchSize = config.integer("batch.size");
-        pending = new TreeMap<>();
         since = new Lineage();
-        merged = new Lineage();
         progress = new Progress();
         holdout = new HoldoutWindow(config.integer("holdout.window"));
         freshness = new Freshness();
@@ -114,20 +106,11 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         examples = new RecordExamples(config);
         publisher = new Publisher(config, examples.tokenizerId());
         StudentConfig studentConfig = examples.studentConfig();
-        StudentTrainer trainer = snapshot.restoreTrainer();
-        if (trainer != null) {
-            byte[] meta = snapshot.restoreMeta();
-            if (meta == null || readMeta(meta) != subtask) {
-                throw new IllegalStateException(rescaled(parallelism));
-            }
-            LOG.info("restored training subtask {} of {} for student '{}' at step {}, {} moves pending", subtask, parallelism,
-                    config.string("student.name"), trainer.step(), pending.size());
-        } else {
-            if (context.isRestored()) {
-                throw new IllegalStateException(rescaled(parallelism));
-            }
+        StudentTrainer trainer = restore(context, parallelism);
+        if (trainer == null) {
             StudentInit init = StudentInit.of(config);
             trainer = init.create(studentConfig, replicaTraining(config.trainingConfig(), parallelism));
+            state = new ReplicaState(subtask, parallelism, 0);
             if (exporter()) {
                 publishAtStart = init.warm();
                 teacher = publishAtStart ? init.teacherRef() : null;
@@ -137,9 +120,70 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         replica = new Replica(trainer);
     }
 
-    private String rescaled(int parallelism) {
-        return "training subtask " + subtask + " of " + parallelism + " has no state of its own in the restored checkpoint: "
-                + "train.parallelism differs from the one the checkpoint was taken at, and changing it is not supported yet";
+    /**
+     * The trainer from the restored checkpoint (null without one), with {@link #state} and the
+     * exporter's pieces set. A checkpoint of this parallelism gives each subtask its own state. One
+     * taken at {@code train.parallelism=1} gives subtask 0 the single trainer's: it continues from it
+     * and hands the trainer to the others through a file, so all start from one model.
+     */
+    private StudentTrainer restore(StateInitializationContext context, int parallelism) throws Exception {
+        TrainerSnapshot.Restored restored = snapshot.restore(ReplicaState::rank);
+        long checkpoint = context.getRestoredCheckpointId().orElse(0);
+        if (restored == null) {
+            if (!context.isRestored()) {
+                return null;
+            }
+            if (exporter()) {
+                throw new IllegalStateException("the restored checkpoint holds no state for the training operator (uid 'train')");
+            }
+            StudentTrainer trainer = new SyncFiles(config.string("artifact.dir"), config.string("student.name"))
+                    .awaitHandoff(run, checkpoint, HANDOFF_WAIT);
+            state = new ReplicaState(subtask, parallelism, checkpoint);
+            LOG.info("training subtask {} of {} took over the student subtask 0 restored from checkpoint {} (step {})",
+                    subtask, parallelism, checkpoint, trainer.step());
+            return trainer;
+        }
+        if (restored.metas().isEmpty()) {
+            throw new IllegalStateException("the restored checkpoint's training state has no metadata (written by an early build):"
+                    + " restore it at train.parallelism=1");
+        }
+        byte[] meta = restored.metas().get(0);
+        if (ReplicaState.isReplica(meta)) {
+            ReplicaState.Read read = ReplicaState.read(meta);
+            if (restored.metas().size() != 1 || read.state().parallelism != parallelism || read.state().subtask != subtask) {
+                throw new IllegalStateException("the restored checkpoint was taken at train.parallelism=" + read.state().parallelism
+                        + "; this job runs " + parallelism + " training subtasks. Between two parallelisms above 1, go through"
+                        + " train.parallelism=1 (restore there, take a savepoint, restore that at the new parallelism)");
+            }
+            state = read.state();
+            readTail(read.tail());
+            LOG.info("restored training subtask {} of {} for student '{}' at step {}, {} moves pending", subtask, parallelism,
+                    config.string("student.name"), restored.trainer().step(), state.pending.size());
+            return restored.trainer();
+        }
+        // A single trainer's state (train.parallelism=1): this is subtask 0, the only one given a partition.
+        Lineage lineage = new Lineage();
+        long seen = TrainOperator.readMeta(meta, publisher, cadence, lineage, holdout);
+        StudentTrainer trainer = restored.trainer().withTraining(
+                ReplicaState.scaledLearningRate(restored.trainer().training(), Math.sqrt(parallelism)));
+        SyncFiles files = new SyncFiles(config.string("artifact.dir"), config.string("student.name"));
+        files.writeHandoff(run, checkpoint, trainer);
+        handoff = files.handoff(run, checkpoint).toUri().toString();
+        state = new ReplicaState(subtask, parallelism, checkpoint);
+        // What the single trainer had trained goes to the merger with this subtask's first move, so the merged lineage holds it.
+        since = lineage;
+        sinceRecords = seen;
+        LOG.info("rescaled student '{}' from 1 to {} training subtasks at checkpoint {}: step {}, {} records trained, version {}",
+                config.string("student.name"), parallelism, checkpoint, trainer.step(), seen, publisher.version());
+        return trainer;
+    }
+
+    private void readTail(byte[] tail) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(tail))) {
+            publisher.read(in, 2);
+            cadence.restore(in.readLong());
+            holdout.read(in);
+        }
     }
 
     /**
@@ -147,9 +191,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
      * which recovered most of the lag in the in-memory measurement (docs/benchmarks.md).
      */
     static TrainingConfig replicaTraining(TrainingConfig training, int parallelism) {
-        Map<String, String> m = new LinkedHashMap<>(training.toMap());
-        m.put("learningRate", Float.toString((float) (training.learningRate() * Math.sqrt(parallelism))));
-        return TrainingConfig.fromMap(m);
+        return ReplicaState.scaledLearningRate(training, Math.sqrt(parallelism));
     }
 
     @Override
@@ -157,7 +199,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         super.open();
         trained = getMetricGroup().counter("recordsTrained");
         getMetricGroup().meter("recordsPerSecond", new MeterView(trained));
-        getMetricGroup().gauge("pendingMoves", () -> pending.size());
+        getMetricGroup().gauge("pendingMoves", () -> state.pending.size());
         if (exporter()) {
             published = getMetricGroup().counter("publishedVersions");
             refused = getMetricGroup().counter("refusedVersions");
@@ -210,20 +252,20 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     @Override
     public void processElement2(StreamRecord<SyncPointer> element) throws Exception {
         SyncPointer p = element.getValue();
-        Pending own = pending.get(p.round);
+        ReplicaState.Pending own = state.pending.get(p.round);
         if (own == null || !own.run().equals(p.run)) {
             LOG.debug("training subtask {} skips sync round {} of run {}: not one it sent a move for", subtask, p.round, p.run);
             return;
         }
-        pending.remove(p.round);
+        state.pending.remove(p.round);
         replica.adopt(SyncFiles.read(p), own.delta());
-        adoptedThrough = p.round;
+        state.adoptedThrough = p.round;
         if (exporter()) {
-            cadence.trained((int) Math.max(0, p.records - mergedRecords - own.records()));
-            merged = p.lineage();
-            mergedRecords = p.records;
-            syncBytes = p.syncBytes;
+            cadence.trained((int) Math.max(0, p.records - state.mergedRecords - own.records()));
         }
+        state.merged = p.lineage();
+        state.mergedRecords = p.records;
+        state.syncBytes = p.syncBytes;
     }
 
     private void flushBatch() {
@@ -251,9 +293,9 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         d.delta = bytes(move);
         d.lineage = since.toBytes();
         d.records = sinceRecords;
-        d.adoptedThrough = adoptedThrough;
+        d.adoptedThrough = state.adoptedThrough;
         output.collect(DELTAS, new StreamRecord<>(d));
-        pending.put(checkpointId, new Pending(run, move, since, sinceRecords));
+        state.pending.put(checkpointId, new ReplicaState.Pending(run, move, since, sinceRecords));
         since = new Lineage();
         sinceRecords = 0;
     }
@@ -262,9 +304,9 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         String student = config.string("student.name");
         // The model holds the merged rounds plus this subtask's own moves not yet merged back.
         Lineage lineage = new Lineage();
-        lineage.addAll(merged);
-        long records = mergedRecords + sinceRecords;
-        for (Pending p : pending.values()) {
+        lineage.addAll(state.merged);
+        long records = state.mergedRecords + sinceRecords;
+        for (ReplicaState.Pending p : state.pending.values()) {
             lineage.addAll(p.lineage());
             records += p.records();
         }
@@ -277,7 +319,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         metrics.put("progressive_loss", progress.loss());
         metrics.put("progressive_agreement", progress.agreement());
         metrics.put("trainer_parallelism", (double) getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
-        metrics.put("sync_bytes_total", (double) syncBytes);
+        metrics.put("sync_bytes_total", (double) state.syncBytes);
         freshness.report(now, metrics);
         Publisher.Version v = publisher.publish(replica.trainer(), score, records, lineage, teacher, metrics);
         if (v == null) {
@@ -299,54 +341,21 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     }
 
     private byte[] writeMeta() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(META_FORMAT);
-            out.writeInt(subtask);
-            out.writeInt(pending.size());
-            for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-                out.writeLong(e.getKey());
-                out.writeUTF(e.getValue().run());
-                e.getValue().delta().write(out);
-                e.getValue().lineage().write(out);
-                out.writeLong(e.getValue().records());
-            }
-            out.writeLong(mergedRecords);
-            out.writeLong(adoptedThrough);
-            out.writeLong(syncBytes);
-            merged.write(out);
+        ByteArrayOutputStream tail = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(tail)) {
             publisher.write(out);
             out.writeLong(cadence.trainedSince());
             holdout.write(out);
         }
-        return bytes.toByteArray();
+        return state.toBytes(tail.toByteArray());
     }
 
-    /** Reads the metadata back and returns the subtask index it was written by. */
-    private int readMeta(byte[] meta) throws IOException {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
-            int format = in.readInt();
-            if (format != META_FORMAT) {
-                throw new IOException("training subtask state format " + format + " is not supported (expected " + META_FORMAT + ")");
-            }
-            int writer = in.readInt();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                long round = in.readLong();
-                String sentIn = in.readUTF();
-                ModelDelta d = ModelDelta.read(in);
-                Lineage l = new Lineage();
-                l.read(in);
-                pending.put(round, new Pending(sentIn, d, l, in.readLong()));
-            }
-            mergedRecords = in.readLong();
-            adoptedThrough = in.readLong();
-            syncBytes = in.readLong();
-            merged.read(in);
-            publisher.read(in, 2);
-            cadence.restore(in.readLong());
-            holdout.read(in);
-            return writer;
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        if (handoff != null) {
+            SyncFiles.delete(handoff); // every subtask has state of its own in the completed checkpoint
+            handoff = null;
         }
     }
 

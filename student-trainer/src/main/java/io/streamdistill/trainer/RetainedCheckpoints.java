@@ -71,6 +71,27 @@ public final class RetainedCheckpoints {
         }
     }
 
+    /**
+     * The uids of the operators that have state in the checkpoint or savepoint at {@code pointer}
+     * (operators without a uid of their own are not named).
+     */
+    public static java.util.Set<String> operatorUids(String pointer) {
+        Path metadata = new Path(new Path(pointer), METADATA);
+        try (java.io.DataInputStream in = new java.io.DataInputStream(metadata.getFileSystem().open(metadata))) {
+            java.util.Set<String> uids = new java.util.TreeSet<>();
+            for (org.apache.flink.runtime.checkpoint.OperatorState op : org.apache.flink.runtime.checkpoint.Checkpoints
+                    .loadCheckpointMetadata(in, RetainedCheckpoints.class.getClassLoader(), pointer).getOperatorStates()) {
+                if (op.getStates().stream().anyMatch(org.apache.flink.runtime.checkpoint.OperatorSubtaskState::hasState)
+                        || op.getCoordinatorState() != null) {
+                    op.getOperatorUid().ifPresent(uids::add);
+                }
+            }
+            return uids;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the Flink metadata " + metadata + ": " + e.getMessage(), e);
+        }
+    }
+
     private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
         FileStatus[] entries = fs.listStatus(dir);
         return entries == null ? new FileStatus[0] : entries;

@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class StudentTrainerJob {
     private static final Logger LOG = LoggerFactory.getLogger(StudentTrainerJob.class);
 
+    /** Operators only a job with train.parallelism > 1 has. */
+    private static final java.util.Set<String> PARALLEL_ONLY_UIDS = java.util.Set.of("sync-source", "merge", "sync-sink");
+
     /** Adds the job to {@code env}. Checkpointing must be on for the exactly-once sink (see {@link #configure}). */
     public static void build(StreamExecutionEnvironment env, TrainerConfig config) {
         build(env, config, features -> features);
@@ -66,17 +69,18 @@ public final class StudentTrainerJob {
         if (end != null) {
             source.setBounded(end);
         }
+        // Fixed uids: the graph differs between train.parallelism=1 and N, and a savepoint restores across them.
         DataStream<TargetRecord> targets = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "soft-targets")
-                .setParallelism(1);
+                .setParallelism(1).uid("soft-targets");
         DataStream<TargetRecord> features = targets
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
-                .name("featurize").setParallelism(config.integer("featurize.parallelism"));
+                .name("featurize").setParallelism(config.integer("featurize.parallelism")).uid("featurize");
         int parallelism = config.integer("train.parallelism");
         if (parallelism == 1) {
             return tap.apply(features)
                     .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))
-                    .setParallelism(1).setMaxParallelism(1).uid("train");
+                    .setParallelism(1).uid("train");
         }
         return buildParallel(env, config, tap.apply(features), parallelism);
     }
@@ -106,7 +110,7 @@ public final class StudentTrainerJob {
                 .partitionCustom(new ToSubtask(), new ShareKey())
                 .connect(rounds.broadcast())
                 .transform("train", TypeInformation.of(OutRecord.class), new ReplicaOperator(config, run))
-                .setParallelism(parallelism).uid("train-replicas");
+                .setParallelism(parallelism).uid("train");
         DataStream<SyncPointer> merged = trained.getSideOutput(ReplicaOperator.DELTAS)
                 .transform("merge", TypeInformation.of(SyncPointer.class), new MergeOperator(config, run))
                 .setParallelism(1).setMaxParallelism(1).uid("merge");
@@ -208,6 +212,14 @@ public final class StudentTrainerJob {
         if (restore.isPresent()) {
             LOG.info("resuming student '{}' from {}", config.string("student.name"), restore.get());
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restore.get());
+            if (config.integer("train.parallelism") == 1 && !java.util.Collections.disjoint(
+                    RetainedCheckpoints.operatorUids(restore.get()), PARALLEL_ONLY_UIDS)) {
+                // Taken with train.parallelism > 1: it also holds the sync source's, merger's and sync sink's state,
+                // which a single trainer has no use for. Only then is unclaimed state let go, so that any other
+                // state the job cannot map (a checkpoint of another job or build) still stops it with Flink's error.
+                LOG.info("{} was taken with train.parallelism > 1: the sync operators' state in it is not restored", restore.get());
+                conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+            }
         } else {
             LOG.info("starting student '{}' without Flink state (restore.from={}, checkpoints go to {})",
                     config.string("student.name"), config.string("restore.from"), checkpointDir);

@@ -2,6 +2,7 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.sync.ModelDelta;
+import io.streamdistill.student.train.StudentTrainer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -17,7 +18,8 @@ import org.apache.flink.core.fs.Path;
 /**
  * Merged sync rounds as files beside the artifacts ({@code <artifact.dir>/<student>.sync/}): the
  * sync topic carries only pointers, since a merged delta is megabytes. Each file has a unique name,
- * so a round written again after a restore never replaces one a reader may still be reading.
+ * so a round written again after a restore never replaces one a reader may still be reading. A
+ * restore at a higher {@code train.parallelism} hands the restored trainer over through a file here too.
  */
 final class SyncFiles {
     private final Path dir;
@@ -39,6 +41,58 @@ final class SyncFiles {
             out.sync();
         }
         return new String[] {file.toUri().toString(), Hashing.sha256(b)};
+    }
+
+    /**
+     * Where subtask 0 leaves the trainer it restored from a single trainer's checkpoint for the other
+     * subtasks (restore at a higher {@code train.parallelism}): named by job run and restored checkpoint,
+     * so every attempt restoring the same checkpoint in the same run finds the same file.
+     */
+    Path handoff(String run, long checkpoint) {
+        return new Path(dir, "handoff-" + run + "-" + checkpoint + ".trainer");
+    }
+
+    /** Writes the trainer to {@link #handoff} atomically (a reader sees all of it or no file). */
+    void writeHandoff(String run, long checkpoint, StudentTrainer trainer) throws IOException {
+        Path file = handoff(run, checkpoint);
+        Path partial = new Path(dir, file.getName() + "." + UUID.randomUUID() + ".partial");
+        FileSystem fs = file.getFileSystem();
+        fs.mkdirs(dir);
+        try (FSDataOutputStream out = fs.create(partial, FileSystem.WriteMode.NO_OVERWRITE)) {
+            java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 20);
+            trainer.writeTo(buffered);
+            buffered.flush();
+            out.sync();
+        }
+        fs.delete(file, false);
+        if (!fs.rename(partial, file)) {
+            throw new IOException("could not rename " + partial + " to " + file);
+        }
+    }
+
+    /** Waits up to {@code timeout} for {@link #handoff} and reads it. */
+    StudentTrainer awaitHandoff(String run, long checkpoint, java.time.Duration timeout) throws IOException, InterruptedException {
+        Path file = handoff(run, checkpoint);
+        FileSystem fs = file.getFileSystem();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!fs.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("training subtask 0 did not hand over the restored trainer in " + timeout.toSeconds()
+                        + " s: no " + file + " (artifact.dir must be a file system every TaskManager shares)");
+            }
+            Thread.sleep(100);
+        }
+        try (FSDataInputStream in = fs.open(file)) {
+            return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
+        }
+    }
+
+    /** Removes the directory with every round and handoff file in it (the job no longer trains in parallel). */
+    void deleteAll() throws IOException {
+        FileSystem fs = dir.getFileSystem();
+        if (fs.exists(dir)) {
+            fs.delete(dir, true);
+        }
     }
 
     static void delete(String uri) throws IOException {

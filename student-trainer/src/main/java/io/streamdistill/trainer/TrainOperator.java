@@ -64,6 +64,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     private transient double lastHoldout;
     /** A warm-started student works before any training: it is published as soon as the job runs. */
     private transient boolean publishAtStart;
+    /** After a restore from N training subtasks: their sync files go once this job's first checkpoint completes. */
+    private transient boolean parallelRunBehind;
     private transient Counter trained;
     private transient Counter refused;
     private transient Counter published;
@@ -90,12 +92,8 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         long tokenizerMs = (System.nanoTime() - tokenizerStart) / 1_000_000;
         publisher = new Publisher(config, examples.tokenizerId());
         StudentConfig studentConfig = examples.studentConfig();
-        trainer = snapshot.restoreTrainer();
+        trainer = restore(context);
         if (trainer != null) {
-            byte[] meta = snapshot.restoreMeta();
-            if (meta != null) {
-                readMeta(meta);
-            }
             LOG.info("restored student '{}' at step {}, version {}, {} records seen, in {} ms (the tokenizer {} ms)",
                     config.string("student.name"), trainer.step(), publisher.version(), recordsSeen,
                     (System.nanoTime() - started) / 1_000_000, tokenizerMs);
@@ -110,6 +108,47 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             LOG.info("new student '{}': {} ({} parameters, init {}); versions continue after {}", config.string("student.name"),
                     studentConfig.describe(), studentConfig.parameterCount(), config.string("student.init"), publisher.version());
         }
+    }
+
+    /**
+     * The trainer from the restored checkpoint, or null without one. A checkpoint taken with N
+     * training subtasks gives this one all N states, folded into one student ({@link ReplicaState#consolidate}).
+     */
+    private StudentTrainer restore(StateInitializationContext context) throws Exception {
+        TrainerSnapshot.Restored restored = snapshot.restore(ReplicaState::rank);
+        if (restored == null) {
+            if (context.isRestored()) {
+                throw new IllegalStateException("the restored checkpoint holds no state for the training operator (uid 'train'): "
+                        + "it was taken by another job, or by a build that named the operator otherwise");
+            }
+            return null;
+        }
+        if (restored.metas().isEmpty()) {
+            return restored.trainer(); // the earliest builds kept no metadata
+        }
+        if (!ReplicaState.isReplica(restored.metas().get(0))) {
+            if (restored.metas().size() != 1) {
+                throw new IllegalStateException("the restored checkpoint holds " + restored.metas().size() + " single-trainer states");
+            }
+            recordsSeen = readMeta(restored.metas().get(0), publisher, cadence, lineage, holdout);
+            return restored.trainer();
+        }
+        List<ReplicaState.Read> states = new ArrayList<>();
+        for (byte[] meta : restored.metas()) {
+            states.add(ReplicaState.read(meta));
+        }
+        ReplicaState.Consolidated c = ReplicaState.consolidate(states, restored.chosen(), restored.trainer());
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(c.exporterTail()))) {
+            publisher.read(in, 2);
+            cadence.restore(in.readLong());
+            holdout.read(in);
+        }
+        lineage.addAll(c.lineage());
+        recordsSeen = c.records();
+        parallelRunBehind = true;
+        LOG.info("rescaled student '{}' from {} training subtasks to 1: merged {} pending sync rounds; {} records trained",
+                config.string("student.name"), c.parallelism(), c.rounds(), c.records());
+        return c.trainer().withTraining(ReplicaState.scaledLearningRate(c.trainer().training(), 1 / Math.sqrt(c.parallelism())));
     }
 
     @Override
@@ -218,6 +257,15 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
     }
 
     @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        if (parallelRunBehind) {
+            parallelRunBehind = false; // a restore from here or later needs none of the parallel run's files
+            new SyncFiles(config.string("artifact.dir"), config.string("student.name")).deleteAll();
+        }
+    }
+
+    @Override
     public void endInput() throws Exception {
         flushBatch();
         if (cadence.pending()) {
@@ -238,17 +286,23 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
         return bytes.toByteArray();
     }
 
-    private void readMeta(byte[] meta) throws IOException {
+    /**
+     * Reads a single trainer's metadata into the pieces given; returns the records it had trained.
+     * A restore at a higher {@code train.parallelism} reads it too.
+     */
+    static long readMeta(byte[] meta, Publisher publisher, ExportCadence cadence, Lineage lineage, HoldoutWindow holdout)
+            throws IOException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
             int v = in.readInt();
             if (v != 1 && v != META_VERSION) {
                 throw new IOException("trainer metadata state version " + v + " is not supported (expected " + META_VERSION + ")");
             }
             publisher.read(in, v);
-            recordsSeen = in.readLong();
+            long recordsSeen = in.readLong();
             cadence.restore(in.readLong());
             lineage.read(in);
             holdout.read(in);
+            return recordsSeen;
         }
     }
 }

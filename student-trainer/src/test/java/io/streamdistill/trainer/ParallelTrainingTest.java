@@ -83,4 +83,91 @@ class ParallelTrainingTest {
             assertThat(files.count()).as("merged rounds every subtask adopted are deleted").isLessThan(6);
         }
     }
+
+    /** Starts the job at {@code parallelism} training subtasks on a MiniCluster of its own. */
+    private static JobClient start(Map<String, String> settings, Path dir, int parallelism) throws Exception {
+        Map<String, String> s = new HashMap<>(settings);
+        s.put("train.parallelism", String.valueOf(parallelism));
+        TrainerConfig config = TrainerConfig.of(s);
+        StudentTrainerJob.createSyncTopic(config);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                StudentTrainerJob.configure(config, dir.resolve("flink").toUri().toString()));
+        StudentTrainerJob.enableCheckpointing(env, config);
+        StudentTrainerJob.build(env, config);
+        return env.executeAsync("rescale-test-" + parallelism);
+    }
+
+    private static String stop(JobClient job, Path dir) throws Exception {
+        return job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
+                org.apache.flink.core.execution.SavepointFormatType.CANONICAL).get();
+    }
+
+    /**
+     * 1 → 2 → 1 training subtasks through savepoints. Phase 1 brings the holdout records; later
+     * phases hold none out, so every version is scored on the same holdout window and agreement is
+     * comparable across the rescales. Each phase starts from the model the last one left: versions
+     * and steps go on increasing, agreement does not drop, every record is trained once.
+     */
+    @Test
+    void rescalingOneToTwoToOneThroughSavepointsContinuesTheModel(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("rescale-soft", 2);
+        String out = SharedLocalStack.newTopic("rescale-checkpoints", 1);
+        Map<String, String> base = new HashMap<>(TrainerJobTest.settings(in, out, dir.resolve("artifacts"),
+                Map.of("bounded.end", "none", "export.every.seconds", "2", "export.every.records", "100000",
+                        "gate.max.regression", "1")));
+        Map<String, String> noHoldout = new HashMap<>(base);
+        noHoldout.put("holdout.percent", "0");
+        int[] sizes = {1500, 1500, 1000};
+        long first = TrainerJobTest.trainingRecords(sizes[0], 31, 10);
+        long[] trainedBy = {first, first + sizes[1], first + sizes[1] + sizes[2]};
+
+        TrainerJobTest.produceSoftTargets(in, sizes[0], 31);
+        JobClient job = start(base, dir, 1);
+        List<StudentCheckpoint> phase1 = TrainerJobTest.awaitRecordsSeen(out, trainedBy[0], Duration.ofSeconds(120));
+        String savepoint = stop(job, dir);
+
+        noHoldout.put("restore.from", savepoint);
+        job = start(noHoldout, dir, 2);
+        TrainerJobTest.produceSoftTargets(in, sizes[1], 32);
+        List<StudentCheckpoint> upTo2 = TrainerJobTest.awaitRecordsSeen(out, trainedBy[1], Duration.ofSeconds(150));
+        savepoint = stop(job, dir);
+        List<StudentCheckpoint> phase2 = upTo2.subList(phase1.size(), upTo2.size());
+
+        noHoldout.put("restore.from", savepoint);
+        job = start(noHoldout, dir, 1);
+        List<StudentCheckpoint> all;
+        try {
+            TrainerJobTest.produceSoftTargets(in, sizes[2], 33);
+            all = TrainerJobTest.awaitRecordsSeen(out, trainedBy[2], Duration.ofSeconds(150));
+            // The parallel run's sync files go once the single trainer has a completed checkpoint of its own.
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (java.nio.file.Files.exists(dir.resolve("artifacts").resolve("synthetic.sync")) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+        } finally {
+            job.cancel().get();
+        }
+        List<StudentCheckpoint> phase3 = all.subList(upTo2.size(), all.size());
+
+        assertThat(phase2).isNotEmpty();
+        assertThat(phase3).isNotEmpty();
+        assertThat(all.stream().map(StudentCheckpoint::getVersion).toList()).isSorted().doesNotHaveDuplicates();
+        assertThat(all.stream().map(StudentCheckpoint::getStep).toList()).as("each phase continues the model").isSorted();
+        assertThat(phase2.get(phase2.size() - 1).getMetrics()).containsEntry("trainer_parallelism", 2.0);
+        StudentCheckpoint last = all.get(all.size() - 1);
+        assertThat(last.getMetrics()).containsEntry("trainer_parallelism", 1.0);
+        assertThat(last.getRecordsSeen()).as("every record not held out, trained once across both rescales").isEqualTo(trainedBy[2]);
+        long spanned = last.getSources().stream().mapToLong(r -> r.getLastOffset() - r.getFirstOffset() + 1).sum();
+        long n = sizes[0] + sizes[1] + sizes[2];
+        assertThat(spanned).as("the lineage spans the topic, less held-out records at its edges").isBetween(n - 20L, n);
+        double before1 = phase1.get(phase1.size() - 1).getMetrics().get("holdout_agreement");
+        double after1 = phase2.get(0).getMetrics().get("holdout_agreement");
+        double before2 = phase2.get(phase2.size() - 1).getMetrics().get("holdout_agreement");
+        double after2 = phase3.get(0).getMetrics().get("holdout_agreement");
+        System.out.printf("rescale agreement: 1 -> %.4f | 2: %.4f .. %.4f | 1: %.4f .. %.4f%n", before1, after1, before2, after2,
+                last.getMetrics().get("holdout_agreement"));
+        assertThat(after1).as("agreement after 1 -> 2").isGreaterThanOrEqualTo(before1 - 0.01);
+        assertThat(after2).as("agreement after 2 -> 1").isGreaterThanOrEqualTo(before2 - 0.01);
+        assertThat(dir.resolve("artifacts").resolve("synthetic.sync")).as("the parallel run's sync files are gone").doesNotExist();
+    }
 }

@@ -157,4 +157,89 @@ class TrainerPiecesTest {
         read.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         assertThat(read.score(trainer)).isEqualTo(score);
     }
+
+    private static final io.streamdistill.student.model.StudentConfig SMALL = io.streamdistill.student.model.StudentConfig.builder()
+            .task(io.streamdistill.student.model.Task.CLASSIFICATION).vocabSize(50).embeddingDim(4).bigramBuckets(16)
+            .classNames(List.of("a", "b")).seed(3).build();
+
+    private static List<Example> smallBatch(int from) {
+        List<Example> b = new java.util.ArrayList<>();
+        for (int i = from; i < from + 6; i++) {
+            b.add(Example.unlabelled(new int[] {i % 50, (i * 7) % 50}, new float[] {i % 2 == 0 ? 2f : -2f, 0f}));
+        }
+        return b;
+    }
+
+    private static Lineage offsets(int partition, long first, long last) {
+        Lineage l = new Lineage();
+        l.add("t", partition, first);
+        l.add("t", partition, last);
+        return l;
+    }
+
+    /**
+     * Two replicas' states folded into one (a restore at train.parallelism=1): the result is the model
+     * the merger would have made, whichever replica had adopted more rounds, and holds every record once.
+     */
+    @Test
+    void replicaStatesFoldIntoTheMergedModelTheirCheckpointStandsFor() throws Exception {
+        io.streamdistill.student.train.TrainingConfig training = io.streamdistill.student.train.TrainingConfig.builder()
+                .warmupSteps(0).build();
+        io.streamdistill.student.sync.Replica[] replicas = {
+                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training)),
+                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training))};
+        io.streamdistill.student.model.Student merged = new io.streamdistill.student.model.Student(SMALL);
+        ReplicaState[] states = {new ReplicaState(0, 2, 0), new ReplicaState(1, 2, 0)};
+        for (long round = 1; round <= 3; round++) {
+            List<io.streamdistill.student.sync.ModelDelta> moves = new java.util.ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                replicas[r].train(smallBatch((int) round * 10 + r * 3));
+                io.streamdistill.student.sync.ModelDelta move = replicas[r].take();
+                moves.add(move);
+                states[r].pending.put(round, new ReplicaState.Pending("run", move, offsets(r, round * 100, round * 100 + 5), 6));
+            }
+            io.streamdistill.student.sync.ModelDelta mean = io.streamdistill.student.sync.ModelDelta.mean(moves);
+            mean.applyTo(merged);
+            // Round 1 is adopted by both, round 2 by replica 1 only, round 3 by none: the checkpoint after round 3.
+            for (int r = 0; r < 2; r++) {
+                if (round == 1 || (round == 2 && r == 1)) {
+                    replicas[r].adopt(mean, states[r].pending.remove(round).delta());
+                    states[r].adoptedThrough = round;
+                    states[r].merged = offsets(0, 100, 105);
+                    states[r].merged.addAll(offsets(1, 100, 105));
+                    states[r].mergedRecords = 12;
+                    if (round == 2) {
+                        states[r].merged.addAll(offsets(0, 200, 205));
+                        states[r].merged.addAll(offsets(1, 200, 205));
+                        states[r].mergedRecords = 24;
+                    }
+                }
+            }
+        }
+        List<ReplicaState.Read> read = new java.util.ArrayList<>();
+        for (ReplicaState st : states) {
+            read.add(ReplicaState.read(st.toBytes(new byte[] {(byte) st.subtask})));
+        }
+        assertThat(ReplicaState.rank(states[1].toBytes(new byte[0]))).isEqualTo(2);
+        StudentTrainer ofReplica1 = StudentTrainer.fromBytes(replicas[1].trainer().toBytes());
+        ReplicaState.Consolidated c = ReplicaState.consolidate(read, 1, ofReplica1);
+        float max = 0;
+        float[][] want = merged.parameters();
+        float[][] got = c.trainer().student().parameters();
+        for (int i = 0; i < want.length; i++) {
+            for (int j = 0; j < want[i].length; j++) {
+                max = Math.max(max, Math.abs(want[i][j] - got[i][j]));
+            }
+        }
+        assertThat(max).as("the folded model is the merged one").isLessThan(1e-5f);
+        assertThat(c.records()).isEqualTo(36);
+        assertThat(c.rounds()).isEqualTo(1);
+        assertThat(c.exporterTail()).containsExactly((byte) 0);
+        assertThat(c.lineage().sources()).extracting(SourceRange::getPartition, SourceRange::getFirstOffset, SourceRange::getLastOffset)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0, 100L, 305L), org.assertj.core.groups.Tuple.tuple(1, 100L, 305L));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ReplicaState.consolidate(read.subList(0, 1), 0, ofReplica1)))
+                .hasMessageContaining("needs all of them");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ReplicaState.consolidate(read, 0, ofReplica1)))
+                .hasMessageContaining("adopted the most rounds");
+    }
 }
