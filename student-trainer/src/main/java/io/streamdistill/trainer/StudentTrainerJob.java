@@ -70,13 +70,14 @@ public final class StudentTrainerJob {
             source.setBounded(end);
         }
         // Fixed uids: the graph differs between train.parallelism=1 and N, and a savepoint restores across them.
+        // One reader per training subtask: Kafka gives each some of the partitions (readers beyond them stay idle).
+        int parallelism = config.integer("train.parallelism");
         DataStream<TargetRecord> targets = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "soft-targets")
-                .setParallelism(1).uid("soft-targets");
+                .setParallelism(parallelism).uid("soft-targets");
         DataStream<TargetRecord> features = targets
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
                 .name("featurize").setParallelism(config.integer("featurize.parallelism")).uid("featurize");
-        int parallelism = config.integer("train.parallelism");
         if (parallelism == 1) {
             return tap.apply(features)
                     .transform("train", TypeInformation.of(OutRecord.class), new TrainOperator(config))

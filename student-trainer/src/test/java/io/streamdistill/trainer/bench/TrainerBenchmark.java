@@ -240,8 +240,11 @@ public final class TrainerBenchmark {
                                   List<float[]> logits, int rate, int freshnessSeconds, Map<String, Object> results)
             throws Exception {
         int n = texts.size();
-        TrainerConfig liveConfig = config(stack, work, "bench-live", "bench-live-ckpt", Map.of("holdout.percent", "5"));
-        StreamExecutionEnvironment live = StreamExecutionEnvironment.createLocalEnvironment(1,
+        int parallelism = Integer.getInteger("bench.freshness.parallelism", 1);
+        TrainerConfig liveConfig = config(stack, work, "bench-live", "bench-live-ckpt", Map.of("holdout.percent", "5",
+                "train.parallelism", String.valueOf(parallelism), "bounded.end", "none"));
+        StudentTrainerJob.createSyncTopic(liveConfig);
+        StreamExecutionEnvironment live = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                 StudentTrainerJob.configure(liveConfig, work.resolve("flink-live").toUri().toString()));
         StudentTrainerJob.enableCheckpointing(live, liveConfig);
         StudentTrainerJob.build(live, liveConfig);
@@ -271,10 +274,10 @@ public final class TrainerBenchmark {
             }
         }
         results.put("freshness", Map.of("rate_records_per_s", rate, "seconds", freshnessSeconds,
-                "published_versions", published.size(), "p50_ms_per_version", p50, "p95_ms_per_version", p95));
+                "train_parallelism", parallelism, "published_versions", published.size(), "p50_ms_per_version", p50, "p95_ms_per_version", p95));
 
-        System.out.printf("%nfreshness at %d records/s, default cadence, %d published versions:%n  p50 per version (ms): %s%n"
-                + "  p95 per version (ms): %s%n", rate, published.size(), p50, p95);
+        System.out.printf("%nfreshness at %d records/s, default cadence, train.parallelism=%d, %d published versions:%n"
+                + "  p50 per version (ms): %s%n  p95 per version (ms): %s%n", rate, parallelism, published.size(), p50, p95);
     }
 
     private static TrainerConfig config(LocalStack stack, Path work, String in, String out, Map<String, String> extra) {
