@@ -65,6 +65,14 @@ class SecureStackTest {
         assertThatThrownBy(() -> send(client(BrokerSecurity.TEACHER), Topics.CHECKPOINTS))
                 .hasRootCauseInstanceOf(TopicAuthorizationException.class)
                 .rootCause().hasMessageContaining(Topics.CHECKPOINTS);
+        // With train.parallelism > 1 the trainer creates its sync topic, and only it may write there.
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client(BrokerSecurity.TRAINER))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(Topics.CHECKPOINT_SYNC, 1, (short) 1)))
+                    .all().get(20, TimeUnit.SECONDS);
+        }
+        send(client(BrokerSecurity.TRAINER), Topics.CHECKPOINT_SYNC);
+        assertThatThrownBy(() -> send(client(BrokerSecurity.TEACHER), Topics.CHECKPOINT_SYNC))
+                .hasRootCauseInstanceOf(TopicAuthorizationException.class);
         // serve may write nowhere, so its producer is refused already when it asks for a producer id.
         assertThatThrownBy(() -> send(client(BrokerSecurity.SERVE), Topics.CHECKPOINTS))
                 .hasRootCauseInstanceOf(org.apache.kafka.common.errors.ClusterAuthorizationException.class);

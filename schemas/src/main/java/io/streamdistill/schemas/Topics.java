@@ -10,6 +10,11 @@ public final class Topics {
     public static final String SOFT_TARGETS = "distill.soft-targets";
     /** Published students: {@code StudentCheckpoint}, keyed by student name. */
     public static final String CHECKPOINTS = "distill.checkpoints";
+    /**
+     * Merged sync rounds of a trainer with {@code train.parallelism} > 1 (pointers to delta files, one
+     * partition): the trainer's default is its output topic + {@code .sync}, and the trainer creates it.
+     */
+    public static final String CHECKPOINT_SYNC = CHECKPOINTS + ".sync";
     /** Inputs no stage could use, with the reason: {@code DeadLetter}. */
     public static final String DEAD_LETTERS = "distill.dead-letters";
 
