@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The student-trainer Flink job: soft targets → featurize (parallel) → train (stateful, one
- * instance) → exactly-once checkpoint records. {@link #build} wires the topology on any
+ * The student-trainer Flink job: soft targets → featurize (parallel) → train (stateful: one
+ * instance, or {@code train.parallelism} replicas kept in sync through a merger and the sync topic)
+ * → exactly-once checkpoint records. {@link #build} wires the topology on any
  * environment, so tests and the demo run it on a local MiniCluster and a cluster runs the job jar:
  * {@code flink run -c io.streamdistill.trainer.StudentTrainerJob student-trainer.jar --key=value ...}.
  */
