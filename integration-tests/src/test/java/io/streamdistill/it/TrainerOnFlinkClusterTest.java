@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -119,6 +120,42 @@ class TrainerOnFlinkClusterTest {
             }
         } finally {
             second.cancel().get();
+        }
+    }
+
+    /**
+     * Rescaling on separate processes: train.parallelism 1 → 2 → 1 through savepoints in the shared
+     * directory, so at 2 the replicas run in two TaskManager JVMs and the second takes over the
+     * restored student through the handover file. The model continues and every record is trained once.
+     */
+    @Test
+    void rescalingOneToTwoToOneThroughSavepointsOnTwoTaskManagers() throws Exception {
+        training.cluster.awaitTaskManagers(2);
+        String in = SharedStack.newTopic("cluster-rescale-soft", 2);
+        String out = SharedStack.newTopic("cluster-rescale-checkpoints", 1);
+        String savepoints = training.cluster.sharedDir().resolve("savepoints").toUri().toString();
+        training.produce(in, 0, 1000);
+        JobClient job = training.submit(in, out, "rescale", "none", CHECKPOINT_MS);
+        List<StudentCheckpoint> one = training.awaitRecordsSeen(out, trainingRecords(0, 1000), Duration.ofSeconds(120));
+        String savepoint = job.stopWithSavepoint(false, savepoints, org.apache.flink.core.execution.SavepointFormatType.CANONICAL).get();
+
+        job = training.submit(in, out, "rescale", savepoint, CHECKPOINT_MS, Map.of("train.parallelism", "2"));
+        training.produce(in, 1000, 1000);
+        List<StudentCheckpoint> two = training.awaitRecordsSeen(out, trainingRecords(0, 2000), Duration.ofSeconds(120));
+        savepoint = job.stopWithSavepoint(false, savepoints, org.apache.flink.core.execution.SavepointFormatType.CANONICAL).get();
+
+        job = training.submit(in, out, "rescale", savepoint, CHECKPOINT_MS);
+        try {
+            training.produce(in, 2000, 500);
+            List<StudentCheckpoint> all = training.awaitRecordsSeen(out, trainingRecords(0, 2500), Duration.ofSeconds(120));
+            assertExactlyOnce(all, trainingRecords(0, 2500));
+            assertThat(two.subList(one.size(), two.size())).as("versions at train.parallelism=2").isNotEmpty()
+                    .last().satisfies(c -> assertThat(c.getMetrics()).containsEntry("trainer_parallelism", 2.0));
+            assertThat(last(all).getMetrics()).containsEntry("trainer_parallelism", 1.0);
+            assertThat(last(all).getMetrics().get("holdout_agreement")).as("the rule is still learnt")
+                    .isGreaterThanOrEqualTo(last(one).getMetrics().get("holdout_agreement") - 0.01);
+        } finally {
+            job.cancel().get();
         }
     }
 

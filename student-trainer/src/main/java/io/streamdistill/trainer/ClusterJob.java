@@ -66,8 +66,12 @@ public final class ClusterJob {
                 throw new IllegalArgumentException("job jar " + jar + " does not exist (build it: mvn -Pjob-jar -pl student-trainer -am package)");
             }
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort[0], port, conf,
-                jars.stream().map(Path::toString).toArray(String[]::new));
+        // The restore settings passed explicitly: without them the remote environment resets
+        // execution.state-recovery.ignore-unclaimed-state to false (the savepoint path survives, so the
+        // restore happens, but a rescale to train.parallelism=1 then fails on the sync operators' state).
+        StreamExecutionEnvironment env = new org.apache.flink.streaming.api.environment.RemoteStreamEnvironment(hostPort[0], port,
+                conf, jars.stream().map(Path::toString).toArray(String[]::new), null,
+                org.apache.flink.runtime.jobgraph.SavepointRestoreSettings.fromConfiguration(conf));
         env.setParallelism(1);
         return env;
     }
