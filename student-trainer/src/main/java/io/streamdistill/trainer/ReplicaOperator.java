@@ -8,9 +8,7 @@ import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
 import io.streamdistill.student.train.StudentTrainer;
 import io.streamdistill.student.train.TrainingConfig;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -129,6 +127,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private StudentTrainer restore(StateInitializationContext context, int parallelism) throws Exception {
         TrainerSnapshot.Restored restored = snapshot.restore(ReplicaState::rank);
         long checkpoint = context.getRestoredCheckpointId().orElse(0);
+        SyncFiles files = new SyncFiles(config.string("artifact.dir"), config.string("student.name"));
         if (restored == null) {
             if (!context.isRestored()) {
                 return null;
@@ -136,8 +135,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             if (exporter()) {
                 throw new IllegalStateException("the restored checkpoint holds no state for the training operator (uid 'train')");
             }
-            StudentTrainer trainer = new SyncFiles(config.string("artifact.dir"), config.string("student.name"))
-                    .awaitHandoff(run, checkpoint, HANDOFF_WAIT);
+            StudentTrainer trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
             state = new ReplicaState(subtask, parallelism, checkpoint);
             LOG.info("training subtask {} of {} took over the student subtask 0 restored from checkpoint {} (step {})",
                     subtask, parallelism, checkpoint, trainer.step());
@@ -156,7 +154,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
                         + " train.parallelism=1 (restore there, take a savepoint, restore that at the new parallelism)");
             }
             state = read.state();
-            readTail(read.tail());
+            ReplicaState.readExporterTail(read.tail(), publisher, cadence, holdout);
             LOG.info("restored training subtask {} of {} for student '{}' at step {}, {} moves pending", subtask, parallelism,
                     config.string("student.name"), restored.trainer().step(), state.pending.size());
             return restored.trainer();
@@ -166,7 +164,6 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         long seen = TrainOperator.readMeta(meta, publisher, cadence, lineage, holdout);
         StudentTrainer trainer = restored.trainer().withTraining(
                 ReplicaState.scaledLearningRate(restored.trainer().training(), Math.sqrt(parallelism)));
-        SyncFiles files = new SyncFiles(config.string("artifact.dir"), config.string("student.name"));
         files.writeHandoff(run, checkpoint, trainer);
         handoff = files.handoff(run, checkpoint).toUri().toString();
         state = new ReplicaState(subtask, parallelism, checkpoint);
@@ -176,14 +173,6 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         LOG.info("rescaled student '{}' from 1 to {} training subtasks at checkpoint {}: step {}, {} records trained, version {}",
                 config.string("student.name"), parallelism, checkpoint, trainer.step(), seen, publisher.version());
         return trainer;
-    }
-
-    private void readTail(byte[] tail) throws IOException {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(tail))) {
-            publisher.read(in, 2);
-            cadence.restore(in.readLong());
-            holdout.read(in);
-        }
     }
 
     /**
@@ -341,13 +330,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     }
 
     private byte[] writeMeta() throws IOException {
-        ByteArrayOutputStream tail = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(tail)) {
-            publisher.write(out);
-            out.writeLong(cadence.trainedSince());
-            holdout.write(out);
-        }
-        return state.toBytes(tail.toByteArray());
+        return state.toBytes(ReplicaState.exporterTail(publisher, cadence, holdout));
     }
 
     @Override

@@ -170,6 +170,26 @@ final class ReplicaState {
         return new Consolidated(replica.trainer(), lineage, records, tail, n, base.pending.size());
     }
 
+    /** The exporter's pieces (version and gate, records since the last version, holdout window) as a state's tail. */
+    static byte[] exporterTail(Publisher publisher, ExportCadence cadence, HoldoutWindow holdout) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            publisher.write(out);
+            out.writeLong(cadence.trainedSince());
+            holdout.write(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Reads {@link #exporterTail}'s bytes back into the pieces given. */
+    static void readExporterTail(byte[] tail, Publisher publisher, ExportCadence cadence, HoldoutWindow holdout) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(tail))) {
+            publisher.read(in, 2);
+            cadence.restore(in.readLong());
+            holdout.read(in);
+        }
+    }
+
     /**
      * {@code training} with its learning rate times {@code factor}: replicas train at √N times the
      * single trainer's rate (docs/benchmarks.md), so a rescale from N to M multiplies it by √(M/N).

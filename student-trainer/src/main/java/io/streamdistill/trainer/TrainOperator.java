@@ -138,11 +138,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             states.add(ReplicaState.read(meta));
         }
         ReplicaState.Consolidated c = ReplicaState.consolidate(states, restored.chosen(), restored.trainer());
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(c.exporterTail()))) {
-            publisher.read(in, 2);
-            cadence.restore(in.readLong());
-            holdout.read(in);
-        }
+        ReplicaState.readExporterTail(c.exporterTail(), publisher, cadence, holdout);
         lineage.addAll(c.lineage());
         recordsSeen = c.records();
         parallelRunBehind = true;
