@@ -13,10 +13,10 @@ import org.apache.flink.core.fs.Path;
  * through Flink's plugins): {@code <base>/<student>/<version>/model.onnx}, written to a temporary
  * name and renamed, so a reader never sees half a file.
  */
-final class ArtifactStore {
+public final class ArtifactStore {
     private final Path base;
 
-    ArtifactStore(String baseUri) {
+    public ArtifactStore(String baseUri) {
         this.base = new Path(URI.create(baseUri.endsWith("/") ? baseUri : baseUri + "/"));
     }
 
@@ -41,8 +41,11 @@ final class ArtifactStore {
         return target.toUri();
     }
 
-    /** The highest version that has a directory, or 0: keeps versions increasing when a job starts without state. */
-    long highestVersion(String student) throws IOException {
+    /**
+     * The highest version that has a directory, or 0: keeps versions increasing when a job starts
+     * without state, and keeps {@code finetune} off a number an unpublished export already holds.
+     */
+    public long highestVersion(String student) throws IOException {
         Path dir = new Path(base, student);
         FileSystem fs = dir.getFileSystem();
         if (!fs.exists(dir)) {

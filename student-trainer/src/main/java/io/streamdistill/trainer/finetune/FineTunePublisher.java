@@ -9,6 +9,7 @@ import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.model.Student;
 import io.streamdistill.student.onnx.OnnxExporter;
+import io.streamdistill.trainer.ArtifactStore;
 import io.streamdistill.trainer.QualityGate;
 import java.io.IOException;
 import java.net.URI;
@@ -42,7 +43,8 @@ public final class FineTunePublisher {
 
     /**
      * @param name       the student line to publish under (the parent's, or another)
-     * @param version    the version number to publish (above every version the line has)
+     * @param version    the lowest version number it may take (one above every version the line has); it
+     *                   goes higher when the artifact store already holds that number's directory
      * @param steps      optimiser steps fine-tuning took (added to the parent's)
      * @param gate       the parent's gate
      * @param lineage    parent and dataset
@@ -61,16 +63,19 @@ public final class FineTunePublisher {
         if (refusal != null) {
             return new Outcome(null, refusal);
         }
-        byte[] onnx = OnnxExporter.export(c.student(), new OnnxExporter.Metadata(c.tokenizerId(), c.version(),
+        // A trainer stopped between writing an export's file and committing its record leaves a file no
+        // record names: that number is taken on disk, so the fine-tuned version goes above it.
+        long version = Math.max(c.version(), new ArtifactStore(artifactBase.toString()).highestVersion(c.name()) + 1);
+        byte[] onnx = OnnxExporter.export(c.student(), new OnnxExporter.Metadata(c.tokenizerId(), version,
                 Map.of("streamdistill.student_name", c.name(), "streamdistill.parent_version", String.valueOf(c.parent().getVersion()))));
-        URI uri = write(artifactBase, c.name(), c.version(), onnx);
+        URI uri = write(artifactBase, c.name(), version, onnx);
         Map<String, Double> metrics = new LinkedHashMap<>(c.metrics());
         metrics.values().removeIf(v -> v == null || v.isNaN());
         StringBuilder hash = new StringBuilder();
         new TreeMap<>(c.settings()).forEach((k, v) -> hash.append(k).append('=').append(v).append('\n'));
         StudentCheckpoint record = StudentCheckpoint.newBuilder(c.parent())
                 .setStudent(c.name())
-                .setVersion(c.version())
+                .setVersion(version)
                 .setCreatedAt(Instant.now())
                 .setStep(c.parent().getStep() + c.steps())
                 .setMetrics(metrics)
