@@ -115,7 +115,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
                 publisher.continueAfterStore();
             }
         }
-        replica = new Replica(trainer);
+        replica = new Replica(trainer, config.integer("sync.delta.bits") == 8);
     }
 
     /**

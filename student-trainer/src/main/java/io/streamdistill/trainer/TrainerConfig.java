@@ -67,6 +67,8 @@ public final class TrainerConfig extends ServiceConfig {
         DEFAULTS.put("train.parallelism", "1");
         // Where merged sync rounds are announced; blank: <output.topic>.sync.
         DEFAULTS.put("sync.topic", "");
+        // Bits per value of the embedding rows a replica sends each round: 8 (a scale per row) or 32 (docs/benchmarks.md).
+        DEFAULTS.put("sync.delta.bits", "8");
         DEFAULTS.put("transactional.id.prefix", "");
         DEFAULTS.put("restore.from", "latest");
         // Off: measured, weighting adaptively sampled records by 1/p cost agreement (docs/benchmarks.md).
@@ -100,6 +102,7 @@ public final class TrainerConfig extends ServiceConfig {
         require(longValue("checkpoint.interval.ms") >= 100, "checkpoint.interval.ms", "must be >= 100");
         require(integer("featurize.parallelism") >= 1, "featurize.parallelism", "must be >= 1");
         require(integer("train.parallelism") >= 1 && integer("train.parallelism") <= 64, "train.parallelism", "must be in 1..64");
+        require(integer("sync.delta.bits") == 8 || integer("sync.delta.bits") == 32, "sync.delta.bits", "must be 8 or 32");
         require(integer("train.parallelism") == 1 || string("bounded.end").trim().equalsIgnoreCase("none"), "train.parallelism",
                 "above 1 needs an unbounded job (bounded.end=none): the sync input it reads never ends");
         try {

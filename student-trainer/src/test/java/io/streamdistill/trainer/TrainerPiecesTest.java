@@ -181,13 +181,14 @@ class TrainerPiecesTest {
      * Two replicas' states folded into one (a restore at train.parallelism=1): the result is the model
      * the merger would have made, whichever replica had adopted more rounds, and holds every record once.
      */
-    @Test
-    void replicaStatesFoldIntoTheMergedModelTheirCheckpointStandsFor() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "8-bit moves: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void replicaStatesFoldIntoTheMergedModelTheirCheckpointStandsFor(boolean eightBit) throws Exception {
         io.streamdistill.student.train.TrainingConfig training = io.streamdistill.student.train.TrainingConfig.builder()
                 .warmupSteps(0).build();
         io.streamdistill.student.sync.Replica[] replicas = {
-                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training)),
-                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training))};
+                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training), eightBit),
+                new io.streamdistill.student.sync.Replica(StudentTrainer.create(SMALL, training), eightBit)};
         io.streamdistill.student.model.Student merged = new io.streamdistill.student.model.Student(SMALL);
         ReplicaState[] states = {new ReplicaState(0, 2, 0), new ReplicaState(1, 2, 0)};
         for (long round = 1; round <= 3; round++) {
@@ -231,7 +232,8 @@ class TrainerPiecesTest {
                 max = Math.max(max, Math.abs(want[i][j] - got[i][j]));
             }
         }
-        assertThat(max).as("the folded model is the merged one").isLessThan(1e-5f);
+        // At 8 bits the subtask's model also holds the rounding error it has not sent yet (error feedback).
+        assertThat(max).as("the folded model is the merged one").isLessThan(eightBit ? 2e-4f : 1e-5f);
         assertThat(c.records()).isEqualTo(36);
         assertThat(c.rounds()).isEqualTo(1);
         assertThat(c.exporterTail()).containsExactly((byte) 0);

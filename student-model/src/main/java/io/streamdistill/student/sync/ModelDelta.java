@@ -12,9 +12,16 @@ import java.util.List;
  * bigram tables, sparse) and the whole of the small dense layers. Data-parallel training sends one
  * per replica per round and merges them with {@link #mean}; the merged delta moves every replica,
  * and the exported model, to the same place.
+ *
+ * <p>A delta is kept at 32 bits per value, or {@link #quantized() at 8}: each embedding row then
+ * carries one scale (its largest move / 127) and a signed byte per value, a quarter of the bytes.
+ * The values it holds are exactly what it writes, so a quantized delta reads back bit for bit and
+ * two merges of the same quantized deltas agree. The dense layers (a few thousand values) stay at
+ * 32 bits.
  */
 public final class ModelDelta {
-    private static final int MAGIC = 0x53444D44; // "SDMD"
+    private static final int MAGIC = 0x53444D44; // "SDMD": values at 32 bits
+    private static final int MAGIC_8 = 0x53444D51; // "SDMQ": embedding rows at 8 bits with a scale each
     private static final int DENSE_FROM = 2; // parameters() after the two embedding tables
 
     private final int dim;
@@ -24,9 +31,55 @@ public final class ModelDelta {
     private final int[] bigramRows;
     private final float[] bigramValues;
     private final float[][] dense;
+    /** The rows' codes (a byte per value) and scales when quantized, else null. */
+    private final Codes tokenCodes;
+    private final Codes bigramCodes;
+
+    private record Codes(float[] scales, byte[] codes) {
+        /** Rounds each row to 8 bits on a scale of its own; a row of zeros gets scale 0. */
+        static Codes of(float[] values, int dim) {
+            int rows = dim == 0 ? 0 : values.length / dim;
+            float[] scales = new float[rows];
+            byte[] codes = new byte[values.length];
+            for (int r = 0; r < rows; r++) {
+                float max = 0;
+                for (int j = 0; j < dim; j++) {
+                    max = Math.max(max, Math.abs(values[r * dim + j]));
+                }
+                float scale = max / 127f;
+                scales[r] = scale;
+                if (scale > 0) {
+                    for (int j = 0; j < dim; j++) {
+                        codes[r * dim + j] = (byte) Math.max(-127, Math.min(127, Math.round(values[r * dim + j] / scale)));
+                    }
+                }
+            }
+            return new Codes(scales, codes);
+        }
+
+        float[] values(int dim) {
+            float[] out = new float[codes.length];
+            for (int i = 0; i < codes.length; i++) {
+                out[i] = codes[i] * scales[i / dim];
+            }
+            return out;
+        }
+    }
 
     private ModelDelta(int dim, long records, int[] tokenRows, float[] tokenValues, int[] bigramRows, float[] bigramValues,
                        float[][] dense) {
+        this(dim, records, tokenRows, tokenValues, bigramRows, bigramValues, dense, null, null);
+    }
+
+    private ModelDelta(int dim, long records, int[] tokenRows, Codes tokenCodes, int[] bigramRows, Codes bigramCodes,
+                       float[][] dense) {
+        this(dim, records, tokenRows, tokenCodes.values(dim), bigramRows, bigramCodes.values(dim), dense, tokenCodes, bigramCodes);
+    }
+
+    private ModelDelta(int dim, long records, int[] tokenRows, float[] tokenValues, int[] bigramRows, float[] bigramValues,
+                       float[][] dense, Codes tokenCodes, Codes bigramCodes) {
+        this.tokenCodes = tokenCodes;
+        this.bigramCodes = bigramCodes;
         this.dim = dim;
         this.records = records;
         this.tokenRows = tokenRows;
@@ -67,7 +120,8 @@ public final class ModelDelta {
     /**
      * The merged move of one round: each embedding row moves by the mean over the replicas that
      * changed it (a row only one replica saw keeps that replica's whole update), and each dense
-     * array by the mean over the replicas that trained at all. With one delta, that delta.
+     * array by the mean over the replicas that trained at all. With one delta, that delta. When every
+     * delta is quantized, so is the mean (the merger and a rescaled restore then compute the same one).
      */
     public static ModelDelta mean(List<ModelDelta> deltas) {
         return merge(deltas, false);
@@ -125,7 +179,20 @@ public final class ModelDelta {
         }
         RowMean tokens = RowMean.of(tokenRows, tokenValues, dim, sum);
         RowMean bigrams = RowMean.of(bigramRows, bigramValues, dim, sum);
-        return new ModelDelta(dim, records, tokens.rows, tokens.values, bigrams.rows, bigrams.values, dense);
+        ModelDelta merged = new ModelDelta(dim, records, tokens.rows, tokens.values, bigrams.rows, bigrams.values, dense);
+        return deltas.stream().allMatch(ModelDelta::isQuantized) ? merged.quantized() : merged;
+    }
+
+    /** This delta with its embedding rows at 8 bits (itself when it already is). */
+    public ModelDelta quantized() {
+        if (isQuantized()) {
+            return this;
+        }
+        return new ModelDelta(dim, records, tokenRows, Codes.of(tokenValues, dim), bigramRows, Codes.of(bigramValues, dim), dense);
+    }
+
+    public boolean isQuantized() {
+        return tokenCodes != null;
     }
 
     /** Per-row means (or sums) of several sorted sparse row sets. */
@@ -169,6 +236,12 @@ public final class ModelDelta {
         }
     }
 
+    /** {@code params += this} on the embedding rows only. */
+    void addRowsTo(float[][] params) {
+        addRows(params[Student.TOKENS], tokenRows, tokenValues, 1f);
+        addRows(params[Student.BIGRAMS], bigramRows, bigramValues, 1f);
+    }
+
     private void addRows(float[] table, int[] rows, float[] values, float sign) {
         for (int r = 0; r < rows.length; r++) {
             int base = rows[r] * dim;
@@ -195,7 +268,9 @@ public final class ModelDelta {
     /** Its size as {@link #write} writes it. */
     public long bytes() {
         long n = 4 + 4 + 8 + 4 + 4 + 4;
-        n += 4L * tokenRows.length + 4L * tokenValues.length + 4L * bigramRows.length + 4L * bigramValues.length;
+        long perValue = isQuantized() ? 1 : 4;
+        long perRow = isQuantized() ? 8 : 4; // the row's number, and its scale when quantized
+        n += perRow * (tokenRows.length + bigramRows.length) + perValue * (tokenValues.length + bigramValues.length);
         for (float[] d : dense) {
             n += 4 + 4L * d.length;
         }
@@ -203,11 +278,16 @@ public final class ModelDelta {
     }
 
     public void write(DataOutputStream out) throws IOException {
-        out.writeInt(MAGIC);
+        out.writeInt(isQuantized() ? MAGIC_8 : MAGIC);
         out.writeInt(dim);
         out.writeLong(records);
-        writeRows(out, tokenRows, tokenValues);
-        writeRows(out, bigramRows, bigramValues);
+        if (isQuantized()) {
+            writeRows(out, tokenRows, tokenCodes);
+            writeRows(out, bigramRows, bigramCodes);
+        } else {
+            writeRows(out, tokenRows, tokenValues);
+            writeRows(out, bigramRows, bigramValues);
+        }
         out.writeInt(dense.length);
         for (float[] d : dense) {
             writeFloats(out, d);
@@ -215,28 +295,57 @@ public final class ModelDelta {
     }
 
     public static ModelDelta read(DataInputStream in) throws IOException {
-        if (in.readInt() != MAGIC) {
+        int magic = in.readInt();
+        if (magic != MAGIC && magic != MAGIC_8) {
             throw new IOException("not a model delta");
         }
         int dim = in.readInt();
         long records = in.readLong();
+        if (magic == MAGIC_8) {
+            int[] tokenRows = readInts(in);
+            Codes tokenCodes = readCodes(in, tokenRows.length, dim);
+            int[] bigramRows = readInts(in);
+            Codes bigramCodes = readCodes(in, bigramRows.length, dim);
+            return new ModelDelta(dim, records, tokenRows, tokenCodes, bigramRows, bigramCodes, readDense(in));
+        }
         int[] tokenRows = readInts(in);
         float[] tokenValues = readFloats(in, tokenRows.length * dim);
         int[] bigramRows = readInts(in);
         float[] bigramValues = readFloats(in, bigramRows.length * dim);
+        return new ModelDelta(dim, records, tokenRows, tokenValues, bigramRows, bigramValues, readDense(in));
+    }
+
+    private static float[][] readDense(DataInputStream in) throws IOException {
         float[][] dense = new float[in.readInt()][];
         for (int i = 0; i < dense.length; i++) {
             dense[i] = readFloats(in, in.readInt());
         }
-        return new ModelDelta(dim, records, tokenRows, tokenValues, bigramRows, bigramValues, dense);
+        return dense;
+    }
+
+    private static void writeRows(DataOutputStream out, int[] rows, Codes codes) throws IOException {
+        writeRowNumbers(out, rows);
+        writeValues(out, codes.scales());
+        out.write(codes.codes());
+    }
+
+    private static Codes readCodes(DataInputStream in, int rows, int dim) throws IOException {
+        float[] scales = readFloats(in, rows);
+        byte[] codes = new byte[rows * dim];
+        in.readFully(codes);
+        return new Codes(scales, codes);
     }
 
     private static void writeRows(DataOutputStream out, int[] rows, float[] values) throws IOException {
+        writeRowNumbers(out, rows);
+        writeValues(out, values);
+    }
+
+    private static void writeRowNumbers(DataOutputStream out, int[] rows) throws IOException {
         out.writeInt(rows.length);
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(rows.length * 4);
         b.asIntBuffer().put(rows);
         out.write(b.array());
-        writeValues(out, values);
     }
 
     private static void writeFloats(DataOutputStream out, float[] a) throws IOException {

@@ -13,6 +13,11 @@ import java.util.List;
  * since the last round ({@link #take}) and, once the merged move of that round comes back,
  * {@link #adopt}s it: its parameters become the merged model plus whatever it trained since. Its
  * optimiser state (Adam's moments) stays its own.
+ *
+ * <p>With 8-bit moves ({@link ModelDelta#quantized}) the rounding error is not lost: what a row
+ * moved beyond its 8-bit move stays between the parameters and the reference, so it goes with the
+ * row's next move (error feedback). A row never trained again keeps it in this replica only, at
+ * most half a step of its scale.
  */
 public final class Replica {
     private final StudentTrainer trainer;
@@ -20,10 +25,18 @@ public final class Replica {
     private final float[][] ref;
     private final BitSet tokens = new BitSet();
     private final BitSet bigrams = new BitSet();
+    private final boolean eightBit;
     private long records;
 
+    /** A replica whose moves are at 32 bits per value. */
     public Replica(StudentTrainer trainer) {
+        this(trainer, false);
+    }
+
+    /** @param eightBit whether its moves are quantized to 8 bits per value with a scale per row */
+    public Replica(StudentTrainer trainer, boolean eightBit) {
         this.trainer = trainer;
+        this.eightBit = eightBit;
         float[][] params = trainer.student().parameters();
         ref = new float[params.length][];
         for (int i = 0; i < params.length; i++) {
@@ -59,12 +72,18 @@ public final class Replica {
         int[] bigramRows = bigrams.stream().toArray();
         int dim = trainer.config().embeddingDim();
         ModelDelta d = ModelDelta.between(params, ref, tokenRows, bigramRows, dim, records);
-        // Copied, not added: ref + (params - ref) can differ from params in the last bit.
-        for (int row : tokenRows) {
-            System.arraycopy(params[Student.TOKENS], row * dim, ref[Student.TOKENS], row * dim, dim);
-        }
-        for (int row : bigramRows) {
-            System.arraycopy(params[Student.BIGRAMS], row * dim, ref[Student.BIGRAMS], row * dim, dim);
+        if (eightBit) {
+            // The reference moves by what was sent; the rounding error stays for the row's next move.
+            d = d.quantized();
+            d.addRowsTo(ref);
+        } else {
+            // Copied, not added: ref + (params - ref) can differ from params in the last bit.
+            for (int row : tokenRows) {
+                System.arraycopy(params[Student.TOKENS], row * dim, ref[Student.TOKENS], row * dim, dim);
+            }
+            for (int row : bigramRows) {
+                System.arraycopy(params[Student.BIGRAMS], row * dim, ref[Student.BIGRAMS], row * dim, dim);
+            }
         }
         for (int i = Student.BIGRAMS + 1; i < params.length; i++) {
             System.arraycopy(params[i], 0, ref[i], 0, params[i].length);

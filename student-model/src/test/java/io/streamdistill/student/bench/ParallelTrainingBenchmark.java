@@ -40,6 +40,9 @@ public final class ParallelTrainingBenchmark {
         int records = Integer.getInteger("bench.records", 40000);
         int[] replicas = {2, 4};
         int[] rounds = {500, 5000};
+        // -Dbench.merges='a;b' picks some of these (the full set takes a while on 2 cores).
+        List<String> merges = List.of(System.getProperty("bench.merges", "mean;sum;mean, lr x sqrt N;mean, lr x sqrt N, 8-bit")
+                .split(";"));
         int[] curve = {records / 16, records / 8, records / 4, records / 2, records};
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("date", Instant.now().toString());
@@ -49,8 +52,8 @@ public final class ParallelTrainingBenchmark {
         System.out.printf("%nStreamDistill data-parallel training (model averaging) — %s%n%d records per corpus, student d=64 + "
                 + "16k bigrams, batch 32; holdout agreement of the merged model at %s records%n%n", results.get("date"), records,
                 java.util.Arrays.toString(curve));
-        System.out.printf("| %-24s | %-22s | %-40s | %16s |%n|%s|%s|%s|%s|%n", "corpus", "trainers", "agreement along the curve",
-                "sync B / record", "-".repeat(26), "-".repeat(24), "-".repeat(42), "-".repeat(18));
+        System.out.printf("| %-24s | %-40s | %-40s | %16s |%n|%s|%s|%s|%s|%n", "corpus", "trainers", "agreement along the curve",
+                "sync B / record", "-".repeat(26), "-".repeat(42), "-".repeat(42), "-".repeat(18));
         for (Corpus corpus : CORPORA) {
             List<Example> train = examples(corpus, records, 1);
             List<Example> holdout = examples(corpus, 2000, 2);
@@ -61,12 +64,12 @@ public final class ParallelTrainingBenchmark {
             print(rows, corpus, "1 (one trainer)", single, 0);
             for (int n : replicas) {
                 for (int r : rounds) {
-                    for (String merge : List.of("mean", "sum", "mean, lr x sqrt N")) {
+                    for (String merge : merges) {
                         double[] syncBytes = new double[1];
                         TrainingConfig replicaTraining = merge.contains("sqrt") ? TrainingConfig.builder()
                                 .learningRate((float) (training.learningRate() * Math.sqrt(n))).build() : training;
                         double[] parallel = parallel(config, replicaTraining, train, holdout, curve, n, r, merge.equals("sum"),
-                                syncBytes);
+                                merge.endsWith("8-bit"), syncBytes);
                         print(rows, corpus, n + ", " + merge + ", every " + r, parallel, syncBytes[0] / records);
                     }
                 }
@@ -85,7 +88,7 @@ public final class ParallelTrainingBenchmark {
         for (double a : curve) {
             s.append(String.format("%.3f ", a));
         }
-        System.out.printf("| %-24s | %-22s | %-40s | %,16.0f |%n", corpus.name(), trainers, s.toString().trim(), syncPerRecord);
+        System.out.printf("| %-24s | %-40s | %-40s | %,16.0f |%n", corpus.name(), trainers, s.toString().trim(), syncPerRecord);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("corpus", corpus.name());
         row.put("trainers", trainers);
@@ -110,10 +113,10 @@ public final class ParallelTrainingBenchmark {
 
     /** N replicas dealt the batches in turn; each round all of them hand over their move and adopt the merged one. */
     private static double[] parallel(StudentConfig config, TrainingConfig training, List<Example> train, List<Example> holdout,
-                                     int[] curve, int n, int recordsPerRound, boolean sum, double[] syncBytes) {
+                                     int[] curve, int n, int recordsPerRound, boolean sum, boolean eightBit, double[] syncBytes) {
         List<Replica> replicas = new ArrayList<>();
         for (int k = 0; k < n; k++) {
-            replicas.add(new Replica(StudentTrainer.create(config, training)));
+            replicas.add(new Replica(StudentTrainer.create(config, training), eightBit));
         }
         Student merged = new Student(config);
         double[] out = new double[curve.length];

@@ -126,6 +126,80 @@ class ModelSyncTest {
         assertThatThrownBy(() -> ModelDelta.mean(List.of())).hasMessageContaining("at least one");
     }
 
+    @Test
+    void anEightBitMoveIsAboutAQuarterOfTheBytesAndReadsBackBitForBit() throws Exception {
+        StudentConfig wide = StudentConfig.builder().task(Task.CLASSIFICATION).vocabSize(50).embeddingDim(64).bigramBuckets(16)
+                .classNames(List.of("a", "b")).seed(3).build();
+        TrainingConfig training = TrainingConfig.builder().warmupSteps(0).build();
+        Replica full = new Replica(StudentTrainer.create(wide, training));
+        Replica eight = new Replica(StudentTrainer.create(wide, training), true);
+        List<Example> batch = batch(1, 2, 3, 4, 5, 6, 7, 8);
+        full.train(batch);
+        eight.train(batch);
+        ModelDelta d32 = full.take();
+        ModelDelta d8 = eight.take();
+        assertThat(d8.isQuantized()).isTrue();
+        assertThat(d32.isQuantized()).isFalse();
+        // A quarter on the rows; the dense head (here a large share of a small move) stays at 32 bits.
+        assertThat((double) d8.bytes() / d32.bytes()).as("bytes at 8 bits / at 32").isBetween(0.25, 0.45);
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        d8.write(new DataOutputStream(bytes));
+        assertThat((long) bytes.size()).isEqualTo(d8.bytes());
+        ModelDelta read = ModelDelta.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        assertThat(read.isQuantized()).isTrue();
+        Student x = new Student(wide);
+        Student y = new Student(wide);
+        Student z = new Student(wide);
+        d8.applyTo(x);
+        read.applyTo(y);
+        d32.applyTo(z);
+        assertThat(maxDifference(x.parameters(), y.parameters())).isZero();
+        float largest = maxDifference(new Student(wide).parameters(), z.parameters());
+        assertThat(maxDifference(x.parameters(), z.parameters())).as("each value within half a step of its row's scale")
+                .isGreaterThan(0f).isLessThanOrEqualTo(largest / 254 + 1e-7f);
+    }
+
+    @Test
+    void theMeanOfEightBitMovesIsEightBitAndTheSameEachTime() throws Exception {
+        Replica a = new Replica(trainer(), true);
+        Replica b = new Replica(trainer(), true);
+        a.train(batch(1, 2, 5, 6));
+        b.train(batch(3, 4, 5, 7));
+        List<ModelDelta> moves = List.of(a.take(), b.take());
+        ModelDelta m1 = ModelDelta.mean(moves);
+        ModelDelta m2 = ModelDelta.mean(moves);
+        assertThat(m1.isQuantized()).isTrue();
+        ByteArrayOutputStream one = new ByteArrayOutputStream();
+        ByteArrayOutputStream two = new ByteArrayOutputStream();
+        m1.write(new DataOutputStream(one));
+        m2.write(new DataOutputStream(two));
+        assertThat(one.toByteArray()).isEqualTo(two.toByteArray());
+        assertThat(ModelDelta.mean(List.of(moves.get(0), new Replica(trainer()).take())).isQuantized())
+                .as("a mean with a 32-bit move stays at 32 bits").isFalse();
+    }
+
+    @Test
+    void anEightBitReplicasRoundingErrorGoesWithItsNextMoveInsteadOfPilingUp() {
+        Replica replica = new Replica(trainer(), true);
+        Student merged = new Student(CONFIG);
+        float lastLargest = 0;
+        for (int round = 0; round < 30; round++) {
+            replica.train(batch(1, 2, 3, 4, 1, 3));
+            ModelDelta own = replica.take();
+            Student moved = new Student(CONFIG);
+            float[][] before = copy(moved.parameters());
+            own.applyTo(moved);
+            lastLargest = maxDifference(before, moved.parameters());
+            ModelDelta m = ModelDelta.mean(List.of(own));
+            m.applyTo(merged);
+            replica.adopt(m, own);
+        }
+        // The merged model is the replica's less the last round's rounding, not thirty rounds of it.
+        assertThat(maxDifference(merged.parameters(), replica.trainer().student().parameters()))
+                .isLessThanOrEqualTo(lastLargest / 254 + 1e-6f);
+    }
+
     private static float[][] copy(float[][] a) {
         float[][] c = new float[a.length][];
         for (int i = 0; i < a.length; i++) {

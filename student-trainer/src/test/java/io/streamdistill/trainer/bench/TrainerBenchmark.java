@@ -116,8 +116,11 @@ public final class TrainerBenchmark {
                 System.out.printf("%n| %-44s | %9s | %9s | %9s | %10s | %12s |%n|%s|%s|%s|%s|%s|%s|%n", "unbounded job, checkpoints every 2 s",
                         "to all, s", "steady/s", "CPU-s/1k", "agreement", "sync/soft B", "-".repeat(46), "-".repeat(11), "-".repeat(11),
                         "-".repeat(11), "-".repeat(12), "-".repeat(14));
+                // N, or N:BITS for sync.delta.bits (default 8): e.g. 1,2,2:32 compares 8- and 32-bit moves at N=2.
                 for (String p : parallelisms.split(",")) {
-                    runs.add(unbounded(stack, registry, work, n, Integer.parseInt(p.trim()), featurizeParallelism, softTargetBytes));
+                    String[] nb = p.trim().split(":");
+                    runs.add(unbounded(stack, registry, work, n, Integer.parseInt(nb[0]), nb.length > 1 ? Integer.parseInt(nb[1]) : 8,
+                            featurizeParallelism, softTargetBytes));
                 }
                 results.put("parallel", runs);
             }
@@ -140,26 +143,28 @@ public final class TrainerBenchmark {
      * soft targets' bytes.
      */
     private static Map<String, Object> unbounded(LocalStack stack, SchemaRegistryClient registry, Path work, int n, int parallelism,
-                                                 String featurizeParallelism, long softTargetBytes) throws Exception {
-        String out = "bench-ckpt-p" + parallelism;
-        TrainerConfig config = config(stack, work, "bench-soft", out, Map.of("starting.offsets", "earliest", "holdout.percent", "5",
-                "featurize.parallelism", featurizeParallelism, "train.parallelism", String.valueOf(parallelism),
-                "checkpoint.interval.ms", "2000", "export.every.seconds", "2", "group.id", "bench-p" + parallelism,
-                "transactional.id.prefix", "bench-p" + parallelism, "artifact.dir",
-                work.resolve("artifacts-p" + parallelism).toUri().toString()));
+                                                 int deltaBits, String featurizeParallelism, long softTargetBytes) throws Exception {
+        String run = "p" + parallelism + "-b" + deltaBits;
+        String out = "bench-ckpt-" + run;
+        TrainerConfig config = config(stack, work, "bench-soft", out, Map.ofEntries(Map.entry("starting.offsets", "earliest"),
+                Map.entry("holdout.percent", "5"), Map.entry("featurize.parallelism", featurizeParallelism),
+                Map.entry("train.parallelism", String.valueOf(parallelism)), Map.entry("sync.delta.bits", String.valueOf(deltaBits)),
+                Map.entry("checkpoint.interval.ms", "2000"), Map.entry("export.every.seconds", "2"), Map.entry("group.id", "bench-" + run),
+                Map.entry("transactional.id.prefix", "bench-" + run),
+                Map.entry("artifact.dir", work.resolve("artifacts-" + run).toUri().toString())));
         long trainable = 0;
         for (int i = 0; i < n; i++) {
             trainable += io.streamdistill.student.train.HoldoutSlice.contains("b-" + i, 5) ? 0 : 1;
         }
         StudentTrainerJob.createSyncTopic(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(Math.max(parallelism,
-                Integer.parseInt(featurizeParallelism)), StudentTrainerJob.configure(config, work.resolve("flink-p" + parallelism)
+                Integer.parseInt(featurizeParallelism)), StudentTrainerJob.configure(config, work.resolve("flink-" + run)
                 .toUri().toString()));
         StudentTrainerJob.enableCheckpointing(env, config);
         StudentTrainerJob.build(env, config);
         long cpuBefore = processCpuNanos();
         long started = System.currentTimeMillis();
-        JobClient job = env.executeAsync("bench-p" + parallelism);
+        JobClient job = env.executeAsync("bench-" + run);
         List<StudentCheckpoint> versions = List.of();
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (System.nanoTime() < deadline) {
@@ -178,6 +183,7 @@ public final class TrainerBenchmark {
         double sync = last.getMetrics().getOrDefault("sync_bytes_total", 0.0);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("train_parallelism", parallelism);
+        r.put("sync_delta_bits", parallelism > 1 ? deltaBits : null);
         r.put("seconds_to_every_record", toAll);
         r.put("steady_records_per_s", steady);
         r.put("cpu_seconds_per_1000_records", cpu / n * 1000);
@@ -186,8 +192,8 @@ public final class TrainerBenchmark {
         r.put("holdout_agreement", last.getMetrics().get("holdout_agreement"));
         r.put("sync_bytes", sync);
         r.put("sync_vs_soft_target_bytes", sync / softTargetBytes);
-        System.out.printf("| %-44s | %9.1f | %,9.0f | %9.3f | %10.4f | %12.2f |%n", "train.parallelism=" + parallelism + ", "
-                        + versions.size() + " versions, " + last.getRecordsSeen() + "/" + trainable, toAll, steady, cpu / n * 1000,
+        System.out.printf("| %-44s | %9.1f | %,9.0f | %9.3f | %10.4f | %12.2f |%n", "train.parallelism=" + parallelism
+                        + (parallelism > 1 ? " (" + deltaBits + "-bit)" : "") + ", " + versions.size() + " versions, " + last.getRecordsSeen() + "/" + trainable, toAll, steady, cpu / n * 1000,
                 last.getMetrics().get("holdout_agreement"), sync / softTargetBytes);
         return r;
     }
