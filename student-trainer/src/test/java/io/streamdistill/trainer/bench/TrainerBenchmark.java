@@ -59,9 +59,16 @@ public final class TrainerBenchmark {
         Path work = Files.createTempDirectory("trainer-bench");
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("date", Instant.now().toString());
-        try (LocalStack stack = LocalStack.builder().topics(List.of("bench-soft", "bench-live", "bench-ckpt", "bench-live-ckpt",
-                "bench-ckpt-p1", "bench-ckpt-p2", "bench-ckpt-p4"), 1)
-                .build().start();
+        // N, or N:BITS for sync.delta.bits (default 8): e.g. 1,2,2:32 compares 8- and 32-bit moves at N=2.
+        List<int[]> runs = new ArrayList<>();
+        List<String> topics = new ArrayList<>(List.of("bench-soft", "bench-live", "bench-ckpt", "bench-live-ckpt"));
+        for (String p : parallelisms.isBlank() ? new String[0] : parallelisms.split(",")) {
+            String[] nb = p.trim().split(":");
+            int[] run = {Integer.parseInt(nb[0]), nb.length > 1 ? Integer.parseInt(nb[1]) : 8};
+            runs.add(run);
+            topics.add("bench-ckpt-" + runName(run[0], run[1]));
+        }
+        try (LocalStack stack = LocalStack.builder().topics(topics, 1).build().start();
              TextTokenizer tok = TextTokenizer.load(MiniLmFiles.tokenizer(), "all-MiniLM-L6-v2", 128)) {
             SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.builder(stack.registryUrl()).build());
             List<String> texts = SyntheticText.sentences(MiniLmFiles.tokenizer(), n, 22, 5, 5000);
@@ -111,18 +118,15 @@ public final class TrainerBenchmark {
                     + "soft-target bytes per record on the topic (registry framing + Avro): %.0f%n", cpuPerThousand,
                     (double) softTargetBytes / n);
 
-            if (!parallelisms.isBlank()) {
-                List<Map<String, Object>> runs = new ArrayList<>();
+            if (!runs.isEmpty()) {
+                List<Map<String, Object>> parallel = new ArrayList<>();
                 System.out.printf("%n| %-44s | %9s | %9s | %9s | %10s | %12s |%n|%s|%s|%s|%s|%s|%s|%n", "unbounded job, checkpoints every 2 s",
                         "to all, s", "steady/s", "CPU-s/1k", "agreement", "sync/soft B", "-".repeat(46), "-".repeat(11), "-".repeat(11),
                         "-".repeat(11), "-".repeat(12), "-".repeat(14));
-                // N, or N:BITS for sync.delta.bits (default 8): e.g. 1,2,2:32 compares 8- and 32-bit moves at N=2.
-                for (String p : parallelisms.split(",")) {
-                    String[] nb = p.trim().split(":");
-                    runs.add(unbounded(stack, registry, work, n, Integer.parseInt(nb[0]), nb.length > 1 ? Integer.parseInt(nb[1]) : 8,
-                            featurizeParallelism, softTargetBytes));
+                for (int[] run : runs) {
+                    parallel.add(unbounded(stack, registry, work, n, run[0], run[1], featurizeParallelism, softTargetBytes));
                 }
-                results.put("parallel", runs);
+                results.put("parallel", parallel);
             }
             if (freshnessSeconds > 0) {
                 freshness(stack, registry, work, texts, logits, rate, freshnessSeconds, results);
@@ -144,7 +148,7 @@ public final class TrainerBenchmark {
      */
     private static Map<String, Object> unbounded(LocalStack stack, SchemaRegistryClient registry, Path work, int n, int parallelism,
                                                  int deltaBits, String featurizeParallelism, long softTargetBytes) throws Exception {
-        String run = "p" + parallelism + "-b" + deltaBits;
+        String run = runName(parallelism, deltaBits);
         String out = "bench-ckpt-" + run;
         TrainerConfig config = config(stack, work, "bench-soft", out, Map.ofEntries(Map.entry("starting.offsets", "earliest"),
                 Map.entry("holdout.percent", "5"), Map.entry("featurize.parallelism", featurizeParallelism),
@@ -175,6 +179,9 @@ public final class TrainerBenchmark {
         }
         double cpu = (processCpuNanos() - cpuBefore) / 1e9;
         job.cancel().get();
+        if (versions.isEmpty()) {
+            throw new IllegalStateException("train.parallelism=" + parallelism + ": no version published to " + out + " in 5 minutes");
+        }
         StudentCheckpoint first = versions.get(0);
         StudentCheckpoint last = versions.get(versions.size() - 1);
         double toAll = (last.getCreatedAt().toEpochMilli() - started) / 1000.0;
@@ -196,6 +203,10 @@ public final class TrainerBenchmark {
                         + (parallelism > 1 ? " (" + deltaBits + "-bit)" : "") + ", " + versions.size() + " versions, " + last.getRecordsSeen() + "/" + trainable, toAll, steady, cpu / n * 1000,
                 last.getMetrics().get("holdout_agreement"), sync / softTargetBytes);
         return r;
+    }
+
+    private static String runName(int parallelism, int deltaBits) {
+        return "p" + parallelism + "-b" + deltaBits;
     }
 
     /** Logits of a fixed random bag-of-tokens teacher (4 classes) for each text. */
