@@ -35,34 +35,44 @@ public final class ModelDelta {
     private final Codes tokenCodes;
     private final Codes bigramCodes;
 
-    private record Codes(float[] scales, byte[] codes) {
+    /** A quantized table's scales and codes, and the values they stand for (decoded once). */
+    private record Codes(float[] scales, byte[] codes, float[] values) {
         /** Rounds each row to 8 bits on a scale of its own; a row of zeros gets scale 0. */
         static Codes of(float[] values, int dim) {
             int rows = dim == 0 ? 0 : values.length / dim;
             float[] scales = new float[rows];
             byte[] codes = new byte[values.length];
-            for (int r = 0; r < rows; r++) {
+            float[] decoded = new float[values.length];
+            for (int r = 0, base = 0; r < rows; r++, base += dim) {
                 float max = 0;
                 for (int j = 0; j < dim; j++) {
-                    max = Math.max(max, Math.abs(values[r * dim + j]));
+                    max = Math.max(max, Math.abs(values[base + j]));
                 }
                 float scale = max / 127f;
                 scales[r] = scale;
                 if (scale > 0) {
+                    float inverse = 127f / max;
                     for (int j = 0; j < dim; j++) {
-                        codes[r * dim + j] = (byte) Math.max(-127, Math.min(127, Math.round(values[r * dim + j] / scale)));
+                        // |v| <= max, so the code is within [-127, 127] up to rounding; clamped all the same.
+                        int q = Math.max(-127, Math.min(127, Math.round(values[base + j] * inverse)));
+                        codes[base + j] = (byte) q;
+                        decoded[base + j] = q * scale;
                     }
                 }
             }
-            return new Codes(scales, codes);
+            return new Codes(scales, codes, decoded);
         }
 
-        float[] values(int dim) {
-            float[] out = new float[codes.length];
-            for (int i = 0; i < codes.length; i++) {
-                out[i] = codes[i] * scales[i / dim];
+        /** Codes as read back: the values are the codes times their row's scale, as {@link #of} computed them. */
+        static Codes decode(float[] scales, byte[] codes, int dim) {
+            float[] decoded = new float[codes.length];
+            for (int r = 0, base = 0; r < scales.length; r++, base += dim) {
+                float scale = scales[r];
+                for (int j = 0; j < dim; j++) {
+                    decoded[base + j] = codes[base + j] * scale;
+                }
             }
-            return out;
+            return new Codes(scales, codes, decoded);
         }
     }
 
@@ -73,7 +83,7 @@ public final class ModelDelta {
 
     private ModelDelta(int dim, long records, int[] tokenRows, Codes tokenCodes, int[] bigramRows, Codes bigramCodes,
                        float[][] dense) {
-        this(dim, records, tokenRows, tokenCodes.values(dim), bigramRows, bigramCodes.values(dim), dense, tokenCodes, bigramCodes);
+        this(dim, records, tokenRows, tokenCodes.values(), bigramRows, bigramCodes.values(), dense, tokenCodes, bigramCodes);
     }
 
     private ModelDelta(int dim, long records, int[] tokenRows, float[] tokenValues, int[] bigramRows, float[] bigramValues,
@@ -236,6 +246,36 @@ public final class ModelDelta {
         }
     }
 
+    /**
+     * {@code params += sign * this} and {@code ref += sign * this} in one pass over the delta (a
+     * replica adopting a round moves both by the same amounts).
+     */
+    void addTo(float[][] params, float[][] ref, float sign) {
+        addRows(params[Student.TOKENS], ref[Student.TOKENS], tokenRows, tokenValues, sign);
+        addRows(params[Student.BIGRAMS], ref[Student.BIGRAMS], bigramRows, bigramValues, sign);
+        for (int i = 0; i < dense.length; i++) {
+            float[] p = params[i + DENSE_FROM];
+            float[] q = ref[i + DENSE_FROM];
+            float[] d = dense[i];
+            for (int j = 0; j < p.length; j++) {
+                p[j] += sign * d[j];
+                q[j] += sign * d[j];
+            }
+        }
+    }
+
+    private void addRows(float[] table, float[] other, int[] rows, float[] values, float sign) {
+        for (int r = 0; r < rows.length; r++) {
+            int base = rows[r] * dim;
+            int at = r * dim;
+            for (int j = 0; j < dim; j++) {
+                float v = sign * values[at + j];
+                table[base + j] += v;
+                other[base + j] += v;
+            }
+        }
+    }
+
     /** {@code params += this} on the embedding rows only. */
     void addRowsTo(float[][] params) {
         addRows(params[Student.TOKENS], tokenRows, tokenValues, 1f);
@@ -333,7 +373,7 @@ public final class ModelDelta {
         float[] scales = readFloats(in, rows);
         byte[] codes = new byte[rows * dim];
         in.readFully(codes);
-        return new Codes(scales, codes);
+        return Codes.decode(scales, codes, dim);
     }
 
     private static void writeRows(DataOutputStream out, int[] rows, float[] values) throws IOException {

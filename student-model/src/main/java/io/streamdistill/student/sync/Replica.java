@@ -100,9 +100,7 @@ public final class Replica {
      */
     public void adopt(ModelDelta merged, ModelDelta own) {
         float[][] params = trainer.student().parameters();
-        merged.addTo(params, 1f);
-        own.addTo(params, -1f);
-        merged.addTo(ref, 1f);
-        own.addTo(ref, -1f);
+        merged.addTo(params, ref, 1f);
+        own.addTo(params, ref, -1f);
     }
 }

@@ -52,8 +52,9 @@ public final class ParallelTrainingBenchmark {
         System.out.printf("%nStreamDistill data-parallel training (model averaging) — %s%n%d records per corpus, student d=64 + "
                 + "16k bigrams, batch 32; holdout agreement of the merged model at %s records%n%n", results.get("date"), records,
                 java.util.Arrays.toString(curve));
-        System.out.printf("| %-24s | %-40s | %-40s | %16s |%n|%s|%s|%s|%s|%n", "corpus", "trainers", "agreement along the curve",
-                "sync B / record", "-".repeat(26), "-".repeat(42), "-".repeat(42), "-".repeat(18));
+        System.out.printf("| %-24s | %-40s | %-40s | %16s | %12s |%n|%s|%s|%s|%s|%s|%n", "corpus", "trainers",
+                "agreement along the curve", "sync B / record", "sync/train", "-".repeat(26), "-".repeat(42), "-".repeat(42),
+                "-".repeat(18), "-".repeat(14));
         for (Corpus corpus : CORPORA) {
             List<Example> train = examples(corpus, records, 1);
             List<Example> holdout = examples(corpus, 2000, 2);
@@ -61,16 +62,17 @@ public final class ParallelTrainingBenchmark {
                     .bigramBuckets(16384).classNames(classNames(corpus.classes())).seed(7).build();
             TrainingConfig training = TrainingConfig.builder().build();
             double[] single = single(config, training, train, holdout, curve);
-            print(rows, corpus, "1 (one trainer)", single, 0);
+            print(rows, corpus, "1 (one trainer)", single, 0, 0);
             for (int n : replicas) {
                 for (int r : rounds) {
                     for (String merge : merges) {
-                        double[] syncBytes = new double[1];
+                        double[] syncBytes = new double[3]; // bytes, training ns, sync ns
                         TrainingConfig replicaTraining = merge.contains("sqrt") ? TrainingConfig.builder()
                                 .learningRate((float) (training.learningRate() * Math.sqrt(n))).build() : training;
                         double[] parallel = parallel(config, replicaTraining, train, holdout, curve, n, r, merge.equals("sum"),
                                 merge.endsWith("8-bit"), syncBytes);
-                        print(rows, corpus, n + ", " + merge + ", every " + r, parallel, syncBytes[0] / records);
+                        print(rows, corpus, n + ", " + merge + ", every " + r, parallel, syncBytes[0] / records,
+                                syncBytes[2] / syncBytes[1]);
                     }
                 }
             }
@@ -83,17 +85,20 @@ public final class ParallelTrainingBenchmark {
         System.out.println("\nwrote " + out.toAbsolutePath());
     }
 
-    private static void print(List<Map<String, Object>> rows, Corpus corpus, String trainers, double[] curve, double syncPerRecord) {
+    private static void print(List<Map<String, Object>> rows, Corpus corpus, String trainers, double[] curve, double syncPerRecord,
+                              double syncCpuShare) {
         StringBuilder s = new StringBuilder();
         for (double a : curve) {
             s.append(String.format("%.3f ", a));
         }
-        System.out.printf("| %-24s | %-40s | %-40s | %,16.0f |%n", corpus.name(), trainers, s.toString().trim(), syncPerRecord);
+        System.out.printf("| %-24s | %-40s | %-40s | %,16.0f | %12.3f |%n", corpus.name(), trainers, s.toString().trim(), syncPerRecord,
+                syncCpuShare);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("corpus", corpus.name());
         row.put("trainers", trainers);
         row.put("agreement", curve);
         row.put("sync_bytes_per_record", syncPerRecord);
+        row.put("sync_cpu_per_training_cpu", syncCpuShare);
         rows.add(row);
     }
 
@@ -123,20 +128,26 @@ public final class ParallelTrainingBenchmark {
         int point = 0;
         int sinceRound = 0;
         for (int i = 0, b = 0; i + 32 <= train.size(); i += 32, b++) {
+            long t0 = System.nanoTime();
             replicas.get(b % n).train(train.subList(i, i + 32));
+            syncBytes[1] += System.nanoTime() - t0;
             sinceRound += 32;
             boolean last = i + 64 > train.size();
             if (sinceRound >= recordsPerRound * n || last || (point < curve.length && i + 32 >= curve[point])) {
+                // Timed as the job does it: each move taken and sent, the merge read, merged and sent, each replica reading it.
+                long t1 = System.nanoTime();
                 List<ModelDelta> deltas = new ArrayList<>();
                 for (Replica r : replicas) {
-                    deltas.add(r.take());
+                    deltas.add(roundTrip(r.take()));
                 }
                 ModelDelta m = sum ? ModelDelta.sum(deltas) : ModelDelta.mean(deltas);
-                m.applyTo(merged);
+                byte[] sent = bytes(m);
                 for (int k = 0; k < n; k++) {
-                    replicas.get(k).adopt(m, deltas.get(k));
+                    replicas.get(k).adopt(read(sent), deltas.get(k));
                     syncBytes[0] += deltas.get(k).bytes() + m.bytes(); // each sends its move and reads the merged one
                 }
+                syncBytes[2] += System.nanoTime() - t1;
+                m.applyTo(merged);
                 sinceRound = 0;
             }
             while (point < curve.length && i + 32 >= curve[point]) {
@@ -144,6 +155,28 @@ public final class ParallelTrainingBenchmark {
             }
         }
         return out;
+    }
+
+    private static ModelDelta roundTrip(ModelDelta d) {
+        return read(bytes(d));
+    }
+
+    private static byte[] bytes(ModelDelta d) {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) d.bytes());
+            d.write(new java.io.DataOutputStream(out));
+            return out.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static ModelDelta read(byte[] b) {
+        try {
+            return ModelDelta.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(b)));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static double agreement(Student student, StudentConfig config, TrainingConfig training, List<Example> holdout) {

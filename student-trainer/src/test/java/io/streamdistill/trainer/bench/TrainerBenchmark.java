@@ -120,7 +120,7 @@ public final class TrainerBenchmark {
 
             if (!runs.isEmpty()) {
                 List<Map<String, Object>> parallel = new ArrayList<>();
-                System.out.printf("%n| %-44s | %9s | %9s | %9s | %10s | %12s |%n|%s|%s|%s|%s|%s|%s|%n", "unbounded job, checkpoints every 2 s",
+                System.out.printf("%n| %-44s | %9s | %9s | %9s | %10s | %12s |%n|%s|%s|%s|%s|%s|%s|%n", "unbounded job, checkpoints every " + System.getProperty("bench.checkpoint.ms", "2000") + " ms",
                         "to all, s", "steady/s", "CPU-s/1k", "agreement", "sync/soft B", "-".repeat(46), "-".repeat(11), "-".repeat(11),
                         "-".repeat(11), "-".repeat(12), "-".repeat(14));
                 for (int[] run : runs) {
@@ -153,7 +153,7 @@ public final class TrainerBenchmark {
         TrainerConfig config = config(stack, work, "bench-soft", out, Map.ofEntries(Map.entry("starting.offsets", "earliest"),
                 Map.entry("holdout.percent", "5"), Map.entry("featurize.parallelism", featurizeParallelism),
                 Map.entry("train.parallelism", String.valueOf(parallelism)), Map.entry("sync.delta.bits", String.valueOf(deltaBits)),
-                Map.entry("checkpoint.interval.ms", "2000"), Map.entry("export.every.seconds", "2"), Map.entry("group.id", "bench-" + run),
+                Map.entry("checkpoint.interval.ms", System.getProperty("bench.checkpoint.ms", "2000")), Map.entry("export.every.seconds", "2"), Map.entry("group.id", "bench-" + run),
                 Map.entry("transactional.id.prefix", "bench-" + run),
                 Map.entry("artifact.dir", work.resolve("artifacts-" + run).toUri().toString())));
         long trainable = 0;
