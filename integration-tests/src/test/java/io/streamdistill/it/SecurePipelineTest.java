@@ -62,11 +62,14 @@ class SecurePipelineTest {
             Map<String, String> trainerSettings = as(stack, BrokerSecurity.TRAINER);
             trainerSettings.putAll(Map.of("student.name", "secure", "student.task", "EMBEDDING", "student.output.dim", "384",
                     "student.embedding.dim", "16", "starting.offsets", "earliest", "export.every.records", "100",
-                    "export.every.seconds", "2", "checkpoint.interval.ms", "1000", "restore.from", "none"));
+                    "export.every.seconds", "2", "checkpoint.interval.ms", "1000", "restore.from", "none",
+                    // Two training subtasks: their sync rounds go through the sync topic over SASL_SSL as well.
+                    "train.parallelism", "2"));
             trainerSettings.put("transactional.id.prefix", "streamdistill-trainer-secure");
             trainerSettings.put("artifact.dir", dir.resolve("artifacts").toUri().toString());
             TrainerConfig trainer = TrainerConfig.of(trainerSettings);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+            StudentTrainerJob.createSyncTopic(trainer);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2,
                     StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
             StudentTrainerJob.enableCheckpointing(env, trainer);
             StudentTrainerJob.build(env, trainer);
@@ -102,6 +105,10 @@ class SecurePipelineTest {
                     while (System.nanoTime() < deadline && teacher.service.metrics().softTargets() < TEXTS) {
                         Thread.sleep(200);
                     }
+                    // ...and a version that holds a merged round, read back from the sync topic over SASL_SSL.
+                    while (System.nanoTime() < deadline && !holdsAMergedRound(stack)) {
+                        Thread.sleep(500);
+                    }
                 } finally {
                     job.cancel().get();
                 }
@@ -116,9 +123,16 @@ class SecurePipelineTest {
                         .filter(v -> v.getStudent().equals("secure")).toList();
                 assertThat(versions).isNotEmpty();
                 assertThat(versions).extracting(StudentCheckpoint::getVersion).doesNotHaveDuplicates().isSorted();
+                assertThat(versions).allSatisfy(v -> assertThat(v.getMetrics()).containsEntry("trainer_parallelism", 2.0));
+                assertThat(holdsAMergedRound(stack)).as("a version holds a merged round").isTrue();
                 assertThat(teacher.service.metrics().deadLetters()).isZero();
             }
         }
+    }
+
+    private static boolean holdsAMergedRound(LocalStack stack) throws Exception {
+        return readAll(stack, Topics.CHECKPOINTS, StudentCheckpoint.class).stream()
+                .anyMatch(v -> v.getStudent().equals("secure") && v.getMetrics().getOrDefault("sync_bytes_total", 0.0) > 0);
     }
 
     /** The teacher told to write to a topic outside its ACLs: the broker refuses, the service stops and says who and where. */
