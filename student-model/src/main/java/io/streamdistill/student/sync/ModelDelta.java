@@ -63,6 +63,36 @@ public final class ModelDelta {
             return new Codes(scales, codes, decoded);
         }
 
+        /** {@link #of} applied to {@code now - ref} on the listed rows, adding each decoded value to {@code ref}. */
+        static Codes moved(float[] now, float[] ref, int[] rows, int dim) {
+            float[] scales = new float[rows.length];
+            byte[] codes = new byte[rows.length * dim];
+            float[] decoded = new float[rows.length * dim];
+            for (int r = 0; r < rows.length; r++) {
+                int base = rows[r] * dim;
+                int at = r * dim;
+                float max = 0;
+                for (int j = 0; j < dim; j++) {
+                    float d = now[base + j] - ref[base + j];
+                    decoded[at + j] = d;
+                    max = Math.max(max, Math.abs(d));
+                }
+                float scale = max / 127f;
+                scales[r] = scale;
+                if (scale > 0) {
+                    float inverse = 127f / max;
+                    for (int j = 0; j < dim; j++) {
+                        int q = Math.max(-127, Math.min(127, Math.round(decoded[at + j] * inverse)));
+                        codes[at + j] = (byte) q;
+                        float v = q * scale;
+                        decoded[at + j] = v;
+                        ref[base + j] += v;
+                    }
+                }
+            }
+            return new Codes(scales, codes, decoded);
+        }
+
         /** Codes as read back: the values are the codes times their row's scale, as {@link #of} computed them. */
         static Codes decode(float[] scales, byte[] codes, int dim) {
             float[] decoded = new float[codes.length];
@@ -105,6 +135,20 @@ public final class ModelDelta {
      * @param records how many records the replica trained on to move this far
      */
     static ModelDelta between(float[][] now, float[][] ref, int[] tokenRows, int[] bigramRows, int dim, long records) {
+        return new ModelDelta(dim, records, tokenRows, rows(now[Student.TOKENS], ref[Student.TOKENS], tokenRows, dim),
+                bigramRows, rows(now[Student.BIGRAMS], ref[Student.BIGRAMS], bigramRows, dim), dense(now, ref));
+    }
+
+    /**
+     * The same move as {@code between(...).quantized()}, in one pass over the rows, and {@code ref}'s
+     * rows advanced by exactly what it says (the rounding error stays between {@code now} and {@code ref}).
+     */
+    static ModelDelta takeQuantized(float[][] now, float[][] ref, int[] tokenRows, int[] bigramRows, int dim, long records) {
+        return new ModelDelta(dim, records, tokenRows, Codes.moved(now[Student.TOKENS], ref[Student.TOKENS], tokenRows, dim),
+                bigramRows, Codes.moved(now[Student.BIGRAMS], ref[Student.BIGRAMS], bigramRows, dim), dense(now, ref));
+    }
+
+    private static float[][] dense(float[][] now, float[][] ref) {
         float[][] dense = new float[now.length - DENSE_FROM][];
         for (int i = DENSE_FROM; i < now.length; i++) {
             dense[i - DENSE_FROM] = new float[now[i].length];
@@ -112,8 +156,7 @@ public final class ModelDelta {
                 dense[i - DENSE_FROM][j] = now[i][j] - ref[i][j];
             }
         }
-        return new ModelDelta(dim, records, tokenRows, rows(now[Student.TOKENS], ref[Student.TOKENS], tokenRows, dim),
-                bigramRows, rows(now[Student.BIGRAMS], ref[Student.BIGRAMS], bigramRows, dim), dense);
+        return dense;
     }
 
     private static float[] rows(float[] now, float[] ref, int[] rows, int dim) {
@@ -274,12 +317,6 @@ public final class ModelDelta {
                 other[base + j] += v;
             }
         }
-    }
-
-    /** {@code params += this} on the embedding rows only. */
-    void addRowsTo(float[][] params) {
-        addRows(params[Student.TOKENS], tokenRows, tokenValues, 1f);
-        addRows(params[Student.BIGRAMS], bigramRows, bigramValues, 1f);
     }
 
     private void addRows(float[] table, int[] rows, float[] values, float sign) {

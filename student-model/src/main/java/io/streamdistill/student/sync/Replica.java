@@ -71,12 +71,12 @@ public final class Replica {
         int[] tokenRows = tokens.stream().toArray();
         int[] bigramRows = bigrams.stream().toArray();
         int dim = trainer.config().embeddingDim();
-        ModelDelta d = ModelDelta.between(params, ref, tokenRows, bigramRows, dim, records);
+        ModelDelta d;
         if (eightBit) {
             // The reference moves by what was sent; the rounding error stays for the row's next move.
-            d = d.quantized();
-            d.addRowsTo(ref);
+            d = ModelDelta.takeQuantized(params, ref, tokenRows, bigramRows, dim, records);
         } else {
+            d = ModelDelta.between(params, ref, tokenRows, bigramRows, dim, records);
             // Copied, not added: ref + (params - ref) can differ from params in the last bit.
             for (int row : tokenRows) {
                 System.arraycopy(params[Student.TOKENS], row * dim, ref[Student.TOKENS], row * dim, dim);

@@ -161,6 +161,31 @@ class ModelSyncTest {
     }
 
     @Test
+    void takingAnEightBitMoveInOnePassIsQuantizingTheFullMove() throws Exception {
+        StudentTrainer t = trainer();
+        float[][] ref = copy(t.student().parameters());
+        t.train(batch(1, 2, 3, 4, 5, 6));
+        float[][] now = t.student().parameters();
+        int[] tokens = {1, 2, 3, 4, 5, 6, 7};
+        int[] bigrams = {0, 3, 9};
+        ModelDelta slow = ModelDelta.between(now, ref, tokens, bigrams, CONFIG.embeddingDim(), 3).quantized();
+        float[][] advanced = copy(ref);
+        ModelDelta fast = ModelDelta.takeQuantized(now, advanced, tokens, bigrams, CONFIG.embeddingDim(), 3);
+        ByteArrayOutputStream a = new ByteArrayOutputStream();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        slow.write(new DataOutputStream(a));
+        fast.write(new DataOutputStream(b));
+        assertThat(b.toByteArray()).isEqualTo(a.toByteArray());
+        float[][] expected = copy(ref);
+        Student moved = new Student(CONFIG);
+        System.arraycopy(expected[Student.TOKENS], 0, moved.parameters()[Student.TOKENS], 0, expected[Student.TOKENS].length);
+        System.arraycopy(expected[Student.BIGRAMS], 0, moved.parameters()[Student.BIGRAMS], 0, expected[Student.BIGRAMS].length);
+        slow.applyTo(moved);
+        assertThat(advanced[Student.TOKENS]).as("ref's rows advanced by the move").isEqualTo(moved.parameters()[Student.TOKENS]);
+        assertThat(advanced[Student.BIGRAMS]).isEqualTo(moved.parameters()[Student.BIGRAMS]);
+    }
+
+    @Test
     void theMeanOfEightBitMovesIsEightBitAndTheSameEachTime() throws Exception {
         Replica a = new Replica(trainer(), true);
         Replica b = new Replica(trainer(), true);
