@@ -128,6 +128,24 @@ class ReplayTest {
         }
     }
 
+    /**
+     * A production student trained at train.parallelism=2 is replayed in one subtask (a bounded job
+     * cannot read the sync topic to its end); asked for 2, the trainer's settings refuse it by name.
+     */
+    @Test
+    void aReplayOfAParallelStudentTrainsInOneSubtask() {
+        Map<String, String> production = Map.of("train.parallelism", "2", "sync.delta.bits", "8", "training.learningRate", "0.05");
+        Map<String, String> inherited = Replay.inherited("x", production, Map.of("training.temperature", "4"));
+        assertThat(inherited).containsEntry("train.parallelism", "1").containsEntry("training.learningRate", "0.05")
+                .containsEntry("sync.delta.bits", "8");
+        Map<String, String> asked = new java.util.HashMap<>(base());
+        asked.putAll(Replay.inherited("x", production, Map.of("train.parallelism", "2")));
+        asked.put("bounded.end", "latest");
+        asked.put("student.classes", "a,b");
+        assertThatThrownBy(() -> TrainerConfig.of(asked)).hasMessageContaining("train.parallelism")
+                .hasMessageContaining("unbounded job");
+    }
+
     /** Bad ranges fail before anything runs, with one clear line naming what is wrong. */
     @Test
     void badRangesGiveClearErrors(@TempDir Path out) {

@@ -141,20 +141,36 @@ public final class Replay {
         return io.streamdistill.trainer.ClusterJob.environment(spec.flinkCluster(), new Configuration(), spec.jobJars());
     }
 
+    /**
+     * What a replay takes over from the production student's settings, given what it is asked to
+     * change: all of them, except a warm start that no longer fits another {@code student.embedding.dim},
+     * and {@code train.parallelism} (a replay is a bounded job, which trains in one subtask; asked
+     * for more, the trainer's configuration refuses it with a message).
+     */
+    public static Map<String, String> inherited(String name, Map<String, String> production, Map<String, String> overrides) {
+        Map<String, String> inherited = new LinkedHashMap<>(production);
+        if (inherited.containsKey("student.init") && !overrides.containsKey("student.init")
+                && overrides.containsKey("student.embedding.dim")
+                && !overrides.get("student.embedding.dim").equals(inherited.get("student.embedding.dim"))) {
+            LOG.info("replay '{}': student.embedding.dim={} does not fit the production student's warm start ({}); it starts"
+                    + " from random", name, overrides.get("student.embedding.dim"), inherited.get("student.init"));
+            inherited.put("student.init", "random");
+        }
+        String parallelism = inherited.get("train.parallelism");
+        if (parallelism != null && !parallelism.trim().equals("1") && !overrides.containsKey("train.parallelism")) {
+            LOG.info("replay '{}': the production student trained at train.parallelism={}; a replay trains in one subtask, at"
+                    + " the base training.learningRate (not scaled by the square root of {})", name, parallelism, parallelism);
+            inherited.put("train.parallelism", "1");
+        }
+        return inherited;
+    }
+
     private static Map<String, String> settings(Spec spec, TopicRange range, Path dir, SchemaRegistryClient registry) {
         Map<String, String> s = new LinkedHashMap<>(spec.base());
         // What shaped the production student (learning rate, architecture, warm start, ...): a replay differs from
         // it only in what it is asked to change. Replaying with the trainer's defaults instead made an experiment at
         // another temperature also one at another learning rate and initialisation.
-        Map<String, String> inherited = new LinkedHashMap<>(productionSettings(spec, registry));
-        if (inherited.containsKey("student.init") && !spec.overrides().containsKey("student.init")
-                && spec.overrides().containsKey("student.embedding.dim")
-                && !spec.overrides().get("student.embedding.dim").equals(inherited.get("student.embedding.dim"))) {
-            LOG.info("replay '{}': student.embedding.dim={} does not fit the production student's warm start ({}); it starts"
-                    + " from random", spec.name(), spec.overrides().get("student.embedding.dim"), inherited.get("student.init"));
-            inherited.put("student.init", "random");
-        }
-        s.putAll(inherited);
+        s.putAll(inherited(spec.name(), productionSettings(spec, registry), spec.overrides()));
         s.put("input.topic", spec.topic());
         s.put("group.id", "streamdistill-replay-" + spec.name());
         s.put("student.name", spec.name());
