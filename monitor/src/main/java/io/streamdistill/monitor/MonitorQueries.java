@@ -113,6 +113,9 @@ public final class MonitorQueries {
             m.put("shadow_kl", round(s.kl()));
             m.put("checkpoint_holdout_agreement", round(s.checkpointMetrics.getOrDefault("holdout_agreement", Double.NaN)));
             m.put("checkpoint_loss", round(s.checkpointMetrics.getOrDefault("progressive_loss", Double.NaN)));
+            // Data-parallel training: how many training subtasks made it, and the sync traffic so far (absent before).
+            m.put("trainer_parallelism", round(s.checkpointMetrics.getOrDefault("trainer_parallelism", Double.NaN)));
+            m.put("sync_bytes_total", round(s.checkpointMetrics.getOrDefault("sync_bytes_total", Double.NaN)));
             m.put("refused", s.refused);
             out.add(m);
         }

@@ -168,13 +168,20 @@ final class MonitorServer implements AutoCloseable {
                     + "# TYPE streamdistill_monitor_checkpoint_loss gauge\n");
             StringBuilder holdout = new StringBuilder("# HELP streamdistill_monitor_checkpoint_holdout_agreement Holdout agreement in the newest checkpoint record.\n"
                     + "# TYPE streamdistill_monitor_checkpoint_holdout_agreement gauge\n");
+            StringBuilder parallelism = new StringBuilder("# HELP streamdistill_monitor_trainer_parallelism Training subtasks behind the"
+                    + " newest checkpoint record.\n# TYPE streamdistill_monitor_trainer_parallelism gauge\n");
+            StringBuilder sync = new StringBuilder("# HELP streamdistill_monitor_sync_bytes Sync bytes (moves sent and merged rounds read"
+                    + " back) up to the newest checkpoint record, with train.parallelism above 1.\n"
+                    + "# TYPE streamdistill_monitor_sync_bytes gauge\n");
             ((Map<String, Map<String, Object>>) summary.get("students")).forEach((student, s) -> {
                 String labels = "{student=\"" + label(student) + "\"}";
                 sample(version, "streamdistill_monitor_latest_version" + labels, s.get("version"));
                 sample(loss, "streamdistill_monitor_checkpoint_loss" + labels, s.get("checkpoint_loss"));
                 sample(holdout, "streamdistill_monitor_checkpoint_holdout_agreement" + labels, s.get("checkpoint_holdout_agreement"));
+                sample(parallelism, "streamdistill_monitor_trainer_parallelism" + labels, s.get("trainer_parallelism"));
+                sample(sync, "streamdistill_monitor_sync_bytes" + labels, s.get("sync_bytes_total"));
             });
-            out.append(version).append(loss).append(holdout);
+            out.append(version).append(loss).append(holdout).append(parallelism).append(sync);
             out.append("# HELP streamdistill_monitor_consumer_lag Records behind the end of a topic, per consumer group.\n")
                     .append("# TYPE streamdistill_monitor_consumer_lag gauge\n");
             for (Map<String, Object> l : (List<Map<String, Object>>) summary.get("lag")) {

@@ -90,6 +90,8 @@ class MonitorAppTest {
             assertThat(prometheus).contains("streamdistill_monitor_dead_letters_total{reason=\"MALFORMED_JSON\"} 4")
                     .contains("streamdistill_monitor_shadow_agreement{student=\"student\",version=\"1\"}")
                     .contains("streamdistill_monitor_latest_version{student=\"student\"} 1")
+                    .contains("streamdistill_monitor_trainer_parallelism{student=\"student\"} 2.0")
+                    .contains("streamdistill_monitor_sync_bytes{student=\"student\"} 123456.0")
                     .contains("streamdistill_monitor_soft_targets_per_second");
             assertThat(get(monitor, "/").body()).contains("StreamDistill monitor").contains("chart-agreement");
             assertThat(get(monitor, "/api/traffic?minutes=5").statusCode()).isEqualTo(200);

@@ -199,6 +199,8 @@ class MonitorTopologyTest {
         assertThat((Double) v1.get("shadow_agreement")).isCloseTo(agreement / holdout.size(), within(1e-4));
         assertThat((Double) v1.get("shadow_kl")).isCloseTo(kl / holdout.size(), within(1e-3));
         assertThat(v1.get("checkpoint_holdout_agreement")).isEqualTo(0.5);
+        assertThat(v1.get("trainer_parallelism")).isEqualTo(2.0);
+        assertThat(v1.get("sync_bytes_total")).isEqualTo(123456.0);
 
         // Version 2's file was altered after publication: refused, never scored.
         Path tampered = dir.resolve("student/2/model.onnx");
@@ -231,7 +233,8 @@ class MonitorTopologyTest {
     static StudentCheckpoint checkpoint(long version, Path file, String sha256) throws Exception {
         return StudentCheckpoint.newBuilder().setStudent("student").setVersion(version).setCreatedAt(T0).setStep(version * 10)
                 .setRecordsSeen(version * 100).setTask(Task.CLASSIFICATION).setArchitecture("test").setParameters(1)
-                .setClassNames(CLASSES).setSources(List.of()).setMetrics(Map.of("holdout_agreement", 0.5, "progressive_loss", 0.7))
+                .setClassNames(CLASSES).setSources(List.of()).setMetrics(Map.of("holdout_agreement", 0.5, "progressive_loss", 0.7,
+                        "trainer_parallelism", 2.0, "sync_bytes_total", 123456.0))
                 .setArtifact(Artifact.newBuilder().setUri(file.toUri().toString()).setSha256(sha256).setBytes(Files.size(file))
                         .setFormat("onnx").build())
                 .setTeacher(TeacherRef.newBuilder().setModelId("t").setSha256("00").setTokenizer("tok").build())
