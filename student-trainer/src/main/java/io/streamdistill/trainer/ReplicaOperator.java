@@ -64,6 +64,8 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
     private transient long sinceRecords;
     /** The handover file subtask 0 wrote on a restore from a single trainer; deleted once a checkpoint completes. */
     private transient String handoff;
+    /** The states other subtasks left for subtask 0 on a rescale between two parallelisms above 1; deleted with the handover. */
+    private transient List<String> rescaleFiles;
     private transient TrainerSnapshot snapshot;
     private transient Progress progress;
     // Subtask 0 only:
@@ -148,10 +150,14 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         byte[] meta = restored.metas().get(0);
         if (ReplicaState.isReplica(meta)) {
             ReplicaState.Read read = ReplicaState.read(meta);
-            if (restored.metas().size() != 1 || read.state().parallelism != parallelism || read.state().subtask != subtask) {
-                throw new IllegalStateException("the restored checkpoint was taken at train.parallelism=" + read.state().parallelism
-                        + "; this job runs " + parallelism + " training subtasks. Between two parallelisms above 1, go through"
-                        + " train.parallelism=1 (restore there, take a savepoint, restore that at the new parallelism)");
+            int was = read.state().parallelism;
+            if (was != parallelism) {
+                return rescale(restored, was, parallelism, checkpoint, files);
+            }
+            if (restored.metas().size() != 1 || read.state().subtask != subtask) {
+                throw new IllegalStateException("training subtask " + subtask + " of " + parallelism + " was given "
+                        + restored.metas().size() + " states of a checkpoint at the same parallelism (the first of subtask "
+                        + read.state().subtask + ")");
             }
             state = read.state();
             ReplicaState.readExporterTail(read.tail(), publisher, cadence, holdout);
@@ -173,6 +179,37 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         LOG.info("rescaled student '{}' from 1 to {} training subtasks at checkpoint {}: step {}, {} records trained, version {}",
                 config.string("student.name"), parallelism, checkpoint, trainer.step(), seen, publisher.version());
         return trainer;
+    }
+
+    /**
+     * From a checkpoint of {@code was} &gt; 1 subtasks to {@code parallelism} &gt; 1 ({@link ReplicaRescale}):
+     * subtask 0 folds all old states into one student and hands it to the others; the rest leave the
+     * states they were given for it and take the student over. All start from one model, with no moves
+     * pending; subtask 0 holds what the fold holds (the merger's restored lineage holds the same).
+     */
+    private StudentTrainer rescale(TrainerSnapshot.Restored restored, int was, int parallelism, long checkpoint, SyncFiles files)
+            throws Exception {
+        if (!exporter()) {
+            ReplicaRescale.leave(files, run, checkpoint, restored);
+            StudentTrainer trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
+            state = new ReplicaState(subtask, parallelism, checkpoint);
+            LOG.info("training subtask {} of {} took over the student subtask 0 folded from {} subtasks at checkpoint {} (step {})",
+                    subtask, parallelism, was, checkpoint, trainer.step());
+            return trainer;
+        }
+        ReplicaRescale.Folded f = ReplicaRescale.fold(files, run, checkpoint, restored, was, parallelism, HANDOFF_WAIT);
+        ReplicaState.readExporterTail(f.consolidated().exporterTail(), publisher, cadence, holdout);
+        files.writeHandoff(run, checkpoint, f.trainer());
+        handoff = files.handoff(run, checkpoint).toUri().toString();
+        rescaleFiles = f.files();
+        state = new ReplicaState(subtask, parallelism, checkpoint);
+        state.merged = f.consolidated().lineage();
+        state.mergedRecords = f.consolidated().records();
+        state.syncBytes = f.syncBytes();
+        LOG.info("rescaled student '{}' from {} to {} training subtasks at checkpoint {}: merged {} pending sync rounds; step {},"
+                        + " {} records trained, version {}", config.string("student.name"), was, parallelism, checkpoint,
+                f.consolidated().rounds(), f.trainer().step(), f.consolidated().records(), publisher.version());
+        return f.trainer();
     }
 
     /**
@@ -339,6 +376,12 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         if (handoff != null) {
             SyncFiles.delete(handoff); // every subtask has state of its own in the completed checkpoint
             handoff = null;
+        }
+        if (rescaleFiles != null) {
+            for (String file : rescaleFiles) {
+                SyncFiles.delete(file);
+            }
+            rescaleFiles = null;
         }
     }
 

@@ -54,20 +54,8 @@ final class SyncFiles {
 
     /** Writes the trainer to {@link #handoff} atomically (a reader sees all of it or no file). */
     void writeHandoff(String run, long checkpoint, StudentTrainer trainer) throws IOException {
-        Path file = handoff(run, checkpoint);
-        Path partial = new Path(dir, file.getName() + "." + UUID.randomUUID() + ".partial");
-        FileSystem fs = file.getFileSystem();
-        fs.mkdirs(dir);
-        try (FSDataOutputStream out = fs.create(partial, FileSystem.WriteMode.NO_OVERWRITE)) {
-            java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 20);
-            trainer.writeTo(buffered);
-            buffered.flush();
-            out.sync();
-        }
-        fs.delete(file, false);
-        if (!fs.rename(partial, file)) {
-            throw new IOException("could not rename " + partial + " to " + file);
-        }
+        dir.getFileSystem().mkdirs(dir);
+        atomically(handoff(run, checkpoint), out -> trainer.writeTo(out));
     }
 
     /** Waits up to {@code timeout} for {@link #handoff} and reads it. */
@@ -84,6 +72,75 @@ final class SyncFiles {
         }
         try (FSDataInputStream in = fs.open(file)) {
             return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
+        }
+    }
+
+    /**
+     * What a subtask restored from a checkpoint of N &gt; 1 subtasks at another M &gt; 1 leaves for
+     * subtask 0, which folds all N states ({@link ReplicaState#consolidate}): each state's metadata,
+     * and the trainer of the one it ranks highest. The trainer goes first, so a reader that sees a
+     * state's metadata also finds its trainer when there is one. Both by rename (all or nothing).
+     */
+    void writeRescaled(String run, long checkpoint, int oldSubtask, byte[] meta, StudentTrainer trainer) throws IOException {
+        FileSystem fs = dir.getFileSystem();
+        fs.mkdirs(dir);
+        if (trainer != null) {
+            atomically(rescaled(run, checkpoint, oldSubtask, "trainer"), out -> trainer.writeTo(out));
+        }
+        atomically(rescaled(run, checkpoint, oldSubtask, "meta"), out -> out.write(meta));
+    }
+
+    Path rescaled(String run, long checkpoint, int oldSubtask, String kind) {
+        return new Path(dir, "rescale-" + run + "-" + checkpoint + "-" + oldSubtask + "." + kind);
+    }
+
+    /** Waits up to {@code timeout} for the metadata of old subtask {@code oldSubtask}'s state. */
+    byte[] awaitRescaledMeta(String run, long checkpoint, int oldSubtask, java.time.Duration timeout)
+            throws IOException, InterruptedException {
+        Path file = rescaled(run, checkpoint, oldSubtask, "meta");
+        FileSystem fs = file.getFileSystem();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!fs.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("no " + file + " after " + timeout.toSeconds() + " s: the training subtask restoring old"
+                        + " subtask " + oldSubtask + "'s state did not leave it (artifact.dir must be a file system every"
+                        + " TaskManager shares)");
+            }
+            Thread.sleep(100);
+        }
+        try (FSDataInputStream in = fs.open(file)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** The trainer a subtask left beside old subtask {@code oldSubtask}'s metadata, or null when it left none. */
+    StudentTrainer rescaledTrainer(String run, long checkpoint, int oldSubtask) throws IOException {
+        Path file = rescaled(run, checkpoint, oldSubtask, "trainer");
+        FileSystem fs = file.getFileSystem();
+        if (!fs.exists(file)) {
+            return null;
+        }
+        try (FSDataInputStream in = fs.open(file)) {
+            return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
+        }
+    }
+
+    private interface Writer {
+        void write(java.io.OutputStream out) throws IOException;
+    }
+
+    private void atomically(Path file, Writer writer) throws IOException {
+        Path partial = new Path(dir, file.getName() + "." + UUID.randomUUID() + ".partial");
+        FileSystem fs = file.getFileSystem();
+        try (FSDataOutputStream out = fs.create(partial, FileSystem.WriteMode.NO_OVERWRITE)) {
+            java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 20);
+            writer.write(buffered);
+            buffered.flush();
+            out.sync();
+        }
+        fs.delete(file, false);
+        if (!fs.rename(partial, file)) {
+            throw new IOException("could not rename " + partial + " to " + file);
         }
     }
 

@@ -110,8 +110,22 @@ class ParallelTrainingTest {
      */
     @Test
     void rescalingOneToTwoToOneThroughSavepointsContinuesTheModel(@TempDir Path dir) throws Exception {
-        String in = SharedLocalStack.newTopic("rescale-soft", 2);
-        String out = SharedLocalStack.newTopic("rescale-checkpoints", 1);
+        rescaleThrough(dir, "rescale", 1, 2, 1);
+    }
+
+    /**
+     * 2 → 3 → 2: between two parallelisms above 1, subtask 0 folds the old subtasks' states (which
+     * Flink spread over the new subtasks) into one student and hands it to the others.
+     */
+    @Test
+    void rescalingTwoToThreeToTwoThroughSavepointsContinuesTheModel(@TempDir Path dir) throws Exception {
+        rescaleThrough(dir, "rescale-nm", 2, 3, 2);
+    }
+
+    /** Three phases of 1,500, 1,500 and 1,000 records at the three parallelisms, stopped with a savepoint between. */
+    private static void rescaleThrough(Path dir, String name, int... parallelisms) throws Exception {
+        String in = SharedLocalStack.newTopic(name + "-soft", 2);
+        String out = SharedLocalStack.newTopic(name + "-checkpoints", 1);
         Map<String, String> base = new HashMap<>(TrainerJobTest.settings(in, out, dir.resolve("artifacts"),
                 Map.of("bounded.end", "none", "export.every.seconds", "2", "export.every.records", "100000",
                         "gate.max.regression", "1")));
@@ -122,26 +136,27 @@ class ParallelTrainingTest {
         long[] trainedBy = {first, first + sizes[1], first + sizes[1] + sizes[2]};
 
         TrainerJobTest.produceSoftTargets(in, sizes[0], 31);
-        JobClient job = start(base, dir, 1);
+        JobClient job = start(base, dir, parallelisms[0]);
         List<StudentCheckpoint> phase1 = TrainerJobTest.awaitRecordsSeen(out, trainedBy[0], Duration.ofSeconds(120));
         String savepoint = stop(job, dir);
 
         noHoldout.put("restore.from", savepoint);
-        job = start(noHoldout, dir, 2);
+        job = start(noHoldout, dir, parallelisms[1]);
         TrainerJobTest.produceSoftTargets(in, sizes[1], 32);
         List<StudentCheckpoint> upTo2 = TrainerJobTest.awaitRecordsSeen(out, trainedBy[1], Duration.ofSeconds(150));
         savepoint = stop(job, dir);
         List<StudentCheckpoint> phase2 = upTo2.subList(phase1.size(), upTo2.size());
 
         noHoldout.put("restore.from", savepoint);
-        job = start(noHoldout, dir, 1);
+        job = start(noHoldout, dir, parallelisms[2]);
+        Path sync = dir.resolve("artifacts").resolve("synthetic.sync");
         List<StudentCheckpoint> all;
         try {
             TrainerJobTest.produceSoftTargets(in, sizes[2], 33);
             all = TrainerJobTest.awaitRecordsSeen(out, trainedBy[2], Duration.ofSeconds(150));
-            // The parallel run's sync files go once the single trainer has a completed checkpoint of its own.
+            // The handover files (and, at N=1, the whole sync directory) go once a checkpoint of the new job completes.
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (java.nio.file.Files.exists(dir.resolve("artifacts").resolve("synthetic.sync")) && System.nanoTime() < deadline) {
+            while (!handedOver(sync, parallelisms[2]) && System.nanoTime() < deadline) {
                 Thread.sleep(200);
             }
         } finally {
@@ -153,9 +168,9 @@ class ParallelTrainingTest {
         assertThat(phase3).isNotEmpty();
         assertThat(all.stream().map(StudentCheckpoint::getVersion).toList()).isSorted().doesNotHaveDuplicates();
         assertThat(all.stream().map(StudentCheckpoint::getStep).toList()).as("each phase continues the model").isSorted();
-        assertThat(phase2.get(phase2.size() - 1).getMetrics()).containsEntry("trainer_parallelism", 2.0);
+        assertThat(phase2.get(phase2.size() - 1).getMetrics()).containsEntry("trainer_parallelism", (double) parallelisms[1]);
         StudentCheckpoint last = all.get(all.size() - 1);
-        assertThat(last.getMetrics()).containsEntry("trainer_parallelism", 1.0);
+        assertThat(last.getMetrics()).containsEntry("trainer_parallelism", (double) parallelisms[2]);
         assertThat(last.getRecordsSeen()).as("every record not held out, trained once across both rescales").isEqualTo(trainedBy[2]);
         long spanned = last.getSources().stream().mapToLong(r -> r.getLastOffset() - r.getFirstOffset() + 1).sum();
         long n = sizes[0] + sizes[1] + sizes[2];
@@ -164,10 +179,20 @@ class ParallelTrainingTest {
         double after1 = phase2.get(0).getMetrics().get("holdout_agreement");
         double before2 = phase2.get(phase2.size() - 1).getMetrics().get("holdout_agreement");
         double after2 = phase3.get(0).getMetrics().get("holdout_agreement");
-        System.out.printf("rescale agreement: 1 -> %.4f | 2: %.4f .. %.4f | 1: %.4f .. %.4f%n", before1, after1, before2, after2,
-                last.getMetrics().get("holdout_agreement"));
-        assertThat(after1).as("agreement after 1 -> 2").isGreaterThanOrEqualTo(before1 - 0.01);
-        assertThat(after2).as("agreement after 2 -> 1").isGreaterThanOrEqualTo(before2 - 0.01);
-        assertThat(dir.resolve("artifacts").resolve("synthetic.sync")).as("the parallel run's sync files are gone").doesNotExist();
+        System.out.printf("rescale agreement: %d -> %.4f | %d: %.4f .. %.4f | %d: %.4f .. %.4f%n", parallelisms[0], before1,
+                parallelisms[1], after1, before2, parallelisms[2], after2, last.getMetrics().get("holdout_agreement"));
+        assertThat(after1).as("agreement after the first rescale").isGreaterThanOrEqualTo(before1 - 0.01);
+        assertThat(after2).as("agreement after the second rescale").isGreaterThanOrEqualTo(before2 - 0.01);
+        assertThat(handedOver(sync, parallelisms[2])).as("handover files gone: " + sync).isTrue();
+    }
+
+    /** At N=1 the sync directory is gone; above 1 no handover or rescale file is left in it. */
+    private static boolean handedOver(Path sync, int parallelism) throws java.io.IOException {
+        if (parallelism == 1 || !java.nio.file.Files.exists(sync)) {
+            return !java.nio.file.Files.exists(sync);
+        }
+        try (var files = java.nio.file.Files.list(sync)) {
+            return files.map(f -> f.getFileName().toString()).noneMatch(f -> f.startsWith("handoff-") || f.startsWith("rescale-"));
+        }
     }
 }
