@@ -42,23 +42,9 @@ public final class ModelDelta {
             int rows = dim == 0 ? 0 : values.length / dim;
             float[] scales = new float[rows];
             byte[] codes = new byte[values.length];
-            float[] decoded = new float[values.length];
-            for (int r = 0, base = 0; r < rows; r++, base += dim) {
-                float max = 0;
-                for (int j = 0; j < dim; j++) {
-                    max = Math.max(max, Math.abs(values[base + j]));
-                }
-                float scale = max / 127f;
-                scales[r] = scale;
-                if (scale > 0) {
-                    float inverse = 127f / max;
-                    for (int j = 0; j < dim; j++) {
-                        // |v| <= max, so the code is within [-127, 127] up to rounding; clamped all the same.
-                        int q = Math.max(-127, Math.min(127, Math.round(values[base + j] * inverse)));
-                        codes[base + j] = (byte) q;
-                        decoded[base + j] = q * scale;
-                    }
-                }
+            float[] decoded = values.clone();
+            for (int r = 0; r < rows; r++) {
+                quantizeRow(decoded, codes, scales, r, dim);
             }
             return new Codes(scales, codes, decoded);
         }
@@ -71,26 +57,37 @@ public final class ModelDelta {
             for (int r = 0; r < rows.length; r++) {
                 int base = rows[r] * dim;
                 int at = r * dim;
-                float max = 0;
                 for (int j = 0; j < dim; j++) {
-                    float d = now[base + j] - ref[base + j];
-                    decoded[at + j] = d;
-                    max = Math.max(max, Math.abs(d));
+                    decoded[at + j] = now[base + j] - ref[base + j];
                 }
-                float scale = max / 127f;
-                scales[r] = scale;
-                if (scale > 0) {
-                    float inverse = 127f / max;
-                    for (int j = 0; j < dim; j++) {
-                        int q = Math.max(-127, Math.min(127, Math.round(decoded[at + j] * inverse)));
-                        codes[at + j] = (byte) q;
-                        float v = q * scale;
-                        decoded[at + j] = v;
-                        ref[base + j] += v;
-                    }
+                quantizeRow(decoded, codes, scales, r, dim);
+                for (int j = 0; j < dim; j++) {
+                    ref[base + j] += decoded[at + j];
                 }
             }
             return new Codes(scales, codes, decoded);
+        }
+
+        /** Row {@code r} of {@code values}: its scale and codes, and the values replaced by what the codes stand for. */
+        private static void quantizeRow(float[] values, byte[] codes, float[] scales, int r, int dim) {
+            int at = r * dim;
+            float max = 0;
+            for (int j = 0; j < dim; j++) {
+                max = Math.max(max, Math.abs(values[at + j]));
+            }
+            float scale = max / 127f;
+            scales[r] = scale;
+            if (scale > 0) {
+                float inverse = 127f / max;
+                for (int j = 0; j < dim; j++) {
+                    // |v| <= max, so the code is within [-127, 127] up to rounding; clamped all the same.
+                    int q = Math.max(-127, Math.min(127, Math.round(values[at + j] * inverse)));
+                    codes[at + j] = (byte) q;
+                    values[at + j] = q * scale;
+                }
+            } else {
+                java.util.Arrays.fill(values, at, at + dim, 0f); // an all-zero row (or one of NaNs: not sent as such)
+            }
         }
 
         /** Codes as read back: the values are the codes times their row's scale, as {@link #of} computed them. */
