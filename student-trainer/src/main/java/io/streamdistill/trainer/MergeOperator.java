@@ -93,7 +93,7 @@ final class MergeOperator extends AbstractStreamOperator<SyncPointer> implements
         List<ModelDelta> deltas = new ArrayList<>();
         long bytesIn = 0;
         for (DeltaRecord d : parts) {
-            deltas.add(ModelDelta.read(new DataInputStream(new ByteArrayInputStream(d.delta))));
+            deltas.add(ModelDelta.fromBytes(d.delta));
             lineage.addAll(Lineage.fromBytes(d.lineage));
             records += d.records;
             bytesIn += d.delta.length;

@@ -8,8 +8,6 @@ import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
 import io.streamdistill.student.train.StudentTrainer;
 import io.streamdistill.student.train.TrainingConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -170,8 +168,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         long seen = TrainOperator.readMeta(meta, publisher, cadence, lineage, holdout);
         StudentTrainer trainer = restored.trainer().withTraining(
                 ReplicaState.scaledLearningRate(restored.trainer().training(), Math.sqrt(parallelism)));
-        files.writeHandoff(run, checkpoint, trainer);
-        handoff = files.handoff(run, checkpoint).toUri().toString();
+        handoff = files.writeHandoff(run, checkpoint, trainer);
         state = new ReplicaState(subtask, parallelism, checkpoint);
         // What the single trainer had trained goes to the merger with this subtask's first move, so the merged lineage holds it.
         since = lineage;
@@ -199,8 +196,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         }
         ReplicaRescale.Folded f = ReplicaRescale.fold(files, run, checkpoint, restored, was, parallelism, HANDOFF_WAIT);
         ReplicaState.readExporterTail(f.consolidated().exporterTail(), publisher, cadence, holdout);
-        files.writeHandoff(run, checkpoint, f.trainer());
-        handoff = files.handoff(run, checkpoint).toUri().toString();
+        handoff = files.writeHandoff(run, checkpoint, f.trainer());
         rescaleFiles = f.files();
         state = new ReplicaState(subtask, parallelism, checkpoint);
         state.merged = f.consolidated().lineage();
@@ -316,7 +312,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         DeltaRecord d = new DeltaRecord();
         d.round = checkpointId;
         d.subtask = subtask;
-        d.delta = bytes(move);
+        d.delta = move.toBytes();
         d.lineage = since.toBytes();
         d.records = sinceRecords;
         d.adoptedThrough = state.adoptedThrough;
@@ -383,11 +379,5 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             }
             rescaleFiles = null;
         }
-    }
-
-    private static byte[] bytes(ModelDelta d) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, d.bytes()));
-        d.write(new DataOutputStream(b));
-        return b.toByteArray();
     }
 }

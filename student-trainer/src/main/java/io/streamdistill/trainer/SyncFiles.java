@@ -3,10 +3,6 @@ package io.streamdistill.trainer;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.sync.ModelDelta;
 import io.streamdistill.student.train.StudentTrainer;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.util.UUID;
@@ -30,9 +26,7 @@ final class SyncFiles {
 
     /** Writes the delta; returns its URI and sha256. */
     String[] write(long round, ModelDelta delta) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, delta.bytes()));
-        delta.write(new DataOutputStream(bytes));
-        byte[] b = bytes.toByteArray();
+        byte[] b = delta.toBytes();
         Path file = new Path(dir, "round-" + round + "-" + UUID.randomUUID() + ".delta");
         FileSystem fs = file.getFileSystem();
         fs.mkdirs(dir);
@@ -52,25 +46,36 @@ final class SyncFiles {
         return new Path(dir, "handoff-" + run + "-" + checkpoint + ".trainer");
     }
 
-    /** Writes the trainer to {@link #handoff} atomically (a reader sees all of it or no file). */
-    void writeHandoff(String run, long checkpoint, StudentTrainer trainer) throws IOException {
+    /** Writes the trainer to {@link #handoff} atomically (a reader sees all of it or no file); returns its URI. */
+    String writeHandoff(String run, long checkpoint, StudentTrainer trainer) throws IOException {
         dir.getFileSystem().mkdirs(dir);
-        atomically(handoff(run, checkpoint), out -> trainer.writeTo(out));
+        Path file = handoff(run, checkpoint);
+        atomically(file, out -> trainer.writeTo(out));
+        return file.toUri().toString();
     }
 
     /** Waits up to {@code timeout} for {@link #handoff} and reads it. */
     StudentTrainer awaitHandoff(String run, long checkpoint, java.time.Duration timeout) throws IOException, InterruptedException {
         Path file = handoff(run, checkpoint);
+        awaitFile(file, timeout, "training subtask 0 did not hand over the restored trainer");
+        return readTrainer(file);
+    }
+
+    /** Waits up to {@code timeout} for {@code file}; then an error saying {@code what}, naming the file. */
+    private static void awaitFile(Path file, java.time.Duration timeout, String what) throws IOException, InterruptedException {
         FileSystem fs = file.getFileSystem();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!fs.exists(file)) {
             if (System.nanoTime() > deadline) {
-                throw new IOException("training subtask 0 did not hand over the restored trainer in " + timeout.toSeconds()
-                        + " s: no " + file + " (artifact.dir must be a file system every TaskManager shares)");
+                throw new IOException(what + " in " + timeout.toSeconds() + " s: no " + file
+                        + " (artifact.dir must be a file system every TaskManager shares)");
             }
             Thread.sleep(100);
         }
-        try (FSDataInputStream in = fs.open(file)) {
+    }
+
+    private static StudentTrainer readTrainer(Path file) throws IOException {
+        try (FSDataInputStream in = file.getFileSystem().open(file)) {
             return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
         }
     }
@@ -98,17 +103,8 @@ final class SyncFiles {
     byte[] awaitRescaledMeta(String run, long checkpoint, int oldSubtask, java.time.Duration timeout)
             throws IOException, InterruptedException {
         Path file = rescaled(run, checkpoint, oldSubtask, "meta");
-        FileSystem fs = file.getFileSystem();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!fs.exists(file)) {
-            if (System.nanoTime() > deadline) {
-                throw new IOException("no " + file + " after " + timeout.toSeconds() + " s: the training subtask restoring old"
-                        + " subtask " + oldSubtask + "'s state did not leave it (artifact.dir must be a file system every"
-                        + " TaskManager shares)");
-            }
-            Thread.sleep(100);
-        }
-        try (FSDataInputStream in = fs.open(file)) {
+        awaitFile(file, timeout, "the training subtask given old subtask " + oldSubtask + "'s state did not leave it");
+        try (FSDataInputStream in = file.getFileSystem().open(file)) {
             return in.readAllBytes();
         }
     }
@@ -116,13 +112,7 @@ final class SyncFiles {
     /** The trainer a subtask left beside old subtask {@code oldSubtask}'s metadata, or null when it left none. */
     StudentTrainer rescaledTrainer(String run, long checkpoint, int oldSubtask) throws IOException {
         Path file = rescaled(run, checkpoint, oldSubtask, "trainer");
-        FileSystem fs = file.getFileSystem();
-        if (!fs.exists(file)) {
-            return null;
-        }
-        try (FSDataInputStream in = fs.open(file)) {
-            return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
-        }
+        return file.getFileSystem().exists(file) ? readTrainer(file) : null;
     }
 
     private interface Writer {
@@ -170,6 +160,6 @@ final class SyncFiles {
         if (!Hashing.sha256(b).equals(p.sha256)) {
             throw new IOException("sync round " + p.round + " file " + p.file + " does not match its sha256");
         }
-        return ModelDelta.read(new DataInputStream(new ByteArrayInputStream(b)));
+        return ModelDelta.fromBytes(b);
     }
 }

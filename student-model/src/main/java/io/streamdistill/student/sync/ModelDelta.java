@@ -368,6 +368,22 @@ public final class ModelDelta {
         }
     }
 
+    /** {@link #write} into a byte array of exactly {@link #bytes} bytes. */
+    public byte[] toBytes() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, bytes()));
+        try {
+            write(new DataOutputStream(out));
+        } catch (IOException cannot) {
+            throw new java.io.UncheckedIOException(cannot); // a byte array does not fail
+        }
+        return out.toByteArray();
+    }
+
+    /** {@link #read} from what {@link #toBytes} wrote. */
+    public static ModelDelta fromBytes(byte[] bytes) throws IOException {
+        return read(new DataInputStream(new java.io.ByteArrayInputStream(bytes)));
+    }
+
     public static ModelDelta read(DataInputStream in) throws IOException {
         int magic = in.readInt();
         if (magic != MAGIC && magic != MAGIC_8) {

@@ -141,7 +141,7 @@ public final class ParallelTrainingBenchmark {
                     deltas.add(roundTrip(r.take()));
                 }
                 ModelDelta m = sum ? ModelDelta.sum(deltas) : ModelDelta.mean(deltas);
-                byte[] sent = bytes(m);
+                byte[] sent = m.toBytes();
                 for (int k = 0; k < n; k++) {
                     replicas.get(k).adopt(read(sent), deltas.get(k));
                     syncBytes[0] += deltas.get(k).bytes() + m.bytes(); // each sends its move and reads the merged one
@@ -158,22 +158,12 @@ public final class ParallelTrainingBenchmark {
     }
 
     private static ModelDelta roundTrip(ModelDelta d) {
-        return read(bytes(d));
-    }
-
-    private static byte[] bytes(ModelDelta d) {
-        try {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) d.bytes());
-            d.write(new java.io.DataOutputStream(out));
-            return out.toByteArray();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return read(d.toBytes());
     }
 
     private static ModelDelta read(byte[] b) {
         try {
-            return ModelDelta.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(b)));
+            return ModelDelta.fromBytes(b);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
