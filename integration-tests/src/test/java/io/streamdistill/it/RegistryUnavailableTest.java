@@ -88,6 +88,75 @@ class RegistryUnavailableTest {
         }
     }
 
+    /**
+     * The trainer reads soft targets while the registry is unreachable: its task fails and restarts (Flink's restart
+     * strategy) instead of passing the records over, and once the registry returns it trains on every record, once.
+     * Before, each record it could not read was skipped and its offset committed: a student trained on nothing.
+     */
+    @Test
+    void theTrainerWaitsOutAnOutageAndTrainsOnEveryRecordOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        TestTopics t = TestTopics.create("trainer-regdown");
+        String checkpoints = SharedStack.newTopic("trainer-regdown-checkpoints", 1);
+        String trainerDead = SharedStack.newTopic("trainer-regdown-trainer-dead", 1);
+        List<String> ids = new ArrayList<>();
+        try (RunningTeacher teacher = RunningTeacher.start(t.teacherSettings());
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", SharedStack.get().bootstrapServers()),
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 150; i++) {
+                send(producer, t.in(), "st-" + i, ("a sentence the trainer must not lose, number " + i).getBytes(StandardCharsets.UTF_8), ids);
+            }
+            assertExactlyOnce(t, ids);
+        }
+        URI real = URI.create(SharedStack.get().registryUrl());
+        try (TcpProxy proxy = new TcpProxy(real.getHost(), real.getPort())) {
+            io.streamdistill.trainer.TrainerConfig trainer = io.streamdistill.trainer.TrainerConfig.of(Map.ofEntries(
+                    Map.entry("bootstrap.servers", SharedStack.get().bootstrapServers()),
+                    Map.entry("schema.registry.url", "http://127.0.0.1:" + proxy.port() + real.getPath()),
+                    Map.entry("schema.registry.retry.timeout.ms", "1000"), Map.entry("input.topic", t.out()),
+                    Map.entry("output.topic", checkpoints), Map.entry("dead.letter.topic", trainerDead),
+                    Map.entry("student.name", "regdown"), Map.entry("student.task", "EMBEDDING"),
+                    Map.entry("student.output.dim", "384"), Map.entry("student.embedding.dim", "16"),
+                    Map.entry("starting.offsets", "earliest"), Map.entry("export.every.records", "50"),
+                    Map.entry("export.every.seconds", "1"), Map.entry("holdout.percent", "10"),
+                    Map.entry("checkpoint.interval.ms", "1000"), Map.entry("gate.max.regression", "1"),
+                    Map.entry("restore.from", "none"), Map.entry("group.id", checkpoints + "-trainer"),
+                    Map.entry("transactional.id.prefix", checkpoints + "-trainer"),
+                    Map.entry("artifact.dir", dir.resolve("artifacts").toUri().toString())));
+            org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env =
+                    org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.createLocalEnvironment(1,
+                            io.streamdistill.trainer.StudentTrainerJob.configure(trainer, dir.resolve("flink").toUri().toString()));
+            io.streamdistill.trainer.StudentTrainerJob.enableCheckpointing(env, trainer);
+            io.streamdistill.trainer.StudentTrainerJob.build(env, trainer);
+            org.apache.flink.core.execution.JobClient job = env.executeAsync("trainer-registry-outage");
+            try {
+                Thread.sleep(6000);
+                assertThat(KafkaIO.readCommitted(SharedStack.get().bootstrapServers(), checkpoints, Duration.ofSeconds(1)))
+                        .as("nothing published while the registry is down").isEmpty();
+                proxy.up();
+                long expected = ids.stream().filter(id -> !io.streamdistill.student.train.HoldoutSlice.contains(id, 10)).count();
+                AvroDeserializer<io.streamdistill.records.StudentCheckpoint> d =
+                        new AvroDeserializer<>(SharedStack.registryClient(), io.streamdistill.records.StudentCheckpoint.class);
+                List<io.streamdistill.records.StudentCheckpoint> published = List.of();
+                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (System.nanoTime() < deadline
+                        && (published.isEmpty() || published.get(published.size() - 1).getRecordsSeen() < expected)) {
+                    published = KafkaIO.readCommitted(SharedStack.get().bootstrapServers(), checkpoints, Duration.ofSeconds(1))
+                            .stream().map(r -> d.deserialize(checkpoints, r.value())).toList();
+                }
+                assertThat(published).as("a student was published after the outage").isNotEmpty();
+                assertThat(published.get(published.size() - 1).getRecordsSeen()).as("every record trained on, once")
+                        .isEqualTo(expected);
+                assertThat(published.stream().map(io.streamdistill.records.StudentCheckpoint::getVersion).toList())
+                        .isSorted().doesNotHaveDuplicates();
+                assertThat(KafkaIO.readCommitted(SharedStack.get().bootstrapServers(), trainerDead, Duration.ofSeconds(1)))
+                        .as("an outage is not the records' fault").isEmpty();
+            } finally {
+                job.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+    }
+
     private static TextEvent event(String id) {
         return TextEvent.newBuilder().setId(id).setText("an avro sentence " + id).setLabel(null).setSource(null)
                 .setEventTime(Instant.now()).setAttributes(Map.of()).build();

@@ -22,7 +22,7 @@ import org.apache.kafka.common.resource.ResourceType;
  *   <li>teacher: read distill.text and distill.checkpoints (adaptive sampling follows the students);
  *       write soft targets and dead letters; groups and transactional ids starting
  *       {@code streamdistill-teacher} or {@code streamdistill-demo-teacher};</li>
- *   <li>trainer: read soft targets, write checkpoints; create, write and read its sync topic; groups and transactional ids starting
+ *   <li>trainer: read soft targets, write checkpoints and dead letters; create, write and read its sync topic; groups and transactional ids starting
  *       {@code streamdistill-trainer}, {@code streamdistill-demo-trainer} or {@code streamdistill-replay};</li>
  *   <li>monitor: read soft targets, checkpoints and dead letters, write distill.metrics; its Kafka Streams internal
  *       topics, group and transactional ids ({@code streamdistill-monitor}, {@code streamdistill-demo-monitor});</li>
@@ -41,7 +41,8 @@ public final class BrokerAcls {
 
         String trainer = BrokerSecurity.TRAINER;
         topic(b, trainer, AclOperation.READ, Topics.SOFT_TARGETS);
-        topic(b, trainer, AclOperation.WRITE, Topics.CHECKPOINTS);
+        // Dead letters: soft targets it cannot read, written with its checkpoints (exactly once).
+        topic(b, trainer, AclOperation.WRITE, Topics.CHECKPOINTS, Topics.DEAD_LETTERS);
         // train.parallelism > 1: the trainer creates its sync topic, writes merged rounds and reads them back.
         topic(b, trainer, AclOperation.CREATE, Topics.CHECKPOINT_SYNC);
         topic(b, trainer, AclOperation.WRITE, Topics.CHECKPOINT_SYNC);

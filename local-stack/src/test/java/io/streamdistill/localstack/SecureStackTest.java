@@ -62,6 +62,7 @@ class SecureStackTest {
         send(client(BrokerSecurity.PRODUCER), Topics.TEXT);
         send(client(BrokerSecurity.TEACHER), Topics.SOFT_TARGETS);
         send(client(BrokerSecurity.TRAINER), Topics.CHECKPOINTS);
+        send(client(BrokerSecurity.TRAINER), Topics.DEAD_LETTERS); // soft targets it cannot read
         assertThatThrownBy(() -> send(client(BrokerSecurity.TEACHER), Topics.CHECKPOINTS))
                 .hasRootCauseInstanceOf(TopicAuthorizationException.class)
                 .rootCause().hasMessageContaining(Topics.CHECKPOINTS);

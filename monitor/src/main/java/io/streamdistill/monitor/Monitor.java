@@ -20,7 +20,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreType;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -42,15 +41,7 @@ public final class Monitor implements AutoCloseable {
 
     private Monitor(MonitorConfig config) {
         this.config = config;
-        Properties p = new Properties();
-        p.putAll(config.kafkaConfig());
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.string("application.id"));
-        p.put(StreamsConfig.STATE_DIR_CONFIG, config.string("state.dir"));
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.integer("commit.interval.ms"));
-        // A record the monitor cannot read is logged and skipped: it watches, it must not stop.
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-        p.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-        this.streams = new KafkaStreams(MonitorTopology.build(config), p);
+        this.streams = new KafkaStreams(MonitorTopology.build(config), streamsProperties(config));
         this.queries = new MonitorQueries(new MonitorQueries.Stores() {
             @Override
             public ReadOnlyWindowStore<String, TrafficStats> traffic() {
@@ -81,6 +72,20 @@ public final class Monitor implements AutoCloseable {
         this.server = config.integer("http.port") < 0 ? null : new MonitorServer(config.string("http.bind"), config.integer("http.port"), this);
     }
 
+    /** The Kafka Streams settings of the monitor's application. */
+    static Properties streamsProperties(MonitorConfig config) {
+        Properties p = new Properties();
+        p.putAll(config.kafkaConfig());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.string("application.id"));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.string("state.dir"));
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.integer("commit.interval.ms"));
+        // An unreadable record is counted and passed over (the monitor watches, it must not stop); a registry outage
+        // fails the thread, which is replaced and reads the record again.
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, UnreadableRecords.class);
+        p.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        return p;
+    }
+
     /** Starts the streams application and the HTTP server (when {@code http.port} is not -1). */
     public static Monitor start(MonitorConfig config) {
         // Native libraries start here, on the caller's (big) stack, not first on a stream thread's
@@ -94,6 +99,10 @@ public final class Monitor implements AutoCloseable {
                 // A new thread would be refused the same way, every few seconds: stop, saying who was refused what.
                 LOG.error("the monitor stops: {}", io.streamdistill.schemas.KafkaAccess.refusal(denied, config.kafkaConfig()));
                 return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+            if (UnreadableRecords.isOutage(e)) {
+                LOG.warn("a monitor stream thread stopped for a schema registry outage; replacing it");
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
             LOG.error("a monitor stream thread failed; replacing it: {}", e.toString(), e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -173,6 +182,11 @@ public final class Monitor implements AutoCloseable {
         s.put("lag", l);
         s.put("lag_total", l.stream().mapToLong(m -> (Long) m.get("lag")).sum());
         s.put("state", state());
+        s.put("unreadable_records", UnreadableRecords.count(config.string("application.id")));
+        String last = UnreadableRecords.last(config.string("application.id"));
+        if (last != null) {
+            s.put("last_unreadable", last);
+        }
         return s;
     }
 

@@ -149,6 +149,12 @@ final class MonitorServer implements AutoCloseable {
                     .append("# TYPE streamdistill_monitor_dead_letters_total gauge\n");
             ((Map<String, Long>) summary.get("dead_letters_by_reason")).forEach((reason, n) ->
                     sample(out, "streamdistill_monitor_dead_letters_total{reason=\"" + label(reason) + "\"}", n));
+            if (summary.get("unreadable_records") != null) {
+                out.append("# HELP streamdistill_monitor_unreadable_records_total Records the monitor could not read and passed over"
+                        + " (they stay in their topics; a registry outage is waited out, not counted).\n")
+                        .append("# TYPE streamdistill_monitor_unreadable_records_total counter\n");
+                sample(out, "streamdistill_monitor_unreadable_records_total", summary.get("unreadable_records"));
+            }
             out.append("# HELP streamdistill_monitor_shadow_agreement Live holdout agreement (or cosine) of each student version.\n")
                     .append("# TYPE streamdistill_monitor_shadow_agreement gauge\n");
             StringBuilder kl = new StringBuilder("# HELP streamdistill_monitor_shadow_kl Live holdout KL of each student version.\n"

@@ -5,6 +5,7 @@ import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
+import io.streamdistill.schemas.serde.SerdeException;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.onnx.ArtifactIntegrityException;
 import io.streamdistill.student.onnx.StudentRunner;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * Follows {@code distill.checkpoints} (read_committed) for one student and keeps the newest version
  * (or a pinned one) in a {@link ModelHolder}: each new artifact is fetched ({@code file:} or
  * {@code http(s):}), its sha256 checked against the record, warmed up, and only then swapped in. A
- * version that fails any of that is refused and counted; the one serving keeps serving.
+ * version that fails any of that is refused and counted; the one serving keeps serving. A record
+ * that is no checkpoint is refused the same way; while the schema registry is unavailable the
+ * follower waits and reads the record again, so no version is skipped for an outage.
  */
 public final class CheckpointFollower implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointFollower.class);
@@ -55,6 +59,9 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
     private volatile boolean closing;
     private volatile boolean caughtUp;
     private long refusedVersion = -1;
+    /** When the registry stopped answering (System.nanoTime), or 0: one log line per outage, not per poll. */
+    private long registryDownSince;
+    private static final Duration OUTAGE_PAUSE = Duration.ofSeconds(1);
 
     public CheckpointFollower(Settings settings, TextTokenizer tokenizer, ModelHolder holder) {
         this.settings = settings;
@@ -81,16 +88,42 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
             StudentCheckpoint best = null;
             StudentCheckpoint secondBest = null;
             while (!closing) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    StudentCheckpoint cp = decode(r);
-                    if (cp == null || !cp.getStudent().equals(settings.student())
-                            || (settings.pinnedVersion() != null && cp.getVersion() != settings.pinnedVersion())) {
-                        continue;
+                ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(500));
+                boolean outage = false;
+                for (TopicPartition tp : polled.partitions()) {
+                    for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
+                        StudentCheckpoint cp;
+                        try {
+                            cp = decode(r);
+                        } catch (SerdeException e) {
+                            // Not the record's fault: read it again once the registry answers, never skip a version.
+                            consumer.seek(tp, r.offset());
+                            outage = true;
+                            if (registryDownSince == 0) {
+                                registryDownSince = System.nanoTime();
+                                LOG.warn("schema registry unavailable while reading {}/{}@{} ({}); waiting for it, nothing skipped: {}",
+                                        r.topic(), r.partition(), r.offset(), e.reason(), e.getMessage());
+                            }
+                            break;
+                        }
+                        if (cp == null || !cp.getStudent().equals(settings.student())
+                                || (settings.pinnedVersion() != null && cp.getVersion() != settings.pinnedVersion())) {
+                            continue;
+                        }
+                        if (best == null || cp.getVersion() > best.getVersion()) {
+                            secondBest = best;
+                            best = cp;
+                        }
                     }
-                    if (best == null || cp.getVersion() > best.getVersion()) {
-                        secondBest = best;
-                        best = cp;
-                    }
+                }
+                if (outage) {
+                    Thread.sleep(OUTAGE_PAUSE.toMillis());
+                    continue;
+                }
+                if (registryDownSince != 0) {
+                    LOG.info("schema registry answers again after {} s; reading {} on", (System.nanoTime() - registryDownSince) / 1_000_000_000,
+                            settings.topic());
+                    registryDownSince = 0;
                 }
                 if (!caughtUp && partitions.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp))) {
                     caughtUp = true; // history read: load only the newest version found, not every one
@@ -112,18 +145,35 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
             if (!closing) {
                 throw e;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             consumer.close();
         }
     }
 
+    /**
+     * The record's checkpoint, or null when it is not one: such a record is refused (counted, its coordinates in
+     * {@link #lastRefusal()}); it stays in the topic. A registry outage is thrown, for the caller to read it again.
+     */
     private StudentCheckpoint decode(ConsumerRecord<byte[], byte[]> r) {
         try {
             return deserializer.deserialize(r.topic(), r.value());
+        } catch (SerdeException e) {
+            if (e.isOutage()) {
+                throw e;
+            }
+            refuseUnreadable(r, e.reason() + ": " + e.getMessage());
         } catch (RuntimeException e) {
-            LOG.warn("skipping an unreadable record at {}/{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-            return null;
+            refuseUnreadable(r, e.toString());
         }
+        return null;
+    }
+
+    private void refuseUnreadable(ConsumerRecord<byte[], byte[]> r, String why) {
+        lastRefusal = "unreadable record at " + r.topic() + "/" + r.partition() + "@" + r.offset() + ": " + why;
+        refused.incrementAndGet();
+        LOG.warn("refused an {}; still serving {}", lastRefusal, holder.peek() == null ? "nothing" : "version " + holder.peek().version());
     }
 
     /** Fetches, verifies, warms up and swaps in one version; false (and counted) if it was refused. */

@@ -233,6 +233,40 @@ class ServingTest {
         }
     }
 
+    /**
+     * A registry outage while a version waits in the topic: serve reads the record again when the registry answers
+     * and serves that version (it used to skip it for good). A record that is no checkpoint is refused, counted and
+     * named, and the next version is served.
+     */
+    @Test
+    void aRegistryOutageSkipsNoVersionAndAnUnreadableRecordIsRefusedAndCounted() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-registry-down", 1);
+        publish(topic, publishable("r", 1, 11));
+        try (FlakyRegistry flaky = new FlakyRegistry(SharedLocalStack.get().registryUrl())) {
+            flaky.down(true);
+            Map<String, String> clients = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                    "schema.registry.url", flaky.url(), "schema.registry.retry.timeout.ms", "300",
+                    "schema.registry.retry.backoff.ms", "50");
+            try (Serving s = new Serving(new CheckpointFollower.Settings(clients, topic, "r", null), "all-MiniLM-L6-v2", 0, 4)) {
+                Thread.sleep(2500);
+                assertThat(s.holder().peek()).as("nothing to serve while the registry is down").isNull();
+                assertThat(s.follower().refused()).as("an outage is not the record's fault").isZero();
+                flaky.down(false);
+                awaitVersion(s, 1);
+
+                try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers",
+                        SharedLocalStack.get().bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+                    p.send(new ProducerRecord<>(topic, "r".getBytes(StandardCharsets.UTF_8),
+                            "not a checkpoint".getBytes(StandardCharsets.UTF_8))).get();
+                }
+                publish(topic, publishable("r", 2, 12));
+                awaitVersion(s, 2);
+                assertThat(s.follower().refused()).isEqualTo(1);
+                assertThat(s.follower().lastRefusal()).contains(topic + "/0@1").contains("WRONG_MAGIC_BYTE");
+            }
+        }
+    }
+
     /** Pinned to version 2, it serves 2 whatever is published after; started late, it loads only the newest. */
     @Test
     void aPinnedVersionStaysAndAStartAfterTheFactLoadsOnlyTheNewest() throws Exception {

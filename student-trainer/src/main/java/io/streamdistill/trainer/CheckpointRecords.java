@@ -55,6 +55,7 @@ public final class CheckpointRecords {
         private static final long serialVersionUID = 1L;
         private final String topic;
         private final Map<String, Object> registryConfig;
+        private transient AvroSerializer<StudentCheckpoint> serializer;
         private transient int schemaId;
 
         KafkaSerializer(String topic, Map<String, Object> registryConfig) {
@@ -64,12 +65,17 @@ public final class CheckpointRecords {
 
         @Override
         public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
-            schemaId = new AvroSerializer<StudentCheckpoint>(new SchemaRegistryClient(RegistryConfig.fromMap(registryConfig)))
-                    .schemaId(topic, StudentCheckpoint.getClassSchema());
+            // Looked up at the first record, not here: a registry outage at start then fails the task only when there
+            // is something to publish, and the source meets it first (and fails, so nothing is read past).
+            serializer = new AvroSerializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(registryConfig)));
+            schemaId = -1;
         }
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(OutRecord r, KafkaSinkContext context, Long timestamp) {
+            if (schemaId < 0) {
+                schemaId = serializer.schemaId(topic, StudentCheckpoint.getClassSchema());
+            }
             // The registry's framing is a 5-byte header before the same Avro binary.
             byte[] framed = new byte[WireFormat.HEADER_SIZE + r.value.length];
             WireFormat.writeHeader(framed, schemaId);

@@ -6,6 +6,7 @@ import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.SerdeException;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -13,18 +14,17 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads SoftTarget records through the project's registry deserializer, keeping their topic,
- * partition and offset for lineage. A record that cannot be read is skipped with a log line (the
- * teacher service already dead-lettered bad input; this guards against foreign writers).
+ * partition and offset for lineage. A registry outage (unreachable after the client's retries,
+ * 5xx, refused credentials) fails the task, so Flink restarts from the last checkpoint and the
+ * record is read again: its offset is never committed unread. A record that really cannot be a
+ * soft target (malformed bytes, an unknown schema id, no teacher output) becomes an unreadable
+ * {@link TargetRead}, which {@link UnreadableTargets} counts and dead-letters.
  */
-final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetRecord> {
+final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetRead> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(SoftTargetSchema.class);
-
     private final Map<String, Object> registryConfig;
     private transient AvroDeserializer<SoftTarget> deserializer;
 
@@ -38,21 +38,28 @@ final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetR
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<TargetRecord> out) {
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<TargetRead> out) throws IOException {
+        if (record.value() == null) {
+            out.collect(TargetRead.unreadable(record, null, "deserialize", "NULL_VALUE", "the record has no value (a tombstone?)"));
+            return;
+        }
         SoftTarget st;
         try {
             st = deserializer.deserialize(record.topic(), record.value(),
                     record.topic() + "/" + record.partition() + "@" + record.offset());
         } catch (SerdeException e) {
-            LOG.warn("skipping an unreadable soft target ({}): {}", e.reason(), e.getMessage());
-            return;
-        }
-        if (st == null) {
+            if (e.isOutage()) {
+                throw new IOException("cannot read soft target " + record.topic() + "/" + record.partition() + "@" + record.offset()
+                        + " while the schema registry is unavailable (" + e.reason() + "); failing the task so that it is read"
+                        + " again after the restart: " + e.getMessage(), e);
+            }
+            out.collect(TargetRead.unreadable(record, null, "deserialize", e.reason(), e.getMessage()));
             return;
         }
         List<Float> output = st.getClassLogits() != null ? st.getClassLogits() : st.getEmbedding();
         if (output == null) {
-            LOG.warn("skipping soft target {}: it has neither class logits nor an embedding (task {})", st.getId(), st.getTask());
+            out.collect(TargetRead.unreadable(record, st.getId(), "validate", "NO_TEACHER_OUTPUT", "soft target " + st.getId()
+                    + " has neither class logits nor an embedding (task " + st.getTask() + "); this trainer learns from those"));
             return;
         }
         TargetRecord r = new TargetRecord();
@@ -80,11 +87,11 @@ final class SoftTargetSchema implements KafkaRecordDeserializationSchema<TargetR
         r.randomShare = RandomShare.contains(st);
         Double p = st.getSampling() == null ? null : st.getSampling().getInclusionProbability();
         r.inclusionProbability = p != null && p > 0 && p <= 1 ? p : 1;
-        out.collect(r);
+        out.collect(TargetRead.of(r));
     }
 
     @Override
-    public TypeInformation<TargetRecord> getProducedType() {
-        return TypeInformation.of(TargetRecord.class);
+    public TypeInformation<TargetRead> getProducedType() {
+        return TypeInformation.of(TargetRead.class);
     }
 }

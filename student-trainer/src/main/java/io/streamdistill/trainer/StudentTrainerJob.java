@@ -58,7 +58,7 @@ public final class StudentTrainerJob {
      */
     public static DataStream<OutRecord> buildTraining(StreamExecutionEnvironment env, TrainerConfig config,
                                                       java.util.function.UnaryOperator<DataStream<TargetRecord>> tap) {
-        KafkaSourceBuilder<TargetRecord> source = KafkaSource.<TargetRecord>builder()
+        KafkaSourceBuilder<TargetRead> source = KafkaSource.<TargetRead>builder()
                 .setBootstrapServers(config.string("bootstrap.servers"))
                 .setTopics(config.string("input.topic"))
                 .setGroupId(config.string("group.id"))
@@ -73,8 +73,11 @@ public final class StudentTrainerJob {
         // Fixed uids: the graph differs between train.parallelism=1 and N, and a savepoint restores across them.
         // One reader per training subtask: Kafka gives each some of the partitions (readers beyond them stay idle).
         int parallelism = config.integer("train.parallelism");
-        DataStream<TargetRecord> targets = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "soft-targets")
-                .setParallelism(parallelism).uid("soft-targets");
+        SingleOutputStreamOperator<TargetRecord> targets = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "soft-targets")
+                .setParallelism(parallelism).uid("soft-targets")
+                .process(new UnreadableTargets(config.string("dead.letter.topic")))
+                .name("unreadable-soft-targets").setParallelism(parallelism).uid("unreadable-soft-targets");
+        deadLetters(targets.getSideOutput(UnreadableTargets.UNREADABLE), config, parallelism);
         DataStream<TargetRecord> features = targets
                 .map(new Featurize(config.string("student.tokenizer"), config.integer("student.max.tokens"),
                         config.integer("holdout.percent")))
@@ -128,6 +131,29 @@ public final class StudentTrainerJob {
                         .build())
                 .name("sync-rounds-out").setParallelism(1).uid("sync-sink");
         return trained;
+    }
+
+    /**
+     * Unreadable soft targets to {@code dead.letter.topic}, in the same exactly-once checkpoints as the source offsets
+     * that pass them: committed together or not at all. Blank (a replay): they are counted and logged, and stay in the
+     * topic the job reads.
+     */
+    private static void deadLetters(DataStream<TargetRead> unreadable, TrainerConfig config, int parallelism) {
+        String topic = config.string("dead.letter.topic");
+        if (topic.isBlank()) {
+            return;
+        }
+        Properties producer = new Properties();
+        config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
+        producer.putIfAbsent("transaction.timeout.ms", "600000");
+        unreadable.sinkTo(KafkaSink.<TargetRead>builder()
+                        .setBootstrapServers(config.string("bootstrap.servers"))
+                        .setKafkaProducerConfig(producer)
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(transactionalPrefix(config) + "-dead-letters")
+                        .setRecordSerializer(new UnreadableTargets.DeadLetterSerializer(topic, new HashMap<>(config.registryConfig())))
+                        .build())
+                .name("dead-letters").setParallelism(parallelism).uid("dead-letter-sink");
     }
 
     /** Holdout records to subtask 0 (it scores candidates); the rest spread by offset. */

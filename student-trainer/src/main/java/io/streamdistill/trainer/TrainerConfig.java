@@ -32,6 +32,8 @@ public final class TrainerConfig extends ServiceConfig {
         DEFAULTS.put("schema.registry.url", "");
         DEFAULTS.put("input.topic", Topics.SOFT_TARGETS);
         DEFAULTS.put("output.topic", Topics.CHECKPOINTS);
+        // Soft targets the trainer cannot read go here (exactly-once with its offsets); blank: counted and logged only.
+        DEFAULTS.put("dead.letter.topic", Topics.DEAD_LETTERS);
         DEFAULTS.put("group.id", "streamdistill-trainer");
         DEFAULTS.put("student.name", "student");
         DEFAULTS.put("student.task", "CLASSIFICATION");
@@ -113,6 +115,8 @@ public final class TrainerConfig extends ServiceConfig {
         }
         Offsets.parseStart(string("starting.offsets"), string("input.topic"));
         Offsets.parseEnd(string("bounded.end"), string("input.topic"));
+        require(!string("dead.letter.topic").equals(string("input.topic")) && !string("dead.letter.topic").equals(string("output.topic")),
+                "dead.letter.topic", "must differ from input.topic and output.topic");
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
         bool("importance.weights");
         StudentInit.of(this);

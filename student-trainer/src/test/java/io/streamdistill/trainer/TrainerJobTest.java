@@ -310,6 +310,48 @@ class TrainerJobTest {
                 .isCloseTo(lastClean.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));
     }
 
+    /**
+     * Records on the soft-target topic that are no soft target (garbage bytes, a tombstone) are dead-lettered by the
+     * trainer with their coordinates and bytes, once each, and every readable record around them is trained on.
+     */
+    @Test
+    void unreadableSoftTargetsAreDeadLetteredOnceAndTheRestTrained(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("unreadable-soft", 1);
+        String out = SharedLocalStack.newTopic("unreadable-checkpoints", 1);
+        String deadLetters = SharedLocalStack.newTopic("unreadable-dead-letters", 1);
+        produceSoftTargets(in, 300, 21);
+        byte[] garbage = "a foreign writer's bytes".getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(in, "foreign".getBytes(StandardCharsets.UTF_8), garbage)).get();
+            p.send(new ProducerRecord<>(in, "gone".getBytes(StandardCharsets.UTF_8), null)).get();
+        }
+        produceSoftTargets(in, 300, 22);
+
+        runBounded(TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of("dead.letter.topic", deadLetters,
+                "export.every.records", "200"))), dir.resolve("flink"));
+
+        AvroDeserializer<io.streamdistill.records.DeadLetter> d = new AvroDeserializer<>(registry, io.streamdistill.records.DeadLetter.class);
+        List<io.streamdistill.records.DeadLetter> letters = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(deadLetters));
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> letters.add(d.deserialize(deadLetters, r.value())));
+            }
+        }
+        assertThat(letters).extracting(l -> l.getTopic() + "@" + l.getOffset() + " " + l.getReason() + " " + l.getService())
+                .containsExactly(in + "@300 WRONG_MAGIC_BYTE student-trainer", in + "@301 NULL_VALUE student-trainer");
+        assertThat(letters.get(0).getOriginalValue().array()).isEqualTo(garbage);
+
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(3));
+        StudentCheckpoint last = published.get(published.size() - 1);
+        assertThat(last.getRecordsSeen()).as("every readable record trained on, once")
+                .isEqualTo(trainingRecords(300, 21, 10) + trainingRecords(300, 22, 10));
+    }
+
     /** Starts the job unbounded on a MiniCluster; the caller cancels it (retained checkpoints stay). */
     static org.apache.flink.core.execution.JobClient startUnbounded(TrainerConfig config, Path flinkCheckpoints) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,

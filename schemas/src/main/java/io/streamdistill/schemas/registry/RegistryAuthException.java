@@ -12,4 +12,9 @@ public class RegistryAuthException extends RegistryException {
     public String reason() {
         return "REGISTRY_AUTH";
     }
+
+    @Override
+    public boolean isOutage() {
+        return true;
+    }
 }

@@ -12,4 +12,9 @@ public class RegistryServerException extends RegistryException {
     public String reason() {
         return "REGISTRY_SERVER_ERROR";
     }
+
+    @Override
+    public boolean isOutage() {
+        return true;
+    }
 }

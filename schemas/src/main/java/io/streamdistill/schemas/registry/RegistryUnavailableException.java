@@ -12,4 +12,9 @@ public class RegistryUnavailableException extends RegistryException {
     public String reason() {
         return "REGISTRY_UNAVAILABLE";
     }
+
+    @Override
+    public boolean isOutage() {
+        return true;
+    }
 }

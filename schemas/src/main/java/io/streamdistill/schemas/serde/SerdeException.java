@@ -16,4 +16,13 @@ public abstract class SerdeException extends SerializationException {
 
     /** A stable, machine-readable reason code such as {@code UNKNOWN_SCHEMA_ID}. */
     public abstract String reason();
+
+    /**
+     * True when the failure is not the record's: the registry could not be reached, kept failing
+     * (5xx) or refused the reader's credentials. Such a record must be read again later, never
+     * skipped or dead-lettered; every reader of the topics decides with this one method.
+     */
+    public boolean isOutage() {
+        return false;
+    }
 }

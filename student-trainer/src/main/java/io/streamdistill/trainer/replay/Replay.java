@@ -187,6 +187,8 @@ public final class Replay {
         s.put("featurize.parallelism", "1");
         s.put("output.topic", spec.experimentTopic() == null ? "streamdistill.replay." + spec.name() : spec.experimentTopic());
         s.put("transactional.id.prefix", "streamdistill-replay-" + spec.name());
+        // A replay writes no production topic: records it cannot read are counted and logged, and stay where they are.
+        s.put("dead.letter.topic", "");
         return s;
     }
 
