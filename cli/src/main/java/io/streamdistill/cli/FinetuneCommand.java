@@ -306,7 +306,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         StudentLine target = name.equals(student) && topic.equals(checkpointsTopic) ? line
                 : StudentLine.read(c.settings(), registry, topic, name);
         if (topic.equals(checkpointsTopic) && !target.versions().isEmpty()) {
-            // A live trainer of the same line would publish its own next versions over this one, with clashing numbers.
+            // Numbers never clash (both claim theirs in the artifact store), but a live trainer's next version would
+            // supersede the fine-tuned one within an export interval: refuse, and say how to keep both.
             StudentCheckpoint newest = target.versions().get(target.versions().size() - 1);
             long every = Long.parseLong(setting(newest.getSettings(), "export.every.seconds"));
             long age = Duration.between(newest.getCreatedAt(), Instant.now()).toSeconds();

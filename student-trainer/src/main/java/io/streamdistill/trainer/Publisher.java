@@ -74,7 +74,9 @@ final class Publisher {
         if (refusal != null) {
             return null;
         }
-        long next = version + 1;
+        // Claimed in the store, so a number another writer of this line (finetune) took, or an export this job made
+        // but never published (a failure before its checkpoint), is never taken again.
+        long next = store.claim(student, version + 1);
         byte[] onnx = OnnxExporter.export(trainer.student(), new OnnxExporter.Metadata(tokenizerId, next,
                 Map.of("streamdistill.student_name", student)));
         String sha = Hashing.sha256(onnx);

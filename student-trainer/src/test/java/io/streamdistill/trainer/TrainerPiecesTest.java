@@ -1,6 +1,7 @@
 package io.streamdistill.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamdistill.records.SourceRange;
 import io.streamdistill.records.StudentCheckpoint;
@@ -138,6 +139,65 @@ class TrainerPiecesTest {
         Publisher fresh = new Publisher(config, "tok-1");
         fresh.continueAfterStore();
         assertThat(fresh.version()).as("without state, versions continue after the store's").isEqualTo(1);
+    }
+
+    /**
+     * The finetune/trainer race: an idle trainer's state says version 1 while finetune published version 2 into the
+     * same line. When input resumes, the trainer takes 3, and version 2's file stays byte for byte (it used to take 2
+     * from its own state and delete the published file). An export the job made but never published (a failure before
+     * its checkpoint) keeps its number too.
+     */
+    @Test
+    void theTrainerNeverTakesAVersionAnotherWriterHoldsNorReplacesItsFile(@TempDir Path dir) throws Exception {
+        TrainerConfig config = TrainerConfig.of(Map.of("bootstrap.servers", "b:9092", "schema.registry.url", "http://r:8081",
+                "student.classes", "a,b", "artifact.dir", dir.toUri().toString(), "gate.max.regression", "1"));
+        StudentTrainer trainer = StudentTrainer.create(config.studentConfig(50), config.trainingConfig());
+        Publisher publisher = new Publisher(config, "tok-1");
+        publisher.continueAfterStore();
+        Lineage lineage = new Lineage();
+        lineage.add("soft", 0, 4, "id-4");
+        HoldoutWindow.Score score = new HoldoutWindow.Score(0.9, 0.1, Double.NaN, 1000);
+        assertThat(publisher.publish(trainer, score, 64, lineage, null, Map.of()).number()).isEqualTo(1);
+
+        ArtifactStore store = new ArtifactStore(dir.toUri().toString());
+        long finetuned = store.claim("student", 2);
+        byte[] published = "the fine-tuned student, published under its sha256".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.net.URI finetunedFile = store.write("student", finetuned, published);
+        assertThat(finetuned).isEqualTo(2);
+
+        Publisher.Version next = publisher.publish(trainer, score, 128, lineage, null, Map.of());
+        assertThat(next.number()).as("above the version finetune holds").isEqualTo(3);
+        assertThat(Files.readAllBytes(Path.of(finetunedFile))).as("a published file is never replaced").isEqualTo(published);
+        assertThatThrownBy(() -> store.write("student", 3, published)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("never replaced");
+
+        // Restored from a checkpoint taken at version 3, the job exports again: 4 was exported and never published.
+        assertThat(store.claim("student", 4)).isEqualTo(4);
+        assertThat(publisher.publish(trainer, score, 192, lineage, null, Map.of()).number()).isEqualTo(5);
+    }
+
+    /** Writers claiming at once from the same number each get a number of their own. */
+    @Test
+    void concurrentClaimsNeverShareANumber(@TempDir Path dir) throws Exception {
+        ArtifactStore store = new ArtifactStore(dir.toUri().toString());
+        int writers = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Long>> claims = new java.util.ArrayList<>();
+        for (int i = 0; i < writers * 4; i++) {
+            claims.add(pool.submit(() -> {
+                start.await();
+                return store.claim("line", 1);
+            }));
+        }
+        start.countDown();
+        java.util.Set<Long> numbers = new java.util.HashSet<>();
+        for (java.util.concurrent.Future<Long> f : claims) {
+            numbers.add(f.get());
+        }
+        pool.shutdown();
+        assertThat(numbers).hasSize(writers * 4);
+        assertThat(store.highestVersion("line")).isEqualTo(writers * 4);
     }
 
     @Test

@@ -20,10 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
-import org.apache.flink.core.fs.FSDataOutputStream;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -44,7 +40,7 @@ public final class FineTunePublisher {
     /**
      * @param name       the student line to publish under (the parent's, or another)
      * @param version    the lowest version number it may take (one above every version the line has); it
-     *                   goes higher when the artifact store already holds that number's directory
+     *                   goes higher when the artifact store already holds that number or a higher one ({@link ArtifactStore#claim})
      * @param steps      optimiser steps fine-tuning took (added to the parent's)
      * @param gate       the parent's gate
      * @param lineage    parent and dataset
@@ -63,12 +59,13 @@ public final class FineTunePublisher {
         if (refusal != null) {
             return new Outcome(null, refusal);
         }
-        // A trainer stopped between writing an export's file and committing its record leaves a file no
-        // record names: that number is taken on disk, so the fine-tuned version goes above it.
-        long version = Math.max(c.version(), new ArtifactStore(artifactBase.toString()).highestVersion(c.name()) + 1);
+        // Claimed in the artifact store, as the trainer claims its own: a number a live trainer (or an export it never
+        // published) holds is never taken, so the two never publish the same version.
+        ArtifactStore store = new ArtifactStore(artifactBase.toString());
+        long version = store.claim(c.name(), c.version());
         byte[] onnx = OnnxExporter.export(c.student(), new OnnxExporter.Metadata(c.tokenizerId(), version,
                 Map.of("streamdistill.student_name", c.name(), "streamdistill.parent_version", String.valueOf(c.parent().getVersion()))));
-        URI uri = write(artifactBase, c.name(), version, onnx);
+        URI uri = store.write(c.name(), version, onnx);
         Map<String, Double> metrics = new LinkedHashMap<>(c.metrics());
         metrics.values().removeIf(v -> v == null || v.isNaN());
         StringBuilder hash = new StringBuilder();
@@ -99,27 +96,6 @@ public final class FineTunePublisher {
             producer.close(Duration.ofSeconds(10));
         }
         return new Outcome(record, null);
-    }
-
-    /** Writes the file under a temporary name and renames it; an existing version's file is never replaced. */
-    static URI write(URI base, String name, long version, byte[] bytes) throws IOException {
-        Path dir = new Path(new Path(base), name + "/" + version);
-        Path target = new Path(dir, "model.onnx");
-        FileSystem fs = target.getFileSystem();
-        if (fs.exists(target)) {
-            throw new IllegalStateException(target + " exists: version " + version + " of '" + name + "' was written by someone"
-                    + " else; nothing published");
-        }
-        fs.mkdirs(dir);
-        Path tmp = new Path(dir, "model.onnx.tmp-" + UUID.randomUUID());
-        try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
-            out.write(bytes);
-            out.sync();
-        }
-        if (!fs.rename(tmp, target)) {
-            throw new IOException("cannot rename " + tmp + " to " + target);
-        }
-        return target.toUri();
     }
 
     private FineTunePublisher() {
