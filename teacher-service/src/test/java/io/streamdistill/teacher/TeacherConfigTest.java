@@ -24,6 +24,7 @@ class TeacherConfigTest {
         assertThat(c.string("bootstrap.servers")).isEqualTo("file:9092");
         assertThat(c.integer("batch.max.size")).isEqualTo(16);
         assertThat(c.integer("poll.max.records")).isEqualTo(7);
+        assertThat(c.integer("teacher.failure.retries")).isEqualTo(3);
         assertThat(c.kafkaConfig()).containsEntry("security.protocol", "SASL_SSL").containsEntry("bootstrap.servers", "file:9092");
         assertThat(c.registryConfig()).containsEntry("basic.auth.user.info", "u:pw");
         assertThat(c.toString()).doesNotContain("secret-stuff").doesNotContain("u:pw").contains("[hidden]");
@@ -41,6 +42,8 @@ class TeacherConfigTest {
                 .hasMessageContaining("input.topic").hasMessageContaining("must differ");
         assertThatThrownBy(() -> TeacherConfig.of(with("input.format", "XML")))
                 .hasMessageContaining("input.format").hasMessageContaining("'XML'");
+        assertThatThrownBy(() -> TeacherConfig.of(with("teacher.failure.retries", "-1")))
+                .hasMessageContaining("teacher.failure.retries").hasMessageContaining("'-1'").hasMessageContaining(">= 0");
         assertThatThrownBy(() -> TeacherConfig.of(with("bacth.max.size", "8")))
                 .hasMessageContaining("unknown setting 'bacth.max.size'");
         assertThatThrownBy(() -> TeacherConfig.of(with("schema.registry.url", "ftp://r")))

@@ -10,6 +10,9 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Metrics {
     private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
     private static final double[] SECONDS_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    static final String RETRY_SPLIT = "split";
+    static final String RETRY_RECORD = "record";
+    static final String RETRY_TRANSACTION = "transaction";
 
     final LongAdder recordsIn = new LongAdder();
     final LongAdder softTargets = new LongAdder();
@@ -18,6 +21,9 @@ public final class Metrics {
     final LongAdder commits = new LongAdder();
     final LongAdder aborts = new LongAdder();
     final LongAdder authorizationRefusals = new LongAdder();
+    /** Teacher runs retried after a failure, by kind (see {@link BatchInference}); all kinds always written. */
+    final Map<String, LongAdder> inferenceRetries = new java.util.TreeMap<>(Map.of(
+            RETRY_SPLIT, new LongAdder(), RETRY_RECORD, new LongAdder(), RETRY_TRANSACTION, new LongAdder()));
     final Map<String, LongAdder> sampled = new ConcurrentHashMap<>();
     final Map<String, LongAdder> skipped = new ConcurrentHashMap<>();
     volatile boolean samplingOn;
@@ -78,6 +84,15 @@ public final class Metrics {
         return aborts.sum();
     }
 
+    void inferenceRetry(String kind) {
+        inferenceRetries.get(kind).increment();
+    }
+
+    /** Teacher runs retried, by kind: {@code split} (a failed batch halved), {@code record} (a text run alone again), {@code transaction} (a poll aborted). */
+    public long inferenceRetries(String kind) {
+        return inferenceRetries.get(kind).sum();
+    }
+
     void sampled(String reason) {
         sampled.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
@@ -120,6 +135,11 @@ public final class Metrics {
                 .append("# TYPE streamdistill_teacher_transactions_total counter\n")
                 .append("streamdistill_teacher_transactions_total{outcome=\"commit\"} ").append(commits.sum()).append('\n')
                 .append("streamdistill_teacher_transactions_total{outcome=\"abort\"} ").append(aborts.sum()).append('\n');
+        out.append("# HELP streamdistill_teacher_inference_retries_total Teacher runs retried after a failure: a failed batch split in"
+                        + " halves (split), a text that failed alone run again (record), a poll aborted because a whole batch failed (transaction).\n")
+                .append("# TYPE streamdistill_teacher_inference_retries_total counter\n");
+        inferenceRetries.forEach((kind, n) -> out.append("streamdistill_teacher_inference_retries_total{kind=\"").append(kind)
+                .append("\"} ").append(n.sum()).append('\n'));
         if (samplingOn) {
             out.append("# HELP streamdistill_teacher_sampled_total Records sent to the teacher by adaptive sampling, by reason.\n")
                     .append("# TYPE streamdistill_teacher_sampled_total counter\n");

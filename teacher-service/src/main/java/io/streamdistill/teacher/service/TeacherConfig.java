@@ -46,6 +46,9 @@ public final class TeacherConfig extends ServiceConfig {
         DEFAULTS.put("teacher.threads", "1");
         DEFAULTS.put("teacher.device", "CPU");
         DEFAULTS.put("teacher.cuda.device", "0");
+        // Polls aborted in a row because the teacher failed on every text of a batch, each alone too, before
+        // such a batch is dead-lettered instead (a text that crashes the teacher must not stall its partition).
+        DEFAULTS.put("teacher.failure.retries", "3");
         // Classification: also publish the pooled embedding behind the logits, for the trainer's feature distillation.
         DEFAULTS.put("output.pooled.embedding", "false");
         DEFAULTS.put("http.port", "8080");
@@ -110,6 +113,8 @@ public final class TeacherConfig extends ServiceConfig {
         require(integer("teacher.max.tokens") == 0 || integer("teacher.max.tokens") >= 2, "teacher.max.tokens",
                 "must be 0 (the teacher's own limit) or >= 2");
         require(integer("teacher.threads") >= 1, "teacher.threads", "must be >= 1");
+        require(integer("teacher.failure.retries") >= 0, "teacher.failure.retries",
+                "must be >= 0 (0: dead-letter at once a batch the teacher fails on whole)");
         require(integer("http.port") >= -1 && integer("http.port") <= 65535, "http.port",
                 "must be -1 (off), 0 (any free port) or a port number");
         require(!string("transactional.id").isBlank(), "transactional.id", "must not be empty");

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -62,13 +63,16 @@ import org.slf4j.LoggerFactory;
  * letters, exactly once. Each poll is one Kafka transaction holding its outputs and its input
  * offsets ({@code sendOffsetsToTransaction}); if anything fails before the commit the transaction
  * is aborted and the consumer rewinds, so no input is lost or published twice under
- * read_committed. Within a poll, texts are sorted by length before batching (less padding).
+ * read_committed. Within a poll, texts are sorted by length before batching (less padding). A
+ * teacher failure is retried in smaller batches ({@link BatchInference}); when the teacher fails on
+ * every text of a batch it is taken to be broken and the poll is aborted and retried with backoff.
  */
 public final class TeacherService implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TeacherService.class);
 
     private final TeacherConfig config;
     private final Teacher teacher;
+    private final BatchInference inference;
     private final Metrics metrics;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -101,10 +105,18 @@ public final class TeacherService implements Runnable, AutoCloseable {
     private Map<TopicPartition, long[]> range;
 
     public TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics) {
+        this(config, teacher, metrics, UnaryOperator.identity());
+    }
+
+    /** {@code around} wraps the teacher's inference call (tests inject failures there). */
+    TeacherService(TeacherConfig config, Teacher teacher, Metrics metrics, UnaryOperator<BatchInference.Infer> around) {
         this.config = config;
         this.pooledEmbeddings = config.bool("output.pooled.embedding") && teacher.task() == Task.CLASSIFICATION;
         this.teacher = teacher;
         this.metrics = metrics;
+        BatchInference.Infer infer = pooledEmbeddings ? teacher::inferWithEmbeddings : ids -> new Teacher.Output(teacher.infer(ids), null);
+        this.inference = new BatchInference(around.apply(infer), config.integer("teacher.failure.retries"),
+                Duration.ofMillis(100), metrics);
         this.outputTopic = config.string("output.topic");
         this.deadLetterTopic = config.string("dead.letter.topic");
         this.serviceName = config.string("service.name");
@@ -256,6 +268,7 @@ public final class TeacherService implements Runnable, AutoCloseable {
             int n = process(records);
             producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
             producer.commitTransaction();
+            inference.committed();
             metrics.commits.increment();
             metrics.recordProcessed(n);
             if (notReady != null) {
@@ -271,12 +284,23 @@ public final class TeacherService implements Runnable, AutoCloseable {
                 throw e; // a send refused by the ACLs surfaces at commit, wrapped: as fatal as a direct refusal
             }
             // Includes registry outages (a SerializationException): nothing of this poll becomes visible.
-            LOG.warn("aborting the transaction of {} records and retrying them: {}", records.count(), e.toString());
-            notReady = (e instanceof RegistryException ? "schema registry: " : "kafka: ") + e.getMessage();
-            producer.abortTransaction();
-            metrics.aborts.increment();
-            rewind(records);
-            sleepQuietly(500);
+            abortAndRetry(records, (e instanceof RegistryException ? "schema registry: " : "kafka: ") + e.getMessage(), e.toString(), 500);
+        } catch (BatchInference.TeacherFailedException e) {
+            // The teacher looks broken (not the records): keep them for when it works again.
+            abortAndRetry(records, "teacher: " + e.getMessage(), e.getMessage(), e.backoffMs());
+        }
+    }
+
+    private void abortAndRetry(ConsumerRecords<byte[], byte[]> records, String notReadyReason, String error, long backoffMs) {
+        LOG.warn("aborting the transaction of {} records and retrying them in {} ms: {}", records.count(), backoffMs, error);
+        notReady = notReadyReason;
+        producer.abortTransaction();
+        metrics.aborts.increment();
+        rewind(records);
+        // In short steps, so that close() does not wait out a long backoff.
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        while (!closing && System.nanoTime() < until) {
+            sleepQuietly(Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()))));
         }
     }
 
@@ -425,35 +449,22 @@ public final class TeacherService implements Runnable, AutoCloseable {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper SKIP_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
+    /** Runs the teacher on one batch (retrying failures, see {@link BatchInference}) and sends its outputs. */
     private void runBatch(List<Pending> batch) {
         int[][] ids = new int[batch.size()][];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = batch.get(i).encoded.ids();
         }
-        long t0 = System.nanoTime();
-        float[][] outputs;
-        float[][] embeddings = null;
-        try {
-            if (pooledEmbeddings) {
-                Teacher.Output o = teacher.inferWithEmbeddings(ids);
-                outputs = o.outputs();
-                embeddings = o.embeddings();
-            } else {
-                outputs = teacher.infer(ids);
-            }
-        } catch (IllegalStateException e) {
-            for (Pending p : batch) {
-                deadLetter(p.record, p.event.getId(), "teacher", "TEACHER_ERROR", e.getMessage());
-            }
-            return;
-        }
-        long micros = (System.nanoTime() - t0) / 1000;
-        metrics.batchSize.observe(batch.size());
-        metrics.inferenceSeconds.observe(micros / 1e6);
+        BatchInference.Result result = inference.run(ids);
+        float[][] outputs = result.outputs();
         Instant now = Instant.now();
         Task task = teacher.task();
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
+            if (result.failed(i)) {
+                deadLetter(p.record, p.event.getId(), "teacher", "TEACHER_ERROR", result.failures()[i]);
+                continue;
+            }
             boolean truncated = p.charTruncated || p.encoded.truncated();
             List<Float> out = toList(outputs[i]);
             SoftTarget st = SoftTarget.newBuilder()
@@ -466,10 +477,10 @@ public final class TeacherService implements Runnable, AutoCloseable {
                     .setClassLogits(task == Task.CLASSIFICATION ? out : null)
                     .setEmbedding(task == Task.EMBEDDING ? out : null)
                     .setLanguageModel(null)
-                    .setPooledEmbedding(embeddings == null ? null : toList(embeddings[i]))
+                    .setPooledEmbedding(result.embeddings()[i] == null ? null : toList(result.embeddings()[i]))
                     .setInputTokens(p.encoded.ids().length)
                     .setTruncated(truncated)
-                    .setTeacherLatencyMicros(micros / batch.size())
+                    .setTeacherLatencyMicros(result.latencyMicros()[i])
                     .setProducedAt(now)
                     .setInputTopic(p.record.topic())
                     .setInputPartition(p.record.partition())
