@@ -166,6 +166,11 @@ public final class FlinkCluster implements AutoCloseable {
         taskManagerProcesses.get(index).kill();
     }
 
+    /** Whether the TaskManager process of that index is alive (false once {@link #killTaskManager} took it down). */
+    public synchronized boolean taskManagerAlive(int index) {
+        return taskManagerProcesses.get(index).process().isAlive();
+    }
+
     /** SIGKILLs the JobManager, as a crash would; the TaskManagers keep running and wait for a new one. */
     public synchronized void killJobManager() {
         jobManager.kill();

@@ -152,6 +152,9 @@ class BrokerRestartTest {
             List<Long> versions = published.stream().map(StudentCheckpoint::getVersion).toList();
             assertThat(versions).isSorted().doesNotHaveDuplicates();
             assertThat(published.get(published.size() - 1).getRecordsSeen()).isEqualTo(expectedTrained);
+            assertThat(published.get(published.size() - 1).getTrainedIds().getDigest()).as("trained on exactly those ids")
+                    .isEqualTo(io.streamdistill.trainer.TrainedIdsDigest.of(
+                            ids.keySet().stream().filter(id -> !HoldoutSlice.contains(id, 10)).toList()));
             return recoverySeconds;
         }
     }

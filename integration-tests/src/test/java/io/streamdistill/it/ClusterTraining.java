@@ -115,6 +115,17 @@ final class ClusterTraining {
         return count;
     }
 
+    /** The ids of those records, for comparing with a version's {@code trainedIds}. */
+    static java.util.List<String> trainingIds(int from, int n) {
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        for (int i = from; i < from + n; i++) {
+            if (!HoldoutSlice.contains(id(i), HOLDOUT)) {
+                ids.add(id(i));
+            }
+        }
+        return ids;
+    }
+
     private static String id(int i) {
         return "cluster-" + i;
     }

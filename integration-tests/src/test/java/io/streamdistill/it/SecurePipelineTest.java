@@ -102,6 +102,14 @@ class SecurePipelineTest {
                     }
                     assertThat(serving.holder().peek()).as("serve loaded a published version").isNotNull();
                     assertThat(serving.holder().peek().student()).isEqualTo("secure");
+                    // ...and answers a request with it.
+                    java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + serving.port() + "/v1/predict"))
+                                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"text\": \"a secured question\"}")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).as("serve answers: %s", answer.body()).isEqualTo(200);
+                    com.fasterxml.jackson.databind.JsonNode body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.body());
+                    assertThat(body.get("version").asLong()).as("answered by a published version").isPositive();
                     while (System.nanoTime() < deadline && teacher.service.metrics().softTargets() < TEXTS) {
                         Thread.sleep(200);
                     }
@@ -118,7 +126,8 @@ class SecurePipelineTest {
                 Set<String> ids = new HashSet<>();
                 soft.stream().filter(st -> st.getId().startsWith("secure-"))
                         .forEach(st -> assertThat(ids.add(st.getId())).as("soft target %s once", st.getId()).isTrue());
-                assertThat(ids).hasSize(TEXTS);
+                assertThat(ids).as("every text, by id").isEqualTo(java.util.stream.IntStream.range(0, TEXTS).mapToObj(i -> "secure-" + i)
+                        .collect(java.util.stream.Collectors.toSet()));
                 List<StudentCheckpoint> versions = readAll(stack, Topics.CHECKPOINTS, StudentCheckpoint.class).stream()
                         .filter(v -> v.getStudent().equals("secure")).toList();
                 assertThat(versions).isNotEmpty();

@@ -101,6 +101,7 @@ final class Publisher {
                 .setParameters(trainer.config().parameterCount())
                 .setClassNames(trainer.config().classNames())
                 .setSources(lineage.sources())
+                .setTrainedIds(lineage.trainedIds())
                 .setMetrics(all)
                 .setArtifact(Artifact.newBuilder().setUri(uri.toString()).setSha256(sha).setBytes(onnx.length).setFormat("onnx").build())
                 .setTeacher(teacher != null ? teacher : TeacherRef.newBuilder().setModelId("unknown").setSha256("").setTokenizer("").build())

@@ -261,7 +261,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             freshness.arrived(r.arrivalMillis);
         }
         batch.add(e);
-        since.add(r.topic, r.partition, r.offset);
+        since.add(r.topic, r.partition, r.offset, r.id);
         if (batch.size() >= batchSize) {
             flushBatch();
         }

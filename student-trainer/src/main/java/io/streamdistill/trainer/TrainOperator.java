@@ -191,7 +191,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             progress.scored(trainer.evaluate(e));
         }
         batch.add(e);
-        lineage.add(r.topic, r.partition, r.offset);
+        lineage.add(r.topic, r.partition, r.offset, r.id);
         freshness.arrived(r.arrivalMillis);
         if (batch.size() >= batchSize) {
             flushBatch();

@@ -74,6 +74,7 @@ class ParallelTrainingTest {
         assertThat(published.stream().map(StudentCheckpoint::getVersion).toList()).isSorted().doesNotHaveDuplicates();
         StudentCheckpoint last = published.get(published.size() - 1);
         assertThat(last.getRecordsSeen()).as("every record not held out, trained once").isEqualTo(trainable);
+        TrainerJobTest.assertTrainedOnExactly(last, TrainerJobTest.trainingIds(half, 21, 10), TrainerJobTest.trainingIds(half, 22, 10));
         assertThat(last.getMetrics()).containsEntry("trainer_parallelism", 2.0);
         assertThat(last.getMetrics().get("holdout_agreement")).isGreaterThan(0.5);
         assertThat(last.getSources()).extracting(SourceRange::getPartition).containsExactlyInAnyOrder(0, 1);
@@ -82,6 +83,25 @@ class ParallelTrainingTest {
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("artifacts").resolve("synthetic.sync"))) {
             assertThat(files.count()).as("merged rounds every subtask adopted are deleted").isLessThan(6);
         }
+
+        // The same records without the failure: a move adopted twice (or one dropped) would leave the model elsewhere.
+        String cleanOut = SharedLocalStack.newTopic("parallel-clean-checkpoints", 1);
+        Map<String, String> clean = new HashMap<>(TrainerJobTest.settings(in, cleanOut, dir.resolve("clean-artifacts"),
+                Map.of("bounded.end", "none", "export.every.seconds", "2", "group.id", "trainer-clean-" + in,
+                        "transactional.id.prefix", "trainer-test-" + cleanOut)));
+        JobClient uninterrupted = start(clean, dir.resolve("clean"), 2);
+        StudentCheckpoint cleanLast;
+        try {
+            List<StudentCheckpoint> cleanVersions = TrainerJobTest.awaitRecordsSeen(cleanOut, trainable, Duration.ofSeconds(150));
+            cleanLast = cleanVersions.get(cleanVersions.size() - 1);
+        } finally {
+            uninterrupted.cancel().get();
+        }
+        assertThat(cleanLast.getTrainedIds()).as("the same ids as the run through the failure").isEqualTo(last.getTrainedIds());
+        System.out.printf("parallel failure: agreement %.4f against %.4f uninterrupted%n", last.getMetrics().get("holdout_agreement"),
+                cleanLast.getMetrics().get("holdout_agreement"));
+        assertThat(last.getMetrics().get("holdout_agreement")).as("the model matches an uninterrupted run's")
+                .isCloseTo(cleanLast.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));
     }
 
     /** Starts the job at {@code parallelism} training subtasks on a MiniCluster of its own. */
@@ -172,6 +192,8 @@ class ParallelTrainingTest {
         StudentCheckpoint last = all.get(all.size() - 1);
         assertThat(last.getMetrics()).containsEntry("trainer_parallelism", (double) parallelisms[2]);
         assertThat(last.getRecordsSeen()).as("every record not held out, trained once across both rescales").isEqualTo(trainedBy[2]);
+        TrainerJobTest.assertTrainedOnExactly(last, TrainerJobTest.trainingIds(sizes[0], 31, 10),
+                TrainerJobTest.trainingIds(sizes[1], 32, 0), TrainerJobTest.trainingIds(sizes[2], 33, 0));
         long spanned = last.getSources().stream().mapToLong(r -> r.getLastOffset() - r.getFirstOffset() + 1).sum();
         long n = sizes[0] + sizes[1] + sizes[2];
         assertThat(spanned).as("the lineage spans the topic, less held-out records at its edges").isBetween(n - 20L, n);

@@ -306,6 +306,8 @@ class TrainerJobTest {
         StudentCheckpoint lastClean = clean.get(clean.size() - 1);
         StudentCheckpoint lastRecovered = recovered.get(recovered.size() - 1);
         assertThat(lastRecovered.getRecordsSeen()).isEqualTo(lastClean.getRecordsSeen());
+        assertTrainedOnExactly(lastClean, trainingIds(6000, 3, 10));
+        assertTrainedOnExactly(lastRecovered, trainingIds(6000, 3, 10));
         assertThat(lastRecovered.getMetrics().get("holdout_agreement"))
                 .isCloseTo(lastClean.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));
     }
@@ -350,6 +352,7 @@ class TrainerJobTest {
         StudentCheckpoint last = published.get(published.size() - 1);
         assertThat(last.getRecordsSeen()).as("every readable record trained on, once")
                 .isEqualTo(trainingRecords(300, 21, 10) + trainingRecords(300, 22, 10));
+        assertTrainedOnExactly(last, trainingIds(300, 21, 10), trainingIds(300, 22, 10));
     }
 
     /** Starts the job unbounded on a MiniCluster; the caller cancels it (retained checkpoints stay). */
@@ -373,6 +376,31 @@ class TrainerJobTest {
         }
         throw new AssertionError("no published checkpoint reached " + records + " records in " + timeout + "; last: "
                 + (published.isEmpty() ? "none" : published.get(published.size() - 1).getRecordsSeen()));
+    }
+
+    /** The ids of {@link #produceSoftTargets}'s records that are not held out, in order. */
+    static List<String> trainingIds(int n, long seed, int holdoutPercent) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String id = "st-" + seed + "-" + i;
+            if (!io.streamdistill.student.train.HoldoutSlice.contains(id, holdoutPercent)) {
+                ids.add(id);
+            }
+        }
+        return ids;
+    }
+
+    /** The version was trained on exactly {@code ids}, each once: compared by id digest, not by a count alone. */
+    @SafeVarargs
+    static void assertTrainedOnExactly(StudentCheckpoint version, List<String>... ids) {
+        List<String> all = new ArrayList<>();
+        for (List<String> part : ids) {
+            all.addAll(part);
+        }
+        assertThat(version.getTrainedIds()).as("version %d carries the ids it was trained on", version.getVersion()).isNotNull();
+        assertThat(version.getTrainedIds().getCount()).as("records trained on").isEqualTo(all.size());
+        assertThat(version.getTrainedIds().getDigest()).as("the ids trained on: every one once, none missing, none twice")
+                .isEqualTo(TrainedIdsDigest.of(all));
     }
 
     static long trainingRecords(int n, long seed, int holdoutPercent) {
@@ -427,6 +455,7 @@ class TrainerJobTest {
         assertThat(afterRestart.get(afterRestart.size() - 1).getRecordsSeen())
                 .as("every record trained exactly once across the restart")
                 .isEqualTo(trainingRecords(2000, 5, 10) + trainingRecords(1500, 6, 10));
+        assertTrainedOnExactly(afterRestart.get(afterRestart.size() - 1), trainingIds(2000, 5, 10), trainingIds(1500, 6, 10));
     }
 
     /** A gate nobody can pass publishes nothing (no record, no artifact) and says why in the log. */

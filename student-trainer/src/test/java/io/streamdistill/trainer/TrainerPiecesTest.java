@@ -28,27 +28,50 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerPiecesTest {
 
     @Test
-    void lineageKeepsFirstAndLastOffsetPerPartitionAndSurvivesItsState() throws Exception {
+    void lineageKeepsFirstAndLastOffsetPerPartitionAndTheIdsAndSurvivesItsState() throws Exception {
         Lineage a = new Lineage();
-        a.add("t", 1, 7);
-        a.add("t", 0, 5);
-        a.add("t", 1, 3);
-        a.add("t", 1, 9);
+        a.add("t", 1, 7, "r7");
+        a.add("t", 0, 5, "r5");
+        a.add("t", 1, 3, "r3");
+        a.add("t", 1, 9, "r9");
         Lineage b = new Lineage();
-        b.add("t", 1, 12);
-        b.add("u", 0, 2);
+        b.add("t", 1, 12, "r12");
+        b.add("u", 0, 2, "u2");
         a.addAll(b);
         assertThat(a.sources()).extracting(SourceRange::getTopic, SourceRange::getPartition, SourceRange::getFirstOffset,
                 SourceRange::getLastOffset).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("t", 0, 5L, 5L),
                 org.assertj.core.groups.Tuple.tuple("t", 1, 3L, 12L),
                 org.assertj.core.groups.Tuple.tuple("u", 0, 2L, 2L));
+        assertThat(a.trainedIds().getCount()).isEqualTo(6);
+        assertThat(a.trainedIds().getDigest()).as("the same ids in any order")
+                .isEqualTo(TrainedIdsDigest.of(List.of("u2", "r12", "r9", "r3", "r5", "r7")))
+                .isNotEqualTo(TrainedIdsDigest.of(List.of("u2", "r12", "r9", "r3", "r5", "r5")))
+                .isNotEqualTo(TrainedIdsDigest.of(List.of("u2", "r12", "r9", "r3", "r5")));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         a.write(new DataOutputStream(bytes));
         Lineage read = new Lineage();
         read.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         assertThat(read.sources()).isEqualTo(a.sources());
+        assertThat(read.trainedIds()).isEqualTo(a.trainedIds());
         assertThat(new Lineage().isEmpty()).isTrue();
+
+        // A state written before ids were kept (a positive range count, no ids) still loads; its ids are unknown.
+        ByteArrayOutputStream old = new ByteArrayOutputStream();
+        DataOutputStream o = new DataOutputStream(old);
+        o.writeInt(1);
+        o.writeUTF("t\u00000");
+        o.writeLong(0);
+        o.writeLong(41);
+        o.writeUTF("what follows the lineage in a state");
+        Lineage before = new Lineage();
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(old.toByteArray()));
+        before.read(in);
+        assertThat(in.readUTF()).isEqualTo("what follows the lineage in a state");
+        assertThat(before.sources()).extracting(SourceRange::getLastOffset).containsExactly(41L);
+        assertThat(before.trainedIds()).isNull();
+        read.addAll(before);
+        assertThat(read.trainedIds()).as("a history partly unknown has no digest").isNull();
     }
 
     @Test
@@ -112,7 +135,7 @@ class TrainerPiecesTest {
         Publisher publisher = new Publisher(config, "tok-1");
         publisher.continueAfterStore();
         Lineage lineage = new Lineage();
-        lineage.add("soft", 0, 4);
+        lineage.add("soft", 0, 4, "id-4");
         Map<String, Double> metrics = new LinkedHashMap<>(Map.of("progressive_loss", 0.5, "unknown", Double.NaN));
         Publisher.Version v1 = publisher.publish(trainer, new HoldoutWindow.Score(0.9, 0.1, Double.NaN, 1000), 64, lineage, null,
                 metrics);
@@ -232,8 +255,8 @@ class TrainerPiecesTest {
 
     private static Lineage offsets(int partition, long first, long last) {
         Lineage l = new Lineage();
-        l.add("t", partition, first);
-        l.add("t", partition, last);
+        l.add("t", partition, first, "t-" + partition + "-" + first);
+        l.add("t", partition, last, "t-" + partition + "-" + last);
         return l;
     }
 

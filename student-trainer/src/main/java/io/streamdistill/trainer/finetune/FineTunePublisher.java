@@ -81,6 +81,7 @@ public final class FineTunePublisher {
                 .setConfigHash(Hashing.sha256(hash.toString().getBytes(StandardCharsets.UTF_8)))
                 .setSettings(new TreeMap<>(c.settings()))
                 .setFineTune(c.lineage())
+                .setTrainedIds(null) // its parent's ids, plus labelled rows and replayed records the digest does not cover
                 .build();
         Map<String, Object> p = new HashMap<>(ClientSettings.kafka(base));
         p.put("bootstrap.servers", base.get("bootstrap.servers"));
