@@ -1,22 +1,14 @@
 package io.streamdistill.student.onnx;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
-import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.ByteString;
 import io.streamdistill.student.model.Student;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -49,8 +41,7 @@ public final class OnnxExporter {
         }
     }
 
-    private final GraphProto.Builder graph = GraphProto.newBuilder().setName("streamdistill-student");
-    private int counter;
+    private final OnnxGraph g = new OnnxGraph("streamdistill-student");
 
     private OnnxExporter() {
     }
@@ -64,8 +55,8 @@ public final class OnnxExporter {
         StudentConfig c = student.config();
         float[][] p = student.parameters();
         int d = c.embeddingDim();
-        graph.addInput(int64Input(INPUT_IDS));
-        graph.addInput(int64Input(ATTENTION_MASK));
+        g.int64Input(INPUT_IDS);
+        g.int64Input(ATTENTION_MASK);
 
         String axis1 = int64Constant("axis1", 1);
         String axis2 = int64Constant("axis2", 2);
@@ -110,20 +101,14 @@ public final class OnnxExporter {
         String outputName;
         if (c.task() == Task.CLASSIFICATION) {
             outputName = PROBABILITIES;
-            graph.addNode(NodeProto.newBuilder().setOpType("Softmax").setName("softmax").addInput(out)
-                    .addOutput(outputName).addAttribute(attr("axis", -1)));
+            g.nodeTo(outputName, "Softmax", attr("axis", -1), out);
         } else {
             outputName = EMBEDDING;
             String norm = node("Sqrt", null, reduceSum(node("Mul", null, out, out), axis1, true));
             String denom = node("Max", null, norm, floatScalar("norm_eps", Student.NORM_EPSILON));
-            graph.addNode(NodeProto.newBuilder().setOpType("Div").setName("l2norm").addInput(out).addInput(denom)
-                    .addOutput(outputName));
+            g.nodeTo(outputName, "Div", null, out, denom);
         }
-        graph.addOutput(ValueInfoProto.newBuilder().setName(outputName).setType(TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
-                        .setShape(TensorShapeProto.newBuilder()
-                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(c.outputDim()))))));
+        g.floatOutput(outputName, c.outputDim());
 
         ModelProto.Builder model = ModelProto.newBuilder()
                 .setIrVersion(8)
@@ -132,7 +117,7 @@ public final class OnnxExporter {
                 .setModelVersion(meta.checkpointVersion())
                 .setDocString(c.describe())
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setGraph(graph);
+                .setGraph(g.proto());
         Map<String, String> props = new LinkedHashMap<>();
         props.put(META_TASK, c.task().name());
         props.put(META_CLASS_NAMES, json(c.classNames()));
@@ -154,16 +139,7 @@ public final class OnnxExporter {
     }
 
     private String node(String op, AttributeProto attribute, String... inputs) {
-        String out = op.toLowerCase() + "_" + (counter++);
-        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(out).addOutput(out);
-        for (String in : inputs) {
-            n.addInput(in);
-        }
-        if (attribute != null) {
-            n.addAttribute(attribute);
-        }
-        graph.addNode(n);
-        return out;
+        return g.node(op, attribute, inputs);
     }
 
     private String reduceSum(String input, String axes, boolean keepDims) {
@@ -171,46 +147,24 @@ public final class OnnxExporter {
     }
 
     private static AttributeProto attr(String name, long value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
-    }
-
-    private static ValueInfoProto int64Input(String name) {
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.INT64_VALUE)
-                        .setShape(TensorShapeProto.newBuilder()
-                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("sequence"))))).build();
+        return OnnxGraph.attr(name, value);
     }
 
     /** A 1-element int64 vector (axes, slice bounds). */
     private String int64Constant(String name, long value) {
-        graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(1).addInt64Data(value));
-        return name;
+        return g.int64Vector(name, value);
     }
 
     private String int64Scalar(String name, long value) {
-        graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
-                .addInt64Data(value));
-        return name;
+        return g.int64Scalar(name, value);
     }
 
     private String floatScalar(String name, float value) {
-        graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .addFloatData(value));
-        return name;
+        return g.floatScalar(name, value);
     }
 
     private String floatInitializer(String name, float[] values, int... dims) {
-        ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(values);
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .setRawData(ByteString.copyFrom(buf.array()));
-        for (int dim : dims) {
-            t.addDims(dim);
-        }
-        graph.addInitializer(t);
-        return name;
+        return g.floatInitializer(name, values, dims);
     }
 
     /** rows x cols (row-major) to cols x rows, for MatMul's [in, out] weight layout. */
