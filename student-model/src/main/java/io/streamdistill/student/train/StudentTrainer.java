@@ -11,8 +11,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -231,9 +229,9 @@ public final class StudentTrainer {
         out.writeLong(rng.state());
         float[][] params = student.parameters();
         for (int i = 0; i < params.length; i++) {
-            writeFloats(out, params[i]);
-            writeFloats(out, adam.m[i]);
-            writeFloats(out, adam.v[i]);
+            FloatArrays.write(out, params[i]);
+            FloatArrays.write(out, adam.m[i]);
+            FloatArrays.write(out, adam.v[i]);
         }
         out.flush();
     }
@@ -275,9 +273,9 @@ public final class StudentTrainer {
             float[][] params = student.parameters();
             int arrays = version == 1 ? Student.FEATURE_PROJECTION : params.length;
             for (int i = 0; i < arrays; i++) {
-                readFloats(in, params[i]);
-                readFloats(in, adam.m[i]);
-                readFloats(in, adam.v[i]);
+                FloatArrays.read(in, params[i]);
+                FloatArrays.read(in, adam.m[i]);
+                FloatArrays.read(in, adam.v[i]);
             }
             return new StudentTrainer(config, training, student, adam, rng, step);
         } catch (IOException e) {
@@ -314,32 +312,5 @@ public final class StudentTrainer {
             map.put(in.readUTF(), in.readUTF());
         }
         return map;
-    }
-
-    /** Values per piece when arrays are copied to and from bytes: big arrays never need one buffer of their size. */
-    private static final int PIECE = 1 << 16;
-
-    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
-        out.writeInt(a.length);
-        ByteBuffer buf = ByteBuffer.allocate(Math.min(a.length, PIECE) * 4).order(ByteOrder.BIG_ENDIAN);
-        for (int from = 0; from < a.length; from += PIECE) {
-            int n = Math.min(PIECE, a.length - from);
-            buf.clear();
-            buf.asFloatBuffer().put(a, from, n);
-            out.write(buf.array(), 0, n * 4);
-        }
-    }
-
-    private static void readFloats(DataInputStream in, float[] into) throws IOException {
-        int n = in.readInt();
-        if (n != into.length) {
-            throw new IOException("an array has " + n + " values where the config implies " + into.length);
-        }
-        byte[] raw = new byte[Math.min(n, PIECE) * 4];
-        for (int from = 0; from < n; from += PIECE) {
-            int count = Math.min(PIECE, n - from);
-            in.readFully(raw, 0, count * 4);
-            ByteBuffer.wrap(raw, 0, count * 4).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().get(into, from, count);
-        }
     }
 }
