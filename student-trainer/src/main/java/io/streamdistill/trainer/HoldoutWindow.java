@@ -2,7 +2,7 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.student.train.Evaluation;
 import io.streamdistill.student.train.Example;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -34,7 +34,7 @@ final class HoldoutWindow {
         return size;
     }
 
-    Score score(StudentTrainer trainer) {
+    Score score(Learner trainer) {
         double agreement = 0;
         double kl = 0;
         double correct = 0;

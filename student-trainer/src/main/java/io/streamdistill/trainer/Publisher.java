@@ -6,7 +6,7 @@ import io.streamdistill.records.TeacherRef;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.model.Task;
 import io.streamdistill.student.onnx.OnnxExporter;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -68,7 +68,7 @@ final class Publisher {
      *
      * @param metrics what the version reports besides its holdout score (progressive scores, freshness)
      */
-    Version publish(StudentTrainer trainer, HoldoutWindow.Score score, long recordsSeen, Lineage lineage, TeacherRef teacher,
+    Version publish(Learner trainer, HoldoutWindow.Score score, long recordsSeen, Lineage lineage, TeacherRef teacher,
                     Map<String, Double> metrics) throws IOException {
         refusal = gate.refusal(score.agreement(), score.count(), new QualityGate.Published(version, lastAgreement, lastCount));
         if (refusal != null) {
@@ -77,14 +77,14 @@ final class Publisher {
         // Claimed in the store, so a number another writer of this line (finetune) took, or an export this job made
         // but never published (a failure before its checkpoint), is never taken again.
         long next = store.claim(student, version + 1);
-        byte[] onnx = OnnxExporter.export(trainer.student(), new OnnxExporter.Metadata(tokenizerId, next,
+        byte[] onnx = trainer.exportOnnx(new OnnxExporter.Metadata(tokenizerId, next,
                 Map.of("streamdistill.student_name", student)));
         String sha = Hashing.sha256(onnx);
         URI uri = store.write(student, next, onnx);
         Map<String, Double> all = new LinkedHashMap<>();
         all.put("holdout_agreement", score.agreement());
         all.put("holdout_records", (double) score.count());
-        if (trainer.config().task() == Task.CLASSIFICATION) {
+        if (trainer.task() == Task.CLASSIFICATION) {
             all.put("holdout_kl", score.kl());
             all.put("holdout_label_accuracy", score.accuracy());
         }
@@ -96,10 +96,10 @@ final class Publisher {
                 .setCreatedAt(Instant.now())
                 .setStep(trainer.step())
                 .setRecordsSeen(recordsSeen)
-                .setTask(io.streamdistill.records.Task.valueOf(trainer.config().task().name()))
-                .setArchitecture(trainer.config().describe())
-                .setParameters(trainer.config().parameterCount())
-                .setClassNames(trainer.config().classNames())
+                .setTask(io.streamdistill.records.Task.valueOf(trainer.task().name()))
+                .setArchitecture(trainer.describe())
+                .setParameters(trainer.parameterCount())
+                .setClassNames(trainer.classNames())
                 .setSources(lineage.sources())
                 .setTrainedIds(lineage.trainedIds())
                 .setMetrics(all)

@@ -6,7 +6,7 @@ import io.streamdistill.student.sync.ModelDelta;
 import io.streamdistill.student.sync.Replica;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import io.streamdistill.student.train.TrainingConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -104,7 +104,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         examples = new RecordExamples(config);
         publisher = new Publisher(config, examples.tokenizerId());
         StudentConfig studentConfig = examples.studentConfig();
-        StudentTrainer trainer = restore(context, parallelism);
+        Learner trainer = restore(context, parallelism);
         if (trainer == null) {
             StudentInit init = StudentInit.of(config);
             trainer = init.create(studentConfig, replicaTraining(config.trainingConfig(), parallelism));
@@ -124,7 +124,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
      * taken at {@code train.parallelism=1} gives subtask 0 the single trainer's: it continues from it
      * and hands the trainer to the others through a file, so all start from one model.
      */
-    private StudentTrainer restore(StateInitializationContext context, int parallelism) throws Exception {
+    private Learner restore(StateInitializationContext context, int parallelism) throws Exception {
         TrainerSnapshot.Restored restored = snapshot.restore(ReplicaState::rank);
         long checkpoint = context.getRestoredCheckpointId().orElse(0);
         SyncFiles files = new SyncFiles(config.string("artifact.dir"), config.string("student.name"));
@@ -135,7 +135,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
             if (exporter()) {
                 throw new IllegalStateException("the restored checkpoint holds no state for the training operator (uid 'train')");
             }
-            StudentTrainer trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
+            Learner trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
             state = new ReplicaState(subtask, parallelism, checkpoint);
             LOG.info("training subtask {} of {} took over the student subtask 0 restored from checkpoint {} (step {})",
                     subtask, parallelism, checkpoint, trainer.step());
@@ -166,7 +166,7 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
         // A single trainer's state (train.parallelism=1): this is subtask 0, the only one given a partition.
         Lineage lineage = new Lineage();
         long seen = TrainOperator.readMeta(meta, publisher, cadence, lineage, holdout);
-        StudentTrainer trainer = restored.trainer().withTraining(
+        Learner trainer = restored.trainer().withTraining(
                 ReplicaState.scaledLearningRate(restored.trainer().training(), Math.sqrt(parallelism)));
         handoff = files.writeHandoff(run, checkpoint, trainer);
         state = new ReplicaState(subtask, parallelism, checkpoint);
@@ -184,11 +184,11 @@ public final class ReplicaOperator extends AbstractStreamOperator<OutRecord>
      * states they were given for it and take the student over. All start from one model, with no moves
      * pending; subtask 0 holds what the fold holds (the merger's restored lineage holds the same).
      */
-    private StudentTrainer rescale(TrainerSnapshot.Restored restored, int was, int parallelism, long checkpoint, SyncFiles files)
+    private Learner rescale(TrainerSnapshot.Restored restored, int was, int parallelism, long checkpoint, SyncFiles files)
             throws Exception {
         if (!exporter()) {
             ReplicaRescale.leave(files, run, checkpoint, restored);
-            StudentTrainer trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
+            Learner trainer = files.awaitHandoff(run, checkpoint, HANDOFF_WAIT);
             state = new ReplicaState(subtask, parallelism, checkpoint);
             LOG.info("training subtask {} of {} took over the student subtask 0 folded from {} subtasks at checkpoint {} (step {})",
                     subtask, parallelism, was, checkpoint, trainer.step());

@@ -1,6 +1,6 @@
 package io.streamdistill.trainer;
 
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import java.util.TreeMap;
  */
 final class ReplicaRescale {
     /** Subtask 0's result: the folded student at the new learning rate, and what it holds. */
-    record Folded(StudentTrainer trainer, ReplicaState.Consolidated consolidated, long syncBytes, List<String> files) {
+    record Folded(Learner trainer, ReplicaState.Consolidated consolidated, long syncBytes, List<String> files) {
     }
 
     private ReplicaRescale() {
@@ -39,7 +39,7 @@ final class ReplicaRescale {
     static Folded fold(SyncFiles files, String run, long checkpoint, TrainerSnapshot.Restored restored, int was, int parallelism,
                        Duration wait) throws IOException, InterruptedException {
         Map<Integer, ReplicaState.Read> states = new TreeMap<>();
-        Map<Integer, StudentTrainer> trainers = new TreeMap<>();
+        Map<Integer, Learner> trainers = new TreeMap<>();
         for (int i = 0; i < restored.metas().size(); i++) {
             ReplicaState.Read read = ReplicaState.read(restored.metas().get(i));
             states.put(read.state().subtask, read);
@@ -58,7 +58,7 @@ final class ReplicaRescale {
         long most = states.values().stream().mapToLong(r -> r.state().adoptedThrough).max().orElseThrow();
         // The fold starts from a state that adopted the most rounds; each subtask left the trainer of its best one.
         int chosen = -1;
-        StudentTrainer trainer = null;
+        Learner trainer = null;
         for (Map.Entry<Integer, ReplicaState.Read> e : states.entrySet()) {
             if (e.getValue().state().adoptedThrough == most) {
                 trainer = trainers.containsKey(e.getKey()) ? trainers.get(e.getKey()) : files.rescaledTrainer(run, checkpoint, e.getKey());
@@ -74,7 +74,7 @@ final class ReplicaRescale {
         }
         List<ReplicaState.Read> all = new ArrayList<>(states.values()); // by old subtask, so index = subtask
         ReplicaState.Consolidated c = ReplicaState.consolidate(all, chosen, trainer);
-        StudentTrainer folded = c.trainer().withTraining(
+        Learner folded = c.trainer().withTraining(
                 ReplicaState.scaledLearningRate(c.trainer().training(), Math.sqrt((double) parallelism / was)));
         return new Folded(folded, c, states.get(chosen).state().syncBytes, left);
     }

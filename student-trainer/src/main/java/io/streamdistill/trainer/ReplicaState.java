@@ -2,7 +2,7 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.student.sync.ModelDelta;
 import io.streamdistill.student.sync.Replica;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import io.streamdistill.student.train.TrainingConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -118,7 +118,7 @@ final class ReplicaState {
     }
 
     /** N subtasks' states folded into one student: the trainer, what it holds, and subtask 0's tail. */
-    record Consolidated(StudentTrainer trainer, Lineage lineage, long records, byte[] exporterTail, int parallelism, int rounds) {
+    record Consolidated(Learner trainer, Lineage lineage, long records, byte[] exporterTail, int parallelism, int rounds) {
     }
 
     /**
@@ -127,7 +127,7 @@ final class ReplicaState {
      * most rounds: every round it has pending is pending in all of them (none adopted it yet), so the
      * round's merged move is their mean, as the merger computes it.
      */
-    static Consolidated consolidate(List<Read> states, int chosen, StudentTrainer trainer) {
+    static Consolidated consolidate(List<Read> states, int chosen, Learner trainer) {
         int n = states.get(0).state().parallelism;
         boolean[] seen = new boolean[n];
         for (Read r : states) {

@@ -5,7 +5,14 @@ import io.streamdistill.student.init.StaticTable;
 import io.streamdistill.student.init.WarmStart;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.Learners;
 import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.transformer.BertOnnxWeights;
+import io.streamdistill.student.transformer.EncoderParams;
+import io.streamdistill.student.transformer.EncoderSpec;
+import io.streamdistill.student.transformer.TransformerStudent;
+import io.streamdistill.student.transformer.TransformerTrainer;
 import io.streamdistill.student.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,20 +23,38 @@ import java.nio.file.Path;
  * distill-static}), with the teacher's head in {@code student.init.head} for classification. A
  * warm-started student works before it has trained on anything, so the trainer publishes it at once.
  */
-record StudentInit(String mode, Path table, Path head, WarmStart.Back map) {
+record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch arch, Path teacher, int[] blocks,
+                   TransformerShape shape) {
     static final String RANDOM = "random";
     static final String STATIC = "static:";
+    static final String TEACHER = "teacher:";
+
+    /** The student architectures the job trains, behind one seam ({@link Learner}). */
+    enum Arch { BAG, TRANSFORMER }
+
+    /** student.transformer.* for a transformer started from random weights. */
+    record TransformerShape(int layers, int width, int heads, int ffn, int maxPositions, EncoderSpec.Pooling pooling) {
+    }
 
     /** Parses and checks the settings (files are read when the student is built). */
     static StudentInit of(TrainerConfig config) {
         String init = config.string("student.init").trim();
         String head = config.string("student.init.head").trim();
+        Arch arch = switch (config.string("student.arch").trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "bag" -> Arch.BAG;
+            case "transformer" -> Arch.TRANSFORMER;
+            default -> throw new IllegalArgumentException("student.arch must be bag or transformer, got '" + config.string("student.arch")
+                    + "'");
+        };
+        if (arch == Arch.TRANSFORMER) {
+            return transformer(config, init);
+        }
         if (init.equals(RANDOM)) {
-            return new StudentInit(RANDOM, null, null, null);
+            return new StudentInit(RANDOM, null, null, null, arch, null, null, null);
         }
         if (!init.startsWith(STATIC) || init.length() == STATIC.length()) {
             throw new IllegalArgumentException("student.init must be 'random' or 'static:FILE' (a table from streamdistill"
-                    + " distill-static), got '" + init + "'");
+                    + " distill-static) for student.arch=bag, got '" + init + "'");
         }
         if (config.task() == Task.CLASSIFICATION && head.isEmpty()) {
             throw new IllegalArgumentException("student.init=" + init + " for a CLASSIFICATION student needs student.init.head=FILE,"
@@ -43,14 +68,65 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map) {
             case "fitted" -> WarmStart.Back.FITTED;
             default -> throw new IllegalArgumentException("student.init.map must be auto, basis or fitted, got '" + map + "'");
         };
-        return new StudentInit("static", Path.of(init.substring(STATIC.length())), head.isEmpty() ? null : Path.of(head), back);
+        return new StudentInit("static", Path.of(init.substring(STATIC.length())), head.isEmpty() ? null : Path.of(head), back, arch,
+                null, null, null);
+    }
+
+    private static StudentInit transformer(TrainerConfig config, String init) {
+        if (config.trainingConfig().featureBeta() > 0 || config.trainingConfig().tokenDropout() > 0) {
+            throw new IllegalArgumentException("student.arch=transformer does not take training.featureBeta or training.tokenDropout"
+                    + " yet: leave them at 0");
+        }
+        EncoderSpec.Pooling pooling = switch (config.string("student.transformer.pooling").trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "mean" -> EncoderSpec.Pooling.MEAN;
+            case "cls" -> EncoderSpec.Pooling.CLS;
+            default -> throw new IllegalArgumentException("student.transformer.pooling must be mean or cls, got '"
+                    + config.string("student.transformer.pooling") + "'");
+        };
+        TransformerShape shape = new TransformerShape(config.integer("student.transformer.layers"), config.integer("student.transformer.width"),
+                config.integer("student.transformer.heads"), config.integer("student.transformer.ffn"), config.integer("student.max.tokens"),
+                pooling);
+        // Checked now, so that a bad shape names its setting at start-up.
+        try {
+            new EncoderSpec(1, shape.width(), shape.layers(), shape.heads(), shape.ffn(), config.integer("student.max.tokens"), 0, 1e-12f,
+                    pooling);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("student.transformer.*: " + e.getMessage(), e);
+        }
+        if (shape.layers() < 1 || shape.layers() > 6) {
+            throw new IllegalArgumentException("student.transformer.layers must be in 1..6, got " + shape.layers());
+        }
+        if (init.equals(RANDOM)) {
+            return new StudentInit(RANDOM, null, null, null, Arch.TRANSFORMER, null, null, shape);
+        }
+        if (!init.startsWith(TEACHER) || init.length() == TEACHER.length()) {
+            throw new IllegalArgumentException("student.init must be 'random' or 'teacher:FILE' (a BERT-style ONNX encoder whose blocks"
+                    + " the student takes) for student.arch=transformer, got '" + init + "'");
+        }
+        String blocks = config.string("student.init.blocks").trim();
+        int[] chosen = null;
+        if (!blocks.isEmpty()) {
+            try {
+                chosen = java.util.Arrays.stream(blocks.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("student.init.blocks must be block numbers separated by commas, got '" + blocks + "'");
+            }
+        }
+        return new StudentInit(TEACHER, null, null, null, Arch.TRANSFORMER, Path.of(init.substring(TEACHER.length())), chosen, shape);
     }
 
     boolean warm() {
         return table != null;
     }
 
-    StudentTrainer create(StudentConfig config, TrainingConfig training) {
+    /**
+     * The student to train: {@code config} gives its task, classes and outputs (and the bag's shape), the
+     * architecture and initialisation come from these settings.
+     */
+    Learner create(StudentConfig config, TrainingConfig training) {
+        if (arch == Arch.TRANSFORMER) {
+            return transformer(config, training);
+        }
         if (!warm()) {
             return StudentTrainer.create(config, training);
         }
@@ -62,6 +138,44 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map) {
             teacherHead = WarmStart.TeacherHead.read(head);
         }
         return StudentTrainer.create(WarmStart.student(config, readTable(), teacherHead, map), training);
+    }
+
+    private Learner transformer(StudentConfig config, TrainingConfig training) {
+        EncoderParams encoder;
+        if (teacher != null) {
+            BertOnnxWeights weights;
+            try {
+                weights = BertOnnxWeights.read(teacher);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("student.init=teacher:" + teacher + " cannot be read: " + e.getMessage(), e);
+            }
+            int[] take = blocks != null ? blocks : everyOther(weights.layers());
+            encoder = weights.take(shape.pooling(), take);
+            if (encoder.spec().maxPositions() < shape.maxPositions()) {
+                throw new IllegalArgumentException("student.init=teacher:" + teacher + " holds " + encoder.spec().maxPositions()
+                        + " positions, fewer than student.max.tokens=" + shape.maxPositions());
+            }
+            if (encoder.spec().vocab() != config.vocabSize()) {
+                throw new IllegalArgumentException("student.init=teacher:" + teacher + " has " + encoder.spec().vocab() + " tokens; the"
+                        + " student's tokenizer (student.tokenizer) has " + config.vocabSize());
+            }
+        } else {
+            encoder = EncoderParams.random(new EncoderSpec(config.vocabSize(), shape.width(), shape.layers(), shape.heads(), shape.ffn(),
+                    shape.maxPositions(), 0, 1e-12f, shape.pooling()), config.seed());
+        }
+        TransformerStudent student = new TransformerStudent(config.task(), config.classNames(), config.outputDim(), encoder)
+                .initHead(config.seed() + 1);
+        return new TransformerTrainer(student, training, Learners.defaultGemm());
+    }
+
+    /** DistilBERT's choice: every other block of the teacher, ending with its last (1, 3, 5 of 6). */
+    static int[] everyOther(int teacherBlocks) {
+        int n = Math.max(1, teacherBlocks / 2);
+        int[] b = new int[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = teacherBlocks - 1 - 2 * (n - 1 - i);
+        }
+        return b;
     }
 
     /** The teacher the table came from, for the checkpoint record of a version trained on nothing yet. */

@@ -2,7 +2,8 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.sync.ModelDelta;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.Learners;
 import java.io.IOException;
 import java.net.URI;
 import java.util.UUID;
@@ -47,7 +48,7 @@ final class SyncFiles {
     }
 
     /** Writes the trainer to {@link #handoff} atomically (a reader sees all of it or no file); returns its URI. */
-    String writeHandoff(String run, long checkpoint, StudentTrainer trainer) throws IOException {
+    String writeHandoff(String run, long checkpoint, Learner trainer) throws IOException {
         dir.getFileSystem().mkdirs(dir);
         Path file = handoff(run, checkpoint);
         atomically(file, out -> trainer.writeTo(out));
@@ -55,7 +56,7 @@ final class SyncFiles {
     }
 
     /** Waits up to {@code timeout} for {@link #handoff} and reads it. */
-    StudentTrainer awaitHandoff(String run, long checkpoint, java.time.Duration timeout) throws IOException, InterruptedException {
+    Learner awaitHandoff(String run, long checkpoint, java.time.Duration timeout) throws IOException, InterruptedException {
         Path file = handoff(run, checkpoint);
         awaitFile(file, timeout, "training subtask 0 did not hand over the restored trainer");
         return readTrainer(file);
@@ -74,9 +75,9 @@ final class SyncFiles {
         }
     }
 
-    private static StudentTrainer readTrainer(Path file) throws IOException {
+    private static Learner readTrainer(Path file) throws IOException {
         try (FSDataInputStream in = file.getFileSystem().open(file)) {
-            return StudentTrainer.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
+            return Learners.readFrom(new java.io.BufferedInputStream(in, 1 << 20));
         }
     }
 
@@ -86,7 +87,7 @@ final class SyncFiles {
      * and the trainer of the one it ranks highest. The trainer goes first, so a reader that sees a
      * state's metadata also finds its trainer when there is one. Both by rename (all or nothing).
      */
-    void writeRescaled(String run, long checkpoint, int oldSubtask, byte[] meta, StudentTrainer trainer) throws IOException {
+    void writeRescaled(String run, long checkpoint, int oldSubtask, byte[] meta, Learner trainer) throws IOException {
         FileSystem fs = dir.getFileSystem();
         fs.mkdirs(dir);
         if (trainer != null) {
@@ -110,7 +111,7 @@ final class SyncFiles {
     }
 
     /** The trainer a subtask left beside old subtask {@code oldSubtask}'s metadata, or null when it left none. */
-    StudentTrainer rescaledTrainer(String run, long checkpoint, int oldSubtask) throws IOException {
+    Learner rescaledTrainer(String run, long checkpoint, int oldSubtask) throws IOException {
         Path file = rescaled(run, checkpoint, oldSubtask, "trainer");
         return file.getFileSystem().exists(file) ? readTrainer(file) : null;
     }

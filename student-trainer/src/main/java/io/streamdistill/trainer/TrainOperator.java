@@ -4,7 +4,7 @@ import io.streamdistill.records.TeacherRef;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Example;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -46,7 +46,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
 
     private final TrainerConfig config;
 
-    private transient StudentTrainer trainer;
+    private transient Learner trainer;
     private transient RecordExamples examples;
     private transient List<Example> batch;
     /** Read once: the setting is parsed from its string form on every call. */
@@ -106,7 +106,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
             }
             publisher.continueAfterStore();
             LOG.info("new student '{}': {} ({} parameters, init {}); versions continue after {}", config.string("student.name"),
-                    studentConfig.describe(), studentConfig.parameterCount(), config.string("student.init"), publisher.version());
+                    trainer.describe(), trainer.parameterCount(), config.string("student.init"), publisher.version());
         }
     }
 
@@ -114,7 +114,7 @@ public final class TrainOperator extends AbstractStreamOperator<OutRecord>
      * The trainer from the restored checkpoint, or null without one. A checkpoint taken with N
      * training subtasks gives this one all N states, folded into one student ({@link ReplicaState#consolidate}).
      */
-    private StudentTrainer restore(StateInitializationContext context) throws Exception {
+    private Learner restore(StateInitializationContext context) throws Exception {
         TrainerSnapshot.Restored restored = snapshot.restore(ReplicaState::rank);
         if (restored == null) {
             if (context.isRestored()) {

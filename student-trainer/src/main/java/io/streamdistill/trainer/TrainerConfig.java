@@ -37,6 +37,15 @@ public final class TrainerConfig extends ServiceConfig {
         DEFAULTS.put("group.id", "streamdistill-trainer");
         DEFAULTS.put("student.name", "student");
         DEFAULTS.put("student.task", "CLASSIFICATION");
+        // bag (token embeddings, mean-pooled: docs/student-trainer.md) or transformer (student.transformer.*).
+        DEFAULTS.put("student.arch", "bag");
+        DEFAULTS.put("student.transformer.layers", "2");
+        DEFAULTS.put("student.transformer.width", "128");
+        DEFAULTS.put("student.transformer.heads", "4");
+        DEFAULTS.put("student.transformer.ffn", "512");
+        DEFAULTS.put("student.transformer.pooling", "mean");
+        // student.init=teacher:FILE (a BERT-style ONNX encoder): which of its blocks the student takes; blank: every other.
+        DEFAULTS.put("student.init.blocks", "");
         DEFAULTS.put("student.classes", "");
         DEFAULTS.put("student.output.dim", "384");
         DEFAULTS.put("student.embedding.dim", "64");

@@ -1,6 +1,7 @@
 package io.streamdistill.trainer;
 
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.Learners;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
@@ -39,7 +40,7 @@ final class TrainerSnapshot {
     private static final int PARTITION_MAGIC = 0x53445350;
 
     /** The metadata of every restored partition, and the trainer of the one ranked highest. */
-    record Restored(List<byte[]> metas, StudentTrainer trainer, int chosen) {
+    record Restored(List<byte[]> metas, Learner trainer, int chosen) {
     }
 
     private final ListState<byte[]> legacyChunks;
@@ -64,7 +65,7 @@ final class TrainerSnapshot {
             return null;
         }
         List<byte[]> metas = new ArrayList<>();
-        StudentTrainer best = null;
+        Learner best = null;
         int chosen = -1;
         long bestRank = Long.MIN_VALUE;
         for (StatePartitionStreamProvider partition : context.getRawOperatorStateInputs()) {
@@ -73,7 +74,7 @@ final class TrainerSnapshot {
                 DataInputStream data = new DataInputStream(in);
                 if (data.readInt() != PARTITION_MAGIC) {
                     in.reset(); // an earlier build's partition: the trainer alone
-                    best = StudentTrainer.readFrom(in);
+                    best = Learners.readFrom(in);
                     chosen = metas.size();
                     metas.addAll(legacyMetas());
                     continue;
@@ -82,7 +83,7 @@ final class TrainerSnapshot {
                 data.readFully(meta);
                 long r = rank.applyAsLong(meta);
                 if (best == null || r > bestRank) {
-                    best = StudentTrainer.readFrom(in);
+                    best = Learners.readFrom(in);
                     bestRank = r;
                     chosen = metas.size();
                 }
@@ -97,7 +98,7 @@ final class TrainerSnapshot {
             all.write(chunk);
         }
         return all.size() == 0 ? null
-                : new Restored(legacyMetas(), StudentTrainer.readFrom(new ByteArrayInputStream(all.toByteArray())), 0);
+                : new Restored(legacyMetas(), Learners.readFrom(new ByteArrayInputStream(all.toByteArray())), 0);
     }
 
     private List<byte[]> legacyMetas() throws Exception {
@@ -106,7 +107,7 @@ final class TrainerSnapshot {
         return metas;
     }
 
-    void snapshot(StateSnapshotContext snapshot, StudentTrainer trainer, byte[] metadata) throws Exception {
+    void snapshot(StateSnapshotContext snapshot, Learner trainer, byte[] metadata) throws Exception {
         OperatorStateCheckpointOutputStream raw = snapshot.getRawOperatorStateOutput();
         raw.startNewPartition();
         BufferedOutputStream buffered = new BufferedOutputStream(raw, BUFFER);

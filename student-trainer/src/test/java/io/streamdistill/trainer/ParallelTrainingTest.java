@@ -32,8 +32,20 @@ class ParallelTrainingTest {
      */
     @Test
     void twoTrainingSubtasksTrainEveryRecordOnceThroughAFailure(@TempDir Path dir) throws Exception {
-        String in = SharedLocalStack.newTopic("parallel-soft", 2);
-        String out = SharedLocalStack.newTopic("parallel-checkpoints", 1);
+        throughAFailure(dir, "parallel", Map.of());
+    }
+
+    /** The same for a transformer student, whose encoder weights move whole in every sync round. */
+    @Test
+    void aTransformerStudentAtTwoSubtasksTrainsEveryRecordOnceThroughAFailure(@TempDir Path dir) throws Exception {
+        throughAFailure(dir, "parallel-transformer", Map.of("student.arch", "transformer", "student.transformer.layers", "1",
+                "student.transformer.width", "16", "student.transformer.heads", "2", "student.transformer.ffn", "32",
+                "training.learningRate", "0.003"));
+    }
+
+    private static void throughAFailure(Path dir, String name, Map<String, String> student) throws Exception {
+        String in = SharedLocalStack.newTopic(name + "-soft", 2);
+        String out = SharedLocalStack.newTopic(name + "-checkpoints", 1);
         int half = 2000;
         int n = 2 * half;
         TrainerJobTest.produceSoftTargets(in, half, 21);
@@ -43,6 +55,7 @@ class ParallelTrainingTest {
         }
         Map<String, String> s = new HashMap<>(TrainerJobTest.settings(in, out, dir.resolve("artifacts"),
                 Map.of("train.parallelism", "2", "bounded.end", "none", "export.every.seconds", "2")));
+        s.putAll(student);
         TrainerConfig config = TrainerConfig.of(s);
         StudentTrainerJob.createSyncTopic(config);
         FailOnce.FAILED.set(false);
@@ -85,10 +98,11 @@ class ParallelTrainingTest {
         }
 
         // The same records without the failure: a move adopted twice (or one dropped) would leave the model elsewhere.
-        String cleanOut = SharedLocalStack.newTopic("parallel-clean-checkpoints", 1);
+        String cleanOut = SharedLocalStack.newTopic(name + "-clean-checkpoints", 1);
         Map<String, String> clean = new HashMap<>(TrainerJobTest.settings(in, cleanOut, dir.resolve("clean-artifacts"),
                 Map.of("bounded.end", "none", "export.every.seconds", "2", "group.id", "trainer-clean-" + in,
                         "transactional.id.prefix", "trainer-test-" + cleanOut)));
+        clean.putAll(student);
         JobClient uninterrupted = start(clean, dir.resolve("clean"), 2);
         StudentCheckpoint cleanLast;
         try {
@@ -98,7 +112,7 @@ class ParallelTrainingTest {
             uninterrupted.cancel().get();
         }
         assertThat(cleanLast.getTrainedIds()).as("the same ids as the run through the failure").isEqualTo(last.getTrainedIds());
-        System.out.printf("parallel failure: agreement %.4f against %.4f uninterrupted%n", last.getMetrics().get("holdout_agreement"),
+        System.out.printf("%s failure: agreement %.4f against %.4f uninterrupted%n", name, last.getMetrics().get("holdout_agreement"),
                 cleanLast.getMetrics().get("holdout_agreement"));
         assertThat(last.getMetrics().get("holdout_agreement")).as("the model matches an uninterrupted run's")
                 .isCloseTo(cleanLast.getMetrics().get("holdout_agreement"), org.assertj.core.data.Offset.offset(0.03));

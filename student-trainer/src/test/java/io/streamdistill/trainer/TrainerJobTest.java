@@ -355,6 +355,45 @@ class TrainerJobTest {
         assertTrainedOnExactly(last, trainingIds(300, 21, 10), trainingIds(300, 22, 10));
     }
 
+    /**
+     * student.arch=transformer through the same job: it trains on every record once, publishes versions whose
+     * files ONNX Runtime runs as it runs the bag's, and learns the synthetic teacher's rule.
+     */
+    @Test
+    void aTransformerStudentTrainsInTheJobAndItsFilesRunInOnnxRuntime(@TempDir Path dir) throws Exception {
+        String in = SharedLocalStack.newTopic("transformer-soft", 1);
+        String out = SharedLocalStack.newTopic("transformer-checkpoints", 1);
+        produceSoftTargets(in, 2000, 41);
+        runBounded(TrainerConfig.of(settings(in, out, dir.resolve("artifacts"), Map.of("student.arch", "transformer",
+                "student.transformer.layers", "1", "student.transformer.width", "16", "student.transformer.heads", "2",
+                "student.transformer.ffn", "32", "export.every.records", "600", "gate.max.regression", "1",
+                "training.learningRate", "0.003"))), dir.resolve("flink"));
+
+        List<StudentCheckpoint> published = checkpoints(out, Duration.ofSeconds(3));
+        assertThat(published).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(published.stream().map(StudentCheckpoint::getVersion).toList()).isSorted().doesNotHaveDuplicates();
+        StudentCheckpoint first = published.get(0);
+        StudentCheckpoint last = published.get(published.size() - 1);
+        assertThat(last.getArchitecture()).startsWith("transformer 1x16");
+        assertTrainedOnExactly(last, trainingIds(2000, 41, 10));
+        System.out.printf("transformer in the job: holdout agreement %.3f at version %d, %.3f at version %d%n",
+                first.getMetrics().get("holdout_agreement"), first.getVersion(), last.getMetrics().get("holdout_agreement"), last.getVersion());
+        assertThat(last.getMetrics().get("holdout_agreement")).as("it learns the teacher's rule (4 classes)").isGreaterThan(0.7);
+        try (StudentRunner runner = StudentRunner.load(Path.of(URI.create(last.getArtifact().getUri())), last.getArtifact().getSha256(),
+                tokenizer, 1)) {
+            float[][] p = runner.score(List.of("a sentence for the student", "another one"));
+            assertThat(p).hasNumberOfRows(2);
+            for (float[] row : p) {
+                double sum = 0;
+                for (float x : row) {
+                    sum += x;
+                }
+                assertThat(row).hasSize(CLASSES.size());
+                assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+            }
+        }
+    }
+
     /** Starts the job unbounded on a MiniCluster; the caller cancels it (retained checkpoints stay). */
     static org.apache.flink.core.execution.JobClient startUnbounded(TrainerConfig config, Path flinkCheckpoints) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,

@@ -309,7 +309,7 @@ class TrainerPiecesTest {
         ReplicaState.Consolidated c = ReplicaState.consolidate(read, 1, ofReplica1);
         float max = 0;
         float[][] want = merged.parameters();
-        float[][] got = c.trainer().student().parameters();
+        float[][] got = c.trainer().syncArrays();
         for (int i = 0; i < want.length; i++) {
             for (int j = 0; j < want[i].length; j++) {
                 max = Math.max(max, Math.abs(want[i][j] - got[i][j]));

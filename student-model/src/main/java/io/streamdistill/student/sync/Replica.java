@@ -1,9 +1,8 @@
 package io.streamdistill.student.sync;
 
 import io.streamdistill.student.model.Student;
-import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.train.Example;
-import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.Learner;
 import java.util.BitSet;
 import java.util.List;
 
@@ -20,7 +19,7 @@ import java.util.List;
  * most half a step of its scale.
  */
 public final class Replica {
-    private final StudentTrainer trainer;
+    private final Learner trainer;
     /** Where the parameters were at the last round, as far as this replica knows the shared model. */
     private final float[][] ref;
     private final BitSet tokens = new BitSet();
@@ -29,35 +28,35 @@ public final class Replica {
     private long records;
 
     /** A replica whose moves are at 32 bits per value. */
-    public Replica(StudentTrainer trainer) {
+    public Replica(Learner trainer) {
         this(trainer, false);
     }
 
     /** @param eightBit whether its moves are quantized to 8 bits per value with a scale per row */
-    public Replica(StudentTrainer trainer, boolean eightBit) {
+    public Replica(Learner trainer, boolean eightBit) {
         this.trainer = trainer;
         this.eightBit = eightBit;
-        float[][] params = trainer.student().parameters();
+        float[][] params = trainer.syncArrays();
         ref = new float[params.length][];
         for (int i = 0; i < params.length; i++) {
             ref[i] = params[i].clone();
         }
     }
 
-    public StudentTrainer trainer() {
+    public Learner trainer() {
         return trainer;
     }
 
     /** Trains on a batch and remembers which embedding rows it may have moved. */
     public io.streamdistill.student.train.BatchResult train(List<Example> batch) {
         io.streamdistill.student.train.BatchResult result = trainer.train(batch);
-        StudentConfig c = trainer.config();
+        int buckets = trainer.bigramBuckets();
         for (Example e : batch) {
             int[] ids = e.tokenIds();
             for (int t = 0; t < ids.length; t++) {
                 tokens.set(ids[t]);
-                if (c.bigramBuckets() > 0 && t > 0) {
-                    bigrams.set(Student.bigramBucket(ids[t - 1], ids[t], c.bigramBuckets()));
+                if (buckets > 0 && t > 0) {
+                    bigrams.set(Student.bigramBucket(ids[t - 1], ids[t], buckets));
                 }
             }
         }
@@ -67,10 +66,10 @@ public final class Replica {
 
     /** The move since the last round; the next one starts from here. */
     public ModelDelta take() {
-        float[][] params = trainer.student().parameters();
+        float[][] params = trainer.syncArrays();
         int[] tokenRows = tokens.stream().toArray();
         int[] bigramRows = bigrams.stream().toArray();
-        int dim = trainer.config().embeddingDim();
+        int dim = trainer.syncRowWidth();
         ModelDelta d;
         if (eightBit) {
             // The reference moves by what was sent; the rounding error stays for the row's next move.
@@ -99,7 +98,7 @@ public final class Replica {
      * move by the merged one, keeping what it trained since.
      */
     public void adopt(ModelDelta merged, ModelDelta own) {
-        float[][] params = trainer.student().parameters();
+        float[][] params = trainer.syncArrays();
         merged.addTo(params, ref, 1f);
         own.addTo(params, ref, -1f);
     }

@@ -21,7 +21,7 @@ import java.util.Map;
  * {@link #fromBytes(byte[])} is bit-identical to training without the round trip. Not
  * thread-safe: one trainer per thread (a Flink operator instance).
  */
-public final class StudentTrainer {
+public final class StudentTrainer implements Learner {
     /** Version of the {@link #toBytes()} format; bumped on any change to it. */
     /** Version 2 added feature distillation's projection (two arrays after the head); version 1 states still load. */
     public static final int STATE_FORMAT_VERSION = 2;
@@ -73,6 +73,57 @@ public final class StudentTrainer {
         return config;
     }
 
+    @Override
+    public String architecture() {
+        return "bag";
+    }
+
+    @Override
+    public Task task() {
+        return config.task();
+    }
+
+    @Override
+    public List<String> classNames() {
+        return config.classNames();
+    }
+
+    @Override
+    public int outputDim() {
+        return config.outputDim();
+    }
+
+    @Override
+    public String describe() {
+        return config.describe();
+    }
+
+    @Override
+    public long parameterCount() {
+        return config.parameterCount();
+    }
+
+    @Override
+    public byte[] exportOnnx(io.streamdistill.student.onnx.OnnxExporter.Metadata metadata) {
+        return io.streamdistill.student.onnx.OnnxExporter.export(student, metadata);
+    }
+
+    @Override
+    public float[][] syncArrays() {
+        return student.parameters();
+    }
+
+    @Override
+    public int syncRowWidth() {
+        return config.embeddingDim();
+    }
+
+    @Override
+    public int bigramBuckets() {
+        return config.bigramBuckets();
+    }
+
+    @Override
     public TrainingConfig training() {
         return training;
     }
@@ -81,6 +132,7 @@ public final class StudentTrainer {
         return student;
     }
 
+    @Override
     public long step() {
         return step;
     }
@@ -90,6 +142,7 @@ public final class StudentTrainer {
      * share is its weight over the batch's total; all weights 1 is the plain mean). Returns the batch's
      * weighted loss and plain agreement before the update.
      */
+    @Override
     public BatchResult train(List<Example> batch) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("cannot train on an empty batch");
@@ -131,6 +184,7 @@ public final class StudentTrainer {
     }
 
     /** Scores one example without training on it (progressive validation, holdout). */
+    @Override
     public Evaluation evaluate(Example e) {
         student.forward(e.tokenIds(), null, activations);
         float loss = lossAndGradient(e);
@@ -144,6 +198,7 @@ public final class StudentTrainer {
     }
 
     /** The model's output for one text: probabilities (classification) or the unit embedding. */
+    @Override
     public float[] predict(int[] tokenIds) {
         student.forward(tokenIds, null, activations);
         return activations.prediction.clone();
@@ -205,6 +260,7 @@ public final class StudentTrainer {
     }
 
     /** The whole trainer as bytes: format version, configs, step, random state, parameters, Adam moments. */
+    @Override
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(estimateBytes());
         try {
@@ -219,6 +275,7 @@ public final class StudentTrainer {
      * Writes {@link #toBytes()}'s format to {@code stream} without building it in memory first (a
      * checkpoint streams tens of MB); the stream is flushed, not closed.
      */
+    @Override
     public void writeTo(java.io.OutputStream stream) throws IOException {
         DataOutputStream out = new DataOutputStream(stream);
         out.writeInt(MAGIC);
@@ -284,6 +341,7 @@ public final class StudentTrainer {
     }
 
     /** A copy with other training settings (a replay may change them); architecture and weights stay. */
+    @Override
     public StudentTrainer withTraining(TrainingConfig other) {
         StudentTrainer copy = fromBytes(toBytes());
         return new StudentTrainer(copy.config, other, copy.student, copy.adam, copy.rng, copy.step);

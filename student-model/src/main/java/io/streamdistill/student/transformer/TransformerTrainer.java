@@ -6,6 +6,7 @@ import io.streamdistill.student.model.Task;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Evaluation;
 import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.Learner;
 import io.streamdistill.student.train.TrainingConfig;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -21,7 +22,7 @@ import java.util.Map;
  * touched (lazy Adam, as the bag does); every other tensor updates every step. One batch runs as
  * one packed forward and backward pass through the encoder. Not thread-safe.
  */
-public final class TransformerTrainer {
+public final class TransformerTrainer implements Learner {
     private final TransformerStudent student;
     private final TrainingConfig training;
     private final Encoder encoder;
@@ -52,12 +53,95 @@ public final class TransformerTrainer {
         return student;
     }
 
+    @Override
     public TrainingConfig training() {
         return training;
     }
 
+    @Override
     public long step() {
         return step;
+    }
+
+    @Override
+    public String architecture() {
+        return "transformer";
+    }
+
+    @Override
+    public Task task() {
+        return student.task();
+    }
+
+    @Override
+    public List<String> classNames() {
+        return student.classNames();
+    }
+
+    @Override
+    public int outputDim() {
+        return student.outputs();
+    }
+
+    @Override
+    public String describe() {
+        return student.describe();
+    }
+
+    @Override
+    public long parameterCount() {
+        return student.parameterCount();
+    }
+
+    @Override
+    public TransformerTrainer withTraining(TrainingConfig other) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try {
+            writeTo(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        TransformerTrainer copy = readFrom(new java.io.ByteArrayInputStream(bytes.toByteArray()), gemm);
+        TransformerTrainer t = new TransformerTrainer(copy.student, other, gemm);
+        t.step = copy.step;
+        for (int i = 0; i < t.m.size(); i++) {
+            System.arraycopy(copy.m.get(i), 0, t.m.get(i), 0, t.m.get(i).length);
+            System.arraycopy(copy.v.get(i), 0, t.v.get(i), 0, t.v.get(i).length);
+        }
+        return t;
+    }
+
+    @Override
+    public float[] predict(int[] tokenIds) {
+        return predict(new int[][] {tokenIds})[0];
+    }
+
+    @Override
+    public byte[] exportOnnx(io.streamdistill.student.onnx.OnnxExporter.Metadata metadata) {
+        return TransformerOnnx.export(student, metadata);
+    }
+
+    /** The word table first (rows move where tokens touched them), no bigram table, then every other tensor whole. */
+    @Override
+    public float[][] syncArrays() {
+        List<float[]> all = tensors();
+        float[][] arrays = new float[all.size() + 1][];
+        arrays[0] = all.get(0);
+        arrays[1] = new float[0];
+        for (int i = 1; i < all.size(); i++) {
+            arrays[i + 1] = all.get(i);
+        }
+        return arrays;
+    }
+
+    @Override
+    public int syncRowWidth() {
+        return student.encoder().spec().width();
+    }
+
+    @Override
+    public int bigramBuckets() {
+        return 0;
     }
 
     /** Every trained tensor, in a fixed order: the encoder's (its order), then the head's weight and bias. */
@@ -108,6 +192,7 @@ public final class TransformerTrainer {
     }
 
     /** One optimiser step on the batch; returns its weighted loss and plain agreement before the update. */
+    @Override
     public BatchResult train(List<Example> batch) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("cannot train on an empty batch");
@@ -162,6 +247,7 @@ public final class TransformerTrainer {
     }
 
     /** Scores one example without training on it. */
+    @Override
     public Evaluation evaluate(Example e) {
         Outputs o = forward(new int[][] {e.tokenIds()});
         float loss = lossAndGradient(o, 0, e, new float[student.outputs()]);
@@ -280,12 +366,13 @@ public final class TransformerTrainer {
 
     /** Version of {@link #writeTo}'s format; bumped on any change to it. */
     public static final int STATE_FORMAT_VERSION = 1;
-    private static final int MAGIC = 0x53445446; // "SDTF"
+    public static final int MAGIC = 0x53445446; // "SDTF"
 
     /**
      * The whole trainer: format version, task and outputs, the encoder's shape, training settings, step,
      * then every tensor with its Adam moments. Training after {@link #readFrom} goes on bit for bit.
      */
+    @Override
     public void writeTo(java.io.OutputStream stream) throws java.io.IOException {
         java.io.DataOutputStream out = new java.io.DataOutputStream(stream);
         out.writeInt(MAGIC);

@@ -55,7 +55,7 @@ class ModelSyncTest {
             m.applyTo(merged);
             replica.adopt(m, own);
         }
-        assertThat(maxDifference(merged.parameters(), replica.trainer().student().parameters())).isLessThan(1e-5f);
+        assertThat(maxDifference(merged.parameters(), replica.trainer().syncArrays())).isLessThan(1e-5f);
         assertThat(maxDifference(new Student(CONFIG).parameters(), merged.parameters())).as("it trained").isGreaterThan(1e-3f);
     }
 
@@ -66,8 +66,8 @@ class ModelSyncTest {
         float[][] start = new Student(CONFIG).parameters();
         a.train(batch(1, 2, 5, 6));
         b.train(batch(3, 4, 5, 7));
-        float[][] pa = copy(a.trainer().student().parameters());
-        float[][] pb = copy(b.trainer().student().parameters());
+        float[][] pa = copy(a.trainer().syncArrays());
+        float[][] pb = copy(b.trainer().syncArrays());
         ModelDelta da = a.take();
         ModelDelta db = b.take();
         ModelDelta m = ModelDelta.mean(List.of(da, db));
@@ -85,8 +85,8 @@ class ModelSyncTest {
         assertThat(merged.parameters()[w2][0]).isCloseTo((pa[w2][0] + pb[w2][0]) / 2, org.assertj.core.data.Offset.offset(1e-6f));
         a.adopt(m, da);
         b.adopt(m, db);
-        assertThat(maxDifference(a.trainer().student().parameters(), merged.parameters())).isLessThan(1e-6f);
-        assertThat(maxDifference(b.trainer().student().parameters(), merged.parameters())).isLessThan(1e-6f);
+        assertThat(maxDifference(a.trainer().syncArrays(), merged.parameters())).isLessThan(1e-6f);
+        assertThat(maxDifference(b.trainer().syncArrays(), merged.parameters())).isLessThan(1e-6f);
     }
 
     @Test
@@ -98,11 +98,11 @@ class ModelSyncTest {
         ModelDelta da = a.take();
         ModelDelta db = b.take();
         a.train(batch(8, 9)); // trained while the merged round was on its way
-        float[][] before = copy(a.trainer().student().parameters());
+        float[][] before = copy(a.trainer().syncArrays());
         ModelDelta m = ModelDelta.mean(List.of(da, db));
         a.adopt(m, da);
         int dim = CONFIG.embeddingDim();
-        float[] now = a.trainer().student().parameters()[Student.TOKENS];
+        float[] now = a.trainer().syncArrays()[Student.TOKENS];
         assertThat(now[8 * dim]).as("row 8 moved only since").isEqualTo(before[0][8 * dim]);
         ModelDelta next = a.take();
         assertThat(next.records()).isEqualTo(1);
@@ -221,7 +221,7 @@ class ModelSyncTest {
             replica.adopt(m, own);
         }
         // The merged model is the replica's less the last round's rounding, not thirty rounds of it.
-        assertThat(maxDifference(merged.parameters(), replica.trainer().student().parameters()))
+        assertThat(maxDifference(merged.parameters(), replica.trainer().syncArrays()))
                 .isLessThanOrEqualTo(lastLargest / 254 + 1e-6f);
     }
 
