@@ -71,17 +71,34 @@ class ServingTest {
                 p[i] = (float) (rng.nextGaussian() * 0.7);
             }
         }
-        byte[] bytes = OnnxExporter.export(t.student(), new OnnxExporter.Metadata(tokenizer.id(), version));
+        return checkpoint(student, version, OnnxExporter.export(t.student(), new OnnxExporter.Metadata(tokenizer.id(), version)), "test");
+    }
+
+    /** Writes {@code bytes} to dir/student/version/model.onnx; returns the record that publishes it. */
+    StudentCheckpoint checkpoint(String student, long version, byte[] bytes, String architecture) throws Exception {
         Path file = dir.resolve(student + "/" + version + "/model.onnx");
         Files.createDirectories(file.getParent());
         Files.write(file, bytes);
         return StudentCheckpoint.newBuilder().setStudent(student).setVersion(version).setCreatedAt(Instant.now()).setStep(version)
-                .setRecordsSeen(version * 100).setTask(Task.CLASSIFICATION).setArchitecture("test").setParameters(1)
+                .setRecordsSeen(version * 100).setTask(Task.CLASSIFICATION).setArchitecture(architecture).setParameters(1)
                 .setClassNames(CLASSES).setSources(List.of()).setMetrics(Map.of())
                 .setArtifact(Artifact.newBuilder().setUri(file.toUri().toString()).setSha256(Hashing.sha256(bytes))
                         .setBytes(bytes.length).setFormat("onnx").build())
                 .setTeacher(TeacherRef.newBuilder().setModelId("t").setSha256("00").setTokenizer("tok").build())
                 .setConfigHash("00").build();
+    }
+
+    /** Like {@link #publishable}, a one-block transformer student of the same classes (another architecture, one signature). */
+    StudentCheckpoint publishableTransformer(String student, long version, long seed) throws Exception {
+        io.streamdistill.student.transformer.EncoderSpec spec = new io.streamdistill.student.transformer.EncoderSpec(tokenizer.vocabSize(),
+                16, 1, 2, 32, 128, 0, 1e-12f, io.streamdistill.student.transformer.EncoderSpec.Pooling.MEAN);
+        io.streamdistill.student.transformer.TransformerStudent t = new io.streamdistill.student.transformer.TransformerStudent(
+                io.streamdistill.student.model.Task.CLASSIFICATION, CLASSES, CLASSES.size(),
+                io.streamdistill.student.transformer.EncoderParams.random(spec, seed)).initHead(seed);
+        java.util.Arrays.fill(t.headBias(), 0f);
+        t.headBias()[(int) (seed % CLASSES.size())] = 3f; // a student with an opinion, so its answers differ from the bag's
+        return checkpoint(student, version, io.streamdistill.student.transformer.TransformerOnnx.export(t,
+                new OnnxExporter.Metadata(tokenizer.id(), version)), t.describe());
     }
 
     static float[] expected(StudentCheckpoint cp) {
@@ -264,6 +281,34 @@ class ServingTest {
                 assertThat(s.follower().refused()).isEqualTo(1);
                 assertThat(s.follower().lastRefusal()).contains(topic + "/0@1").contains("WRONG_MAGIC_BYTE");
             }
+        }
+    }
+
+    /** One student line moving from a bag version to a transformer version and back: serve swaps both ways and answers from each. */
+    @Test
+    void serveSwapsBetweenABagAndATransformerVersionOfOneStudent() throws Exception {
+        String topic = SharedLocalStack.newTopic("serve-arch", 1);
+        StudentCheckpoint bag = publishable("arch", 1, 21);
+        StudentCheckpoint transformer = publishableTransformer("arch", 2, 22);
+        StudentCheckpoint bagAgain = publishable("arch", 3, 23);
+        publish(topic, bag);
+        try (Serving s = serve(topic, "arch", null)) {
+            awaitVersion(s, 1);
+            publish(topic, transformer);
+            awaitVersion(s, 2);
+            HttpResponse<String> r = predict(s, "{\"text\": \"" + PROBE + "\"}");
+            assertThat(r.statusCode()).isEqualTo(200);
+            com.fasterxml.jackson.databind.JsonNode body = new ObjectMapper().readTree(r.body());
+            assertThat(body.get("version").asLong()).isEqualTo(2);
+            float[] want = expected(transformer);
+            com.fasterxml.jackson.databind.JsonNode probabilities = body.get("predictions").get(0).get("probabilities");
+            for (int k = 0; k < CLASSES.size(); k++) {
+                assertThat(probabilities.get(CLASSES.get(k)).asDouble()).as("answered by the transformer: " + CLASSES.get(k))
+                        .isCloseTo(want[k], org.assertj.core.data.Offset.offset(1e-5));
+            }
+            publish(topic, bagAgain);
+            awaitVersion(s, 3);
+            assertThat(s.follower().refused()).isZero();
         }
     }
 
