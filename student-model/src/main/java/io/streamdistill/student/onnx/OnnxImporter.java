@@ -39,6 +39,10 @@ public final class OnnxImporter {
             meta.put(p.getKey(), p.getValue());
         }
         String configJson = meta.get(OnnxExporter.META_STUDENT);
+        if (configJson == null && "transformer".equals(meta.get("streamdistill.arch"))) {
+            throw new IllegalArgumentException("this is a transformer student (" + meta.get(OnnxExporter.META_ARCHITECTURE)
+                    + "): reading one back into a trainer (finetune) is not supported yet, only bag students");
+        }
         if (configJson == null) {
             throw new IllegalArgumentException("the ONNX model has no '" + OnnxExporter.META_STUDENT
                     + "' metadata: it was not exported by StreamDistill's trainer");

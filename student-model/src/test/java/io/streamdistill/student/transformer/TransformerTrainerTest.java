@@ -124,6 +124,9 @@ class TransformerTrainerTest {
                 assertThat(runner.metadata()).containsEntry(OnnxExporter.META_TASK, task.name())
                         .containsEntry(TransformerOnnx.META_ARCH, "transformer");
             }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.streamdistill.student.onnx.OnnxImporter.read(onnx))
+                    .as("finetune's importer says what it cannot do").hasMessageContaining("transformer student")
+                    .hasMessageContaining("not supported yet");
         }
     }
 
