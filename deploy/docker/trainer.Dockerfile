@@ -19,10 +19,12 @@ RUN ls /opt/flink/plugins/metrics-prometheus/flink-metrics-prometheus-*.jar >/de
 #   in a fresh child-first loader would fail with "already loaded in another classloader", and
 #   the Kafka connector (always from lib/) would see another kafka-clients than the job.
 # - file-system checkpoints: the trainer's state is tens of MB, over the JobManager's 5 MB.
+# - the Vector API module on TaskManagers: the transformer student's matrix kernel (a plain one without).
 RUN bash /opt/flink/bin/config-parser-utils.sh /opt/flink/conf /opt/flink/bin /opt/flink/lib \
       "-Dmetrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory" \
       "-Dmetrics.reporter.prom.port=9249" \
       "-Dclassloader.resolve-order=parent-first" \
+      "-Denv.java.opts.taskmanager=--add-modules jdk.incubator.vector" \
       "-Dclassloader.parent-first-patterns.additional=ai.onnxruntime.;ai.djl.;com.sun.jna.;org.xerial.snappy.;com.github.luben.zstd.;net.jpountz." \
       "-Dexecution.checkpointing.storage=filesystem" \
       "-Dexecution.checkpointing.dir=file:///data/flink-checkpoints" \

@@ -207,7 +207,13 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
                 // Each demo trains a new student (its --task or corpus may differ from the last run's).
                 trainer.put("restore.from", "none");
-                if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {
+                boolean transformer = "transformer".equalsIgnoreCase(trainerOverrides.getOrDefault("student.arch", "bag").trim());
+                if (transformer) {
+                    // DistilBERT's start: the teacher's embeddings and every other block (student.init.blocks to choose).
+                    trainer.put("student.init", "teacher");
+                    // A student that starts as (part of) the teacher needs small steps, not the rate of one from random weights.
+                    trainer.put("training.learningRate", "0.0003");
+                } else if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {
                     int dim = Integer.parseInt(trainerOverrides.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
                     trainer.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), dataDir.toAbsolutePath(),
                             System.out, stream.stream().map(Corpus.Row::text).toList()).trainerSettings());
@@ -224,6 +230,9 @@ public final class DemoCommand implements Callable<Integer> {
                     trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
                 }
                 trainer.putAll(trainerOverrides);
+                if ("teacher".equals(trainer.get("student.init"))) {
+                    trainer.put("student.init", "teacher:" + descriptor.model().toAbsolutePath());
+                }
                 TrainerConfig trainerConfig = TrainerConfig.of(trainer);
                 StreamExecutionEnvironment env = flink.environment(
                         StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));

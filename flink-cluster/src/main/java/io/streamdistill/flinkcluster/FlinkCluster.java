@@ -289,6 +289,10 @@ public final class FlinkCluster implements AutoCloseable {
         cmd.add(java());
         cmd.addAll(List.of(params.get(0).trim().split("\\s+")));
         cmd.addAll(OPENS);
+        if (mainClass.equals(TASK_MANAGER)) {
+            // The transformer student's matrix kernel (student-model's Kernels): what env.java.opts.taskmanager gives a real cluster.
+            cmd.add("--add-modules=jdk.incubator.vector");
+        }
         Path log = dir.resolve("log").resolve(name + ".log");
         cmd.add("-Dlog.file=" + log);
         cmd.add("-Dlog4j.configurationFile=" + dir.resolve("conf").resolve("log4j.properties").toUri());

@@ -1,6 +1,7 @@
 package io.streamdistill.student.train;
 
 import io.streamdistill.student.math.Gemm;
+import io.streamdistill.student.math.Kernels;
 import io.streamdistill.student.transformer.TransformerTrainer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,9 +32,9 @@ public final class Learners {
         return readFrom(stream, defaultGemm());
     }
 
-    /** The matrix kernel learners made or read here compute with. */
+    /** The matrix kernel learners made or read here compute with: the fastest this JVM runs ({@link Kernels#gemm()}). */
     public static Gemm defaultGemm() {
-        return Gemm.REFERENCE;
+        return Kernels.gemm();
     }
 
     public static Learner fromBytes(byte[] state, Gemm gemm) {

@@ -174,7 +174,7 @@ public final class StudentBenchmark {
     }
 
     /** Items per second: one second of warm-up, then as many iterations as fit in the measurement window. */
-    private static double throughput(int batch, Work work) {
+    static double throughput(int batch, Work work) {
         try {
             long warm = System.nanoTime() + 1_000_000_000L;
             int i = 0;
@@ -193,7 +193,7 @@ public final class StudentBenchmark {
         }
     }
 
-    private static int[][] slice(int[][] ids, int iteration, int batch) {
+    static int[][] slice(int[][] ids, int iteration, int batch) {
         int batches = ids.length / batch;
         int from = (iteration % batches) * batch;
         int[][] out = new int[batch][];
@@ -244,7 +244,7 @@ public final class StudentBenchmark {
         }
     }
 
-    private static String machine() {
+    static String machine() {
         String cpu = "unknown CPU";
         try {
             cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
