@@ -211,6 +211,12 @@ public final class DemoCommand implements Callable<Integer> {
                 if (transformer) {
                     // DistilBERT's start: the teacher's embeddings and every other block (student.init.blocks to choose).
                     trainer.put("student.init", "teacher");
+                    if (classification) {
+                        // The teacher's head as the student's first head: version 1 answers as the chosen blocks allow.
+                        Path headFile = dataDir.resolve("teacher-head.json");
+                        teacher.linearHead().write(headFile);
+                        trainer.put("student.init.head", headFile.toAbsolutePath().toString());
+                    }
                     // A student that starts as (part of) the teacher needs small steps, not the rate of one from random weights.
                     trainer.put("training.learningRate", "0.0003");
                 } else if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {

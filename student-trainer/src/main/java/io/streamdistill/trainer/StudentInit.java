@@ -112,11 +112,14 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
                 throw new IllegalArgumentException("student.init.blocks must be block numbers separated by commas, got '" + blocks + "'");
             }
         }
-        return new StudentInit(TEACHER, null, null, null, Arch.TRANSFORMER, Path.of(init.substring(TEACHER.length())), chosen, shape);
+        String head = config.string("student.init.head").trim();
+        return new StudentInit(TEACHER, null, head.isEmpty() ? null : Path.of(head), null, Arch.TRANSFORMER,
+                Path.of(init.substring(TEACHER.length())), chosen, shape);
     }
 
+    /** Whether the new student starts from its teacher (a static table, or the teacher's own blocks): it is published at once. */
     boolean warm() {
-        return table != null;
+        return table != null || teacher != null;
     }
 
     /**
@@ -163,9 +166,37 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             encoder = EncoderParams.random(new EncoderSpec(config.vocabSize(), shape.width(), shape.layers(), shape.heads(), shape.ffn(),
                     shape.maxPositions(), 0, 1e-12f, shape.pooling()), config.seed());
         }
-        TransformerStudent student = new TransformerStudent(config.task(), config.classNames(), config.outputDim(), encoder)
-                .initHead(config.seed() + 1);
-        return new TransformerTrainer(student, training, Learners.defaultGemm());
+        return new TransformerTrainer(withHead(config, encoder), training, Learners.defaultGemm());
+    }
+
+    /**
+     * The student's head: from a teacher started from its own blocks, the teacher's head (its linear head file for
+     * classification, on the unit pooled vector when the teacher's is; the identity for an embedding of the teacher's
+     * width), so that version 1 already answers as the teacher's blocks allow; else random.
+     */
+    private TransformerStudent withHead(StudentConfig config, EncoderParams encoder) {
+        int width = encoder.spec().width();
+        if (teacher != null && config.task() == Task.CLASSIFICATION && head != null) {
+            if (!Files.isRegularFile(head)) {
+                throw new IllegalArgumentException("student.init.head " + head + " does not exist");
+            }
+            WarmStart.TeacherHead h = WarmStart.TeacherHead.read(head);
+            if (!h.classes().equals(config.classNames())) {
+                throw new IllegalArgumentException("student.init.head " + head + " has classes " + h.classes() + "; student.classes are "
+                        + config.classNames());
+            }
+            return new TransformerStudent(config.task(), config.classNames(), config.outputDim(), encoder, h.unitInput())
+                    .headFrom(h.weights(), h.bias());
+        }
+        TransformerStudent student = new TransformerStudent(config.task(), config.classNames(), config.outputDim(), encoder);
+        if (teacher != null && config.task() == Task.EMBEDDING && config.outputDim() == width) {
+            float[][] identity = new float[width][width];
+            for (int i = 0; i < width; i++) {
+                identity[i][i] = 1f;
+            }
+            return student.headFrom(identity, new float[width]);
+        }
+        return student.initHead(config.seed() + 1);
     }
 
     /** DistilBERT's choice: every other block of the teacher, ending with its last (1, 3, 5 of 6). */
@@ -180,6 +211,14 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
 
     /** The teacher the table came from, for the checkpoint record of a version trained on nothing yet. */
     TeacherRef teacherRef() {
+        if (teacher != null) {
+            try {
+                return TeacherRef.newBuilder().setModelId(teacher.getFileName().toString())
+                        .setSha256(io.streamdistill.student.Hashing.sha256(Files.readAllBytes(teacher))).setTokenizer("").build();
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("student.init=teacher:" + teacher + " cannot be read: " + e.getMessage(), e);
+            }
+        }
         StaticTable t = readTable();
         return TeacherRef.newBuilder().setModelId(t.teacher()).setSha256(t.teacherSha256())
                 .setTokenizer(t.info().getOrDefault("tokenizer", "")).build();

@@ -119,16 +119,7 @@ public final class StudentTrainerJob {
         DataStream<SyncPointer> merged = trained.getSideOutput(ReplicaOperator.DELTAS)
                 .transform("merge", TypeInformation.of(SyncPointer.class), new MergeOperator(config, run))
                 .setParallelism(1).setMaxParallelism(1).uid("merge");
-        Properties producer = new Properties();
-        config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
-        producer.putIfAbsent("transaction.timeout.ms", "600000");
-        merged.sinkTo(KafkaSink.<SyncPointer>builder()
-                        .setBootstrapServers(config.string("bootstrap.servers"))
-                        .setKafkaProducerConfig(producer)
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .setTransactionalIdPrefix(transactionalPrefix(config) + "-sync")
-                        .setRecordSerializer(new SyncPointer.Serializer(config.syncTopic()))
-                        .build())
+        merged.sinkTo(kafkaSink(config, "-sync", DeliveryGuarantee.EXACTLY_ONCE, new SyncPointer.Serializer(config.syncTopic())))
                 .name("sync-rounds-out").setParallelism(1).uid("sync-sink");
         return trained;
     }
@@ -143,17 +134,25 @@ public final class StudentTrainerJob {
         if (topic.isBlank()) {
             return;
         }
+        unreadable.sinkTo(kafkaSink(config, "-dead-letters", DeliveryGuarantee.EXACTLY_ONCE, new UnreadableTargets.DeadLetterSerializer(topic,
+                        new HashMap<>(config.registryConfig()))))
+                .name("dead-letters").setParallelism(parallelism).uid("dead-letter-sink");
+    }
+
+    /** A Kafka sink with the trainer's client settings; its transactional ids are the trainer's prefix + {@code suffix}. */
+    private static <T> KafkaSink<T> kafkaSink(TrainerConfig config, String suffix, DeliveryGuarantee guarantee,
+                                             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
         Properties producer = new Properties();
         config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
+        // Longer than any checkpoint interval we use, shorter than the broker's 15-minute maximum.
         producer.putIfAbsent("transaction.timeout.ms", "600000");
-        unreadable.sinkTo(KafkaSink.<TargetRead>builder()
-                        .setBootstrapServers(config.string("bootstrap.servers"))
-                        .setKafkaProducerConfig(producer)
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .setTransactionalIdPrefix(transactionalPrefix(config) + "-dead-letters")
-                        .setRecordSerializer(new UnreadableTargets.DeadLetterSerializer(topic, new HashMap<>(config.registryConfig())))
-                        .build())
-                .name("dead-letters").setParallelism(parallelism).uid("dead-letter-sink");
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.string("bootstrap.servers"))
+                .setKafkaProducerConfig(producer)
+                .setDeliveryGuarantee(guarantee)
+                .setTransactionalIdPrefix(transactionalPrefix(config) + suffix)
+                .setRecordSerializer(serializer)
+                .build();
     }
 
     /** Holdout records to subtask 0 (it scores candidates); the rest spread by offset. */
@@ -208,18 +207,7 @@ public final class StudentTrainerJob {
      */
     public static void sinkToKafka(DataStream<OutRecord> checkpoints, TrainerConfig config, DeliveryGuarantee guarantee) {
         String topic = config.string("output.topic");
-        Properties producer = new Properties();
-        config.kafkaConfig().forEach((k, v) -> producer.put(k, v.toString()));
-        // Longer than any checkpoint interval we use, shorter than the broker's 15-minute maximum.
-        producer.putIfAbsent("transaction.timeout.ms", "600000");
-        String prefix = transactionalPrefix(config);
-        checkpoints.sinkTo(KafkaSink.<OutRecord>builder()
-                        .setBootstrapServers(config.string("bootstrap.servers"))
-                        .setKafkaProducerConfig(producer)
-                        .setDeliveryGuarantee(guarantee)
-                        .setTransactionalIdPrefix(prefix)
-                        .setRecordSerializer(new CheckpointRecords.KafkaSerializer(topic, new HashMap<>(config.registryConfig())))
-                        .build())
+        checkpoints.sinkTo(kafkaSink(config, "", guarantee, new CheckpointRecords.KafkaSerializer(topic, new HashMap<>(config.registryConfig()))))
                 .name("checkpoints").setParallelism(1).uid("checkpoint-sink");
     }
 

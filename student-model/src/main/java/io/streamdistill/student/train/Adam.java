@@ -8,7 +8,7 @@ import io.streamdistill.student.model.Student;
  * tables update only the rows the batch touched, keeping their moments as they were elsewhere.
  * Bias correction uses the global step count, as lazy Adam does.
  */
-final class Adam {
+public final class Adam {
     final float[][] m;
     final float[][] v;
 
@@ -52,8 +52,12 @@ final class Adam {
         }
     }
 
-    private static void update(float[] p, float[] g, float[] m, float[] v, int from, int n, float b1, float b2,
-                               float c2, float stepSize, float eps, float gradScale) {
+    /**
+     * One Adam update of {@code p[from .. from+n)} with its moments {@code m}, {@code v}: {@code c2} is the second moment's
+     * bias correction (1 − β2^step), {@code stepSize} the learning rate over the first's; every architecture's trainer uses it.
+     */
+    public static void update(float[] p, float[] g, float[] m, float[] v, int from, int n, float b1, float b2,
+                              float c2, float stepSize, float eps, float gradScale) {
         float invC2 = 1f / c2;
         for (int i = from; i < from + n; i++) {
             float gi = g[i] * gradScale;

@@ -32,6 +32,12 @@ public final class TransformerOnnx {
         String pooled = EncoderOnnx.pooled(g, student.encoder(), OnnxExporter.INPUT_IDS, OnnxExporter.ATTENTION_MASK);
         int d = student.encoder().spec().width();
         int out = student.outputs();
+        if (student.unitPooled()) {
+            String norm = g.node("Sqrt", (AttributeProto) null, g.node("ReduceSum", attr("keepdims", 1L),
+                    g.node("Mul", (AttributeProto) null, pooled, pooled), g.int64Vector("pooled_axis", 1)));
+            pooled = g.node("Div", (AttributeProto) null, pooled, g.node("Max", (AttributeProto) null, norm,
+                    g.floatScalar("pooled_norm_eps", TransformerStudent.NORM_EPSILON)));
+        }
         String logits = g.node("Add", (AttributeProto) null, g.node("MatMul", (AttributeProto) null, pooled,
                 g.floatInitializer("head.weight", student.headWeight(), d, out)), g.floatInitializer("head.bias", student.headBias(), out));
         String output;

@@ -17,8 +17,17 @@ public final class TransformerStudent {
     private final EncoderParams encoder;
     private final float[] headWeight;
     private final float[] headBias;
+    private final boolean unitPooled;
 
     public TransformerStudent(Task task, List<String> classNames, int outputs, EncoderParams encoder) {
+        this(task, classNames, outputs, encoder, false);
+    }
+
+    /**
+     * @param unitPooled whether the head reads the pooled vector scaled to unit length, as a teacher's head on its
+     *                   normalised embedding does (so that head can be the student's from the start)
+     */
+    public TransformerStudent(Task task, List<String> classNames, int outputs, EncoderParams encoder, boolean unitPooled) {
         if (task == Task.CLASSIFICATION && classNames.size() != outputs) {
             throw new IllegalArgumentException("a classification student has one output per class: " + classNames.size()
                     + " classes, " + outputs + " outputs");
@@ -31,6 +40,7 @@ public final class TransformerStudent {
         this.encoder = encoder;
         this.headWeight = new float[encoder.spec().width() * outputs];
         this.headBias = new float[outputs];
+        this.unitPooled = unitPooled;
     }
 
     /** The head from N(0, 0.02²), as BERT initialises a classifier; the encoder as given. */
@@ -64,6 +74,30 @@ public final class TransformerStudent {
 
     public float[] headBias() {
         return headBias;
+    }
+
+    /** Whether the head reads the pooled vector at unit length. */
+    public boolean unitPooled() {
+        return unitPooled;
+    }
+
+    /**
+     * A teacher's linear head on the same space as this student's pooled vector: {@code weights[class][width]}
+     * (classification) becomes this head, stored [width, classes].
+     */
+    public TransformerStudent headFrom(float[][] weights, float[] bias) {
+        int d = encoder.spec().width();
+        if (weights.length != outputs() || weights[0].length != d) {
+            throw new IllegalArgumentException("the teacher's head is " + weights.length + "x" + weights[0].length + "; this student's is "
+                    + outputs() + "x" + d);
+        }
+        for (int k = 0; k < outputs(); k++) {
+            for (int j = 0; j < d; j++) {
+                headWeight[j * outputs() + k] = weights[k][j];
+            }
+            headBias[k] = bias[k];
+        }
+        return this;
     }
 
     public long parameterCount() {

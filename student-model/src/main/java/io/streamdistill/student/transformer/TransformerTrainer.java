@@ -3,6 +3,7 @@ package io.streamdistill.student.transformer;
 import io.streamdistill.student.loss.DistillationLoss;
 import io.streamdistill.student.math.Gemm;
 import io.streamdistill.student.model.Task;
+import io.streamdistill.student.train.Adam;
 import io.streamdistill.student.train.BatchResult;
 import io.streamdistill.student.train.Evaluation;
 import io.streamdistill.student.train.Example;
@@ -160,15 +161,32 @@ public final class TransformerTrainer implements Learner {
     }
 
     /** What a batch's forward pass gave: the encoder's activations and the head's outputs, [batch × outputs]. */
-    private record Outputs(Encoder.Activations encoded, float[] logits, float[] predictions) {
+    private record Outputs(Encoder.Activations encoded, float[] headInput, float[] pooledNorms, float[] logits, float[] predictions) {
     }
 
     private Outputs forward(int[][] tokens) {
         Encoder.Activations a = encoder.forward(tokens);
         int n = tokens.length;
         int out = student.outputs();
+        int d = student.encoder().spec().width();
+        float[] headInput = a.pooled();
+        float[] pooledNorms = null;
+        if (student.unitPooled()) {
+            headInput = headInput.clone();
+            pooledNorms = new float[n];
+            for (int s = 0; s < n; s++) {
+                double norm = 0;
+                for (int j = 0; j < d; j++) {
+                    norm += (double) headInput[s * d + j] * headInput[s * d + j];
+                }
+                pooledNorms[s] = (float) Math.max(Math.sqrt(norm), TransformerStudent.NORM_EPSILON);
+                for (int j = 0; j < d; j++) {
+                    headInput[s * d + j] /= pooledNorms[s];
+                }
+            }
+        }
         float[] logits = new float[n * out];
-        Dense.forward(gemm, a.pooled(), n, student.encoder().spec().width(), student.headWeight(), student.headBias(), out, logits);
+        Dense.forward(gemm, headInput, n, d, student.headWeight(), student.headBias(), out, logits);
         float[] predictions = logits;
         if (student.task() == Task.EMBEDDING) {
             predictions = logits.clone();
@@ -188,7 +206,7 @@ public final class TransformerTrainer implements Learner {
                 softmax(logits, s * out, out, predictions);
             }
         }
-        return new Outputs(a, logits, predictions);
+        return new Outputs(a, headInput, pooledNorms, logits, predictions);
     }
 
     /** One optimiser step on the batch; returns its weighted loss and plain agreement before the update. */
@@ -229,7 +247,19 @@ public final class TransformerTrainer implements Learner {
         java.util.Arrays.fill(headWeightGrad, 0f);
         java.util.Arrays.fill(headBiasGrad, 0f);
         float[] dPooled = new float[n * d];
-        Dense.backward(gemm, dLogits, o.encoded().pooled(), student.headWeight(), n, d, out, dPooled, false, headWeightGrad, headBiasGrad);
+        Dense.backward(gemm, dLogits, o.headInput(), student.headWeight(), n, d, out, dPooled, false, headWeightGrad, headBiasGrad);
+        if (o.pooledNorms() != null) {
+            // Through u = p / |p|: dp = (du − u (u · du)) / |p|.
+            for (int s = 0; s < n; s++) {
+                double dot = 0;
+                for (int j = 0; j < d; j++) {
+                    dot += (double) o.headInput()[s * d + j] * dPooled[s * d + j];
+                }
+                for (int j = 0; j < d; j++) {
+                    dPooled[s * d + j] = (float) ((dPooled[s * d + j] - o.headInput()[s * d + j] * dot) / o.pooledNorms()[s]);
+                }
+            }
+        }
         encoder.backward(o.encoded(), dPooled, grads);
         step++;
         double squared = 0;
@@ -308,7 +338,7 @@ public final class TransformerTrainer implements Learner {
         float b1 = training.beta1();
         float b2 = training.beta2();
         float c1 = (float) (1 - Math.pow(b1, step));
-        float invC2 = (float) (1 / (1 - Math.pow(b2, step)));
+        float c2 = (float) (1 - Math.pow(b2, step));
         float stepSize = lr / c1;
         float eps = training.epsilon();
         List<float[]> params = tensors();
@@ -324,23 +354,11 @@ public final class TransformerTrainer implements Learner {
                     }
                 }
                 for (int r = rows.nextSetBit(0); r >= 0; r = rows.nextSetBit(r + 1)) {
-                    update(params.get(0), gs.get(0), m.get(0), v.get(0), r * d, d, b1, b2, invC2, stepSize, eps, gradScale);
+                    Adam.update(params.get(0), gs.get(0), m.get(0), v.get(0), r * d, d, b1, b2, c2, stepSize, eps, gradScale);
                 }
                 continue;
             }
-            update(params.get(t), gs.get(t), m.get(t), v.get(t), 0, params.get(t).length, b1, b2, invC2, stepSize, eps, gradScale);
-        }
-    }
-
-    private static void update(float[] p, float[] g, float[] m, float[] v, int from, int n, float b1, float b2, float invC2,
-                               float stepSize, float eps, float gradScale) {
-        for (int i = from; i < from + n; i++) {
-            float gi = g[i] * gradScale;
-            float mi = b1 * m[i] + (1 - b1) * gi;
-            float vi = b2 * v[i] + (1 - b2) * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] -= stepSize * mi / ((float) Math.sqrt(vi * invC2) + eps);
+            Adam.update(params.get(t), gs.get(t), m.get(t), v.get(t), 0, params.get(t).length, b1, b2, c2, stepSize, eps, gradScale);
         }
     }
 
@@ -365,7 +383,8 @@ public final class TransformerTrainer implements Learner {
     }
 
     /** Version of {@link #writeTo}'s format; bumped on any change to it. */
-    public static final int STATE_FORMAT_VERSION = 1;
+    /** Version 2 added whether the head reads the pooled vector at unit length; version 1 states still load (it did not). */
+    public static final int STATE_FORMAT_VERSION = 2;
     public static final int MAGIC = 0x53445446; // "SDTF"
 
     /**
@@ -383,6 +402,7 @@ public final class TransformerTrainer implements Learner {
             out.writeUTF(c);
         }
         out.writeInt(student.outputs());
+        out.writeBoolean(student.unitPooled());
         EncoderSpec spec = student.encoder().spec();
         for (int x : new int[] {spec.vocab(), spec.width(), spec.layers(), spec.heads(), spec.ffn(), spec.maxPositions(), spec.typeVocab()}) {
             out.writeInt(x);
@@ -417,7 +437,7 @@ public final class TransformerTrainer implements Learner {
                 throw new IllegalArgumentException("these bytes are not a StreamDistill transformer trainer state");
             }
             int version = in.readInt();
-            if (version != STATE_FORMAT_VERSION) {
+            if (version != STATE_FORMAT_VERSION && version != 1) {
                 throw new IllegalArgumentException("transformer trainer state format version " + version + " is not supported (this"
                         + " build reads " + STATE_FORMAT_VERSION + ")");
             }
@@ -427,13 +447,14 @@ public final class TransformerTrainer implements Learner {
                 classes.add(in.readUTF());
             }
             int outputs = in.readInt();
+            boolean unitPooled = version >= 2 && in.readBoolean();
             EncoderSpec spec = new EncoderSpec(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
                     in.readInt(), in.readFloat(), EncoderSpec.Pooling.valueOf(in.readUTF()));
             Map<String, String> settings = new LinkedHashMap<>();
             for (int i = in.readInt(); i > 0; i--) {
                 settings.put(in.readUTF(), in.readUTF());
             }
-            TransformerTrainer t = new TransformerTrainer(new TransformerStudent(task, classes, outputs, EncoderParams.zeros(spec)),
+            TransformerTrainer t = new TransformerTrainer(new TransformerStudent(task, classes, outputs, EncoderParams.zeros(spec), unitPooled),
                     TrainingConfig.fromMap(settings), gemm);
             t.step = in.readLong();
             List<float[]> params = t.tensors();

@@ -61,6 +61,60 @@ class TeacherLayersTest {
         assertThat(worst).as("largest absolute difference of a last hidden state").isLessThan(1e-4);
     }
 
+    /**
+     * The student given all the teacher's blocks and the teacher's head (on the unit mean-pooled embedding, as the
+     * demo's classification teachers are) answers exactly as the teacher does: what DistilBERT's start means.
+     */
+    @Test
+    void allBlocksAndTheTeachersHeadAnswerAsTheTeacher() throws Exception {
+        int classes = 3;
+        io.streamdistill.student.train.Rng rng = new io.streamdistill.student.train.Rng(5);
+        float[][] w = new float[classes][384];
+        float[] b = new float[classes];
+        for (int k = 0; k < classes; k++) {
+            for (int j = 0; j < 384; j++) {
+                w[k][j] = (float) (rng.nextGaussian() * 3);
+            }
+            b[k] = (float) rng.nextGaussian();
+        }
+        TransformerStudent student = new TransformerStudent(io.streamdistill.student.model.Task.CLASSIFICATION, List.of("x", "y", "z"),
+                classes, teacher.take(EncoderSpec.Pooling.MEAN, 0, 1, 2, 3, 4, 5), true).headFrom(w, b);
+        int[][] ids = tokenizer.encode(TEXTS);
+        float[][] answers = new TransformerTrainer(student, io.streamdistill.student.train.TrainingConfig.defaults(), Gemm.REFERENCE)
+                .predict(ids);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(MiniLmFiles.model().toString(), new OrtSession.SessionOptions())) {
+            for (int s = 0; s < ids.length; s++) {
+                float[][] hidden = teacherHidden(env, session, ids[s])[0];
+                double[] unit = new double[384];
+                double norm = 0;
+                for (int i = 0; i < 384; i++) {
+                    for (float[] token : hidden) {
+                        unit[i] += token[i] / hidden.length;
+                    }
+                    norm += unit[i] * unit[i];
+                }
+                double[] logits = new double[classes];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int k = 0; k < classes; k++) {
+                    logits[k] = b[k];
+                    for (int i = 0; i < 384; i++) {
+                        logits[k] += w[k][i] * unit[i] / Math.sqrt(norm);
+                    }
+                    max = Math.max(max, logits[k]);
+                }
+                double sum = 0;
+                for (int k = 0; k < classes; k++) {
+                    sum += Math.exp(logits[k] - max);
+                }
+                for (int k = 0; k < classes; k++) {
+                    assertThat((double) answers[s][k]).as("text %d class %d", s, k)
+                            .isCloseTo(Math.exp(logits[k] - max) / sum, org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
+        }
+    }
+
     @Test
     void everyOtherBlockMakesAThreeBlockStudent() {
         EncoderParams p = teacher.take(EncoderSpec.Pooling.MEAN, 1, 3, 5);

@@ -47,8 +47,13 @@ class TransformerTrainerTest {
     }
 
     private static TransformerTrainer tinyTransformer(Task task, int outputs, List<String> classes, long seed) {
+        return tinyTransformer(task, outputs, classes, seed, false);
+    }
+
+    private static TransformerTrainer tinyTransformer(Task task, int outputs, List<String> classes, long seed, boolean unitPooled) {
         EncoderSpec spec = new EncoderSpec(24, 16, 2, 2, 32, LENGTH, 0, 1e-12f, EncoderSpec.Pooling.MEAN);
-        TransformerStudent student = new TransformerStudent(task, classes, outputs, EncoderParams.random(spec, seed)).initHead(seed + 1);
+        TransformerStudent student = new TransformerStudent(task, classes, outputs, EncoderParams.random(spec, seed), unitPooled)
+                .initHead(seed + 1);
         return new TransformerTrainer(student, TrainingConfig.builder().learningRate(3e-3f).warmupSteps(20).build(), Gemm.REFERENCE);
     }
 
@@ -77,6 +82,21 @@ class TransformerTrainerTest {
         System.out.printf("word order, 400 held-out texts: transformer agreement %.3f, bag %.3f%n", contextual, bagOfWords);
         assertThat(bagOfWords).as("a bag sees the same words either way").isLessThan(0.65);
         assertThat(contextual).as("the transformer sees their order").isGreaterThan(0.9);
+    }
+
+    /** A head on the unit pooled vector (a teacher's head's place) learns as well: its gradient goes through the normalisation. */
+    @Test
+    void aHeadOnTheUnitPooledVectorLearnsToo() {
+        List<Example> train = wordOrder(9_600, 11);
+        List<Example> test = wordOrder(400, 12);
+        TransformerTrainer t = tinyTransformer(Task.CLASSIFICATION, 2, List.of("ab", "ba"), 13, true);
+        for (int from = 0; from < train.size(); from += 32) {
+            t.train(train.subList(from, from + 32));
+        }
+        double agreement = agreement(e -> t.evaluate(e).agreement(), test);
+        System.out.printf("word order, unit pooled head: agreement %.3f%n", agreement);
+        assertThat(agreement).isGreaterThan(0.9);
+        assertThat(t.student().unitPooled()).isTrue();
     }
 
     @Test
@@ -108,8 +128,9 @@ class TransformerTrainerTest {
         EncoderParams teacherBlocks = BertOnnxWeights.read(MiniLmFiles.model()).take(EncoderSpec.Pooling.MEAN, 1);
         for (Task task : Task.values()) {
             int outputs = task == Task.CLASSIFICATION ? 3 : 24;
+            // The classification head reads the unit pooled vector (a teacher's head's place), the embedding head the raw one.
             TransformerStudent student = new TransformerStudent(task, task == Task.CLASSIFICATION ? List.of("x", "y", "z") : List.of(),
-                    outputs, teacherBlocks).initHead(7);
+                    outputs, teacherBlocks, task == Task.CLASSIFICATION).initHead(7);
             TransformerTrainer trainer = new TransformerTrainer(student, TrainingConfig.defaults(), Gemm.REFERENCE);
             float[][] java = trainer.predict(ids);
             byte[] onnx = TransformerOnnx.export(student, new OnnxExporter.Metadata(tokenizer.id(), 1));
