@@ -52,6 +52,8 @@ public final class Encoder {
         final float[][] h1;
         final float[][] f1;
         final float[][] gelu;
+        /** exp(−x²/2) of each GELU input, kept for the backward pass ({@link Gelu#forward}). */
+        final float[][] gauss;
         final float[][] res2;
         final float[][] mean2;
         final float[][] rstd2;
@@ -103,6 +105,7 @@ public final class Encoder {
             h1 = new float[layers][];
             f1 = new float[layers][];
             gelu = new float[layers][];
+            gauss = new float[layers][];
             res2 = new float[layers][];
             mean2 = new float[layers][];
             rstd2 = new float[layers][];
@@ -179,7 +182,8 @@ public final class Encoder {
         Dense.forward(gemm, a.h1[l], rows, d, params.get(p + "intermediate.dense.weight"), params.get(p + "intermediate.dense.bias"), f,
                 a.f1[l]);
         a.gelu[l] = new float[rows * f];
-        Gelu.forward(a.f1[l], a.gelu[l], rows * f);
+        a.gauss[l] = new float[rows * f];
+        Gelu.forward(a.f1[l], a.gelu[l], a.gauss[l], rows * f);
         float[] res2 = new float[rows * d];
         Dense.forward(gemm, a.gelu[l], rows, f, params.get(p + "output.dense.weight"), params.get(p + "output.dense.bias"), d, res2);
         for (int i = 0; i < rows * d; i++) {
@@ -281,7 +285,7 @@ public final class Encoder {
         Dense.backward(gemm, dRes2, a.gelu[l], params.get(p + "output.dense.weight"), rows, f, d, dGelu, false,
                 grads.get(p + "output.dense.weight"), grads.get(p + "output.dense.bias"));
         float[] dF1 = new float[rows * f];
-        Gelu.backward(a.f1[l], dGelu, dF1, rows * f);
+        Gelu.backward(a.f1[l], a.gauss[l], dGelu, dF1, rows * f);
         // The residual carries dRes2 straight to h1; the feed-forward path adds to it.
         float[] dH1 = dRes2;
         Dense.backward(gemm, dF1, a.h1[l], params.get(p + "intermediate.dense.weight"), rows, d, f, dH1, true,
