@@ -9,7 +9,6 @@ import io.streamdistill.records.Task;
 import io.streamdistill.records.TextEvent;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
-import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.teacher.http.HealthServer;
 import io.streamdistill.teacher.model.BuiltInTeachers;
@@ -30,14 +29,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -97,36 +91,12 @@ class TeacherServiceTest {
         }
     }
 
-    private static <T> List<T> readCommitted(String topic, Function<byte[], T> decode, int expected) {
-        Map<String, Object> c = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(decode.apply(r.value()));
-                }
-            }
-            long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            while (System.nanoTime() < settle) {
-                consumer.poll(Duration.ofMillis(100)).forEach(r -> out.add(decode.apply(r.value())));
-            }
-        }
-        return out;
-    }
-
     private static List<SoftTarget> softTargets(String topic, int expected) {
-        AvroDeserializer<SoftTarget> d = new AvroDeserializer<>(registry, SoftTarget.class);
-        return readCommitted(topic, v -> d.deserialize(topic, v), expected);
+        return io.streamdistill.teacher.TopicReader.softTargets(registry, topic, expected, Duration.ofSeconds(90), Duration.ofSeconds(1));
     }
 
     private static List<DeadLetter> deadLetters(String topic, int expected) {
-        AvroDeserializer<DeadLetter> d = new AvroDeserializer<>(registry, DeadLetter.class);
-        return readCommitted(topic, v -> d.deserialize(topic, v), expected);
+        return io.streamdistill.teacher.TopicReader.deadLetters(registry, topic, expected, Duration.ofSeconds(90), Duration.ofSeconds(1));
     }
 
     private static TextEvent event(String id, String text) {

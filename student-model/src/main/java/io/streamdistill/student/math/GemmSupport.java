@@ -26,6 +26,20 @@ final class GemmSupport {
         checkMatrix("C", c, cOff, ldc, m, n);
     }
 
+    /**
+     * What every kernel does before its product: the checks, then C scaled by beta. Returns whether
+     * {@code alpha · op(A) · op(B)} is left to add (false for an empty C, k = 0 or alpha = 0).
+     */
+    static boolean begin(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
+                         int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return false;
+        }
+        scale(beta, c, cOff, m, n, ldc);
+        return k != 0 && alpha != 0f;
+    }
+
     private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
         if (ld < Math.max(1, cols)) {
             throw new IllegalArgumentException("gemm: ld" + name.toLowerCase() + " must be >= max(1, " + cols + "), got " + ld);

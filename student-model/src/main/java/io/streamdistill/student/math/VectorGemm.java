@@ -42,12 +42,7 @@ final class VectorGemm implements Gemm {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        GemmSupport.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        GemmSupport.scale(beta, c, cOff, m, n, ldc);
-        if (k == 0 || alpha == 0f) {
+        if (!GemmSupport.begin(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)) {
             return;
         }
         if (!transA && transB && n < NR && k >= L) {

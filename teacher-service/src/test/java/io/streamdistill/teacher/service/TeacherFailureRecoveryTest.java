@@ -7,7 +7,6 @@ import io.streamdistill.records.DeadLetter;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
-import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.Teacher;
 import java.nio.charset.StandardCharsets;
@@ -21,15 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,37 +96,12 @@ class TeacherFailureRecoveryTest {
         }
     }
 
-    private static <T> List<T> readCommitted(String topic, Function<byte[], T> decode, int expected) {
-        Map<String, Object> c = Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + System.nanoTime(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(decode.apply(r.value()));
-                }
-            }
-            // A moment more, to see anything published beyond what was expected.
-            long settle = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
-            while (System.nanoTime() < settle) {
-                consumer.poll(Duration.ofMillis(100)).forEach(r -> out.add(decode.apply(r.value())));
-            }
-        }
-        return out;
-    }
-
     private static List<SoftTarget> softTargets(String topic, int expected) {
-        AvroDeserializer<SoftTarget> d = new AvroDeserializer<>(registry, SoftTarget.class);
-        return readCommitted(topic, v -> d.deserialize(topic, v), expected);
+        return io.streamdistill.teacher.TopicReader.softTargets(registry, topic, expected, Duration.ofSeconds(60), Duration.ofMillis(500));
     }
 
     private static List<DeadLetter> deadLetters(String topic, int expected) {
-        AvroDeserializer<DeadLetter> d = new AvroDeserializer<>(registry, DeadLetter.class);
-        return readCommitted(topic, v -> d.deserialize(topic, v), expected);
+        return io.streamdistill.teacher.TopicReader.deadLetters(registry, topic, expected, Duration.ofSeconds(60), Duration.ofMillis(500));
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
