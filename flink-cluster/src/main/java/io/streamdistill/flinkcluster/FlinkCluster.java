@@ -171,6 +171,11 @@ public final class FlinkCluster implements AutoCloseable {
         return taskManagerProcesses.get(index).process().isAlive();
     }
 
+    /** How many TaskManager processes are alive. */
+    public synchronized int aliveTaskManagers() {
+        return (int) taskManagerProcesses.stream().filter(c -> c.process().isAlive()).count();
+    }
+
     /** SIGKILLs the JobManager, as a crash would; the TaskManagers keep running and wait for a new one. */
     public synchronized void killJobManager() {
         jobManager.kill();
@@ -187,7 +192,7 @@ public final class FlinkCluster implements AutoCloseable {
         }
         jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS");
         awaitRest();
-        awaitTaskManagers((int) taskManagerProcesses.stream().filter(c -> c.process().isAlive()).count());
+        awaitTaskManagers(aliveTaskManagers());
     }
 
     /**
@@ -210,6 +215,49 @@ public final class FlinkCluster implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * What a failed wait should say: each job the JobManager knows with its state and, from its
+     * exception history, why it restarted (each distinct root cause once, with how often), then
+     * which TaskManager processes are alive and the end of their stdout (a JVM that crashed says
+     * so there, not in its log).
+     */
+    public synchronized String jobReport() {
+        StringBuilder sb = new StringBuilder();
+        JsonNode jobs = get("/jobs/overview");
+        if (jobs == null) {
+            sb.append("the JobManager's REST API does not answer\n");
+        } else {
+            for (JsonNode job : jobs.path("jobs")) {
+                String id = job.path("jid").asText();
+                sb.append("job '").append(job.path("name").asText()).append("' ").append(id).append(": ")
+                        .append(job.path("state").asText()).append('\n');
+                JsonNode exceptions = get("/jobs/" + id + "/exceptions?maxExceptions=50");
+                Map<String, Integer> causes = new LinkedHashMap<>();
+                for (JsonNode e : exceptions == null ? List.<JsonNode>of() : exceptions.path("exceptionHistory").path("entries")) {
+                    causes.merge(rootCause(e.path("stacktrace").asText(e.path("exceptionName").asText())), 1, Integer::sum);
+                }
+                causes.forEach((cause, n) -> sb.append("  ").append(n).append("x ").append(cause).append('\n'));
+            }
+        }
+        for (int i = 0; i < taskManagerProcesses.size(); i++) {
+            Child tm = taskManagerProcesses.get(i);
+            sb.append(tm.name()).append(tm.process().isAlive() ? " alive" : " not alive (exit " + tm.process().exitValue() + ")")
+                    .append("; the end of its stdout:\n").append(tailOf(tm.log().resolveSibling(tm.name() + ".out"), 5)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** The innermost "Caused by" line of a stack trace (its first line when it has none). */
+    static String rootCause(String stacktrace) {
+        String cause = stacktrace.lines().findFirst().orElse("(no exception text)");
+        for (String line : stacktrace.lines().toList()) {
+            if (line.startsWith("Caused by: ")) {
+                cause = line.substring("Caused by: ".length());
+            }
+        }
+        return cause.length() > 400 ? cause.substring(0, 400) + "…" : cause;
     }
 
     /** The TaskManagers the JobManager knows now. */
@@ -267,14 +315,18 @@ public final class FlinkCluster implements AutoCloseable {
         c.put("taskmanager.numberOfTaskSlots", String.valueOf(slots));
         c.put("parallelism.default", "1");
         c.put("restart-strategy.type", "fixed-delay");
-        c.put("restart-strategy.fixed-delay.attempts", "20");
+        // Enough for a slow, shared machine to ride out a minute of trouble; a job that still fails is
+        // reported by jobReport() with the causes of its restarts.
+        c.put("restart-strategy.fixed-delay.attempts", "100");
         c.put("restart-strategy.fixed-delay.delay", "1 s");
         c.put("jobmanager.execution.failover-strategy", "region");
         c.put("state.backend.type", "hashmap");
         c.put("execution.checkpointing.dir", dir.toUri() + "checkpoints");
-        // A dead TaskManager is noticed in 5 s instead of 50 s.
+        // A killed process is noticed when two heartbeat RPCs to it fail (~2 s); a live one that is
+        // slow to answer (GC, a loaded machine) is given 15 s instead of 50 s before it counts as lost.
         c.put("heartbeat.interval", "1000");
-        c.put("heartbeat.timeout", "5000");
+        c.put("heartbeat.timeout", "15000");
+        c.put("heartbeat.rpc-failure-threshold", "2");
         c.putAll(extraConfig);
         StringBuilder sb = new StringBuilder();
         c.forEach((k, v) -> sb.append(k).append(": \"").append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
@@ -398,16 +450,25 @@ public final class FlinkCluster implements AutoCloseable {
 
     private static String tail(Child c) {
         for (Path p : List.of(c.log(), c.log().resolveSibling(c.name() + ".out"))) {
-            try {
-                if (Files.isRegularFile(p) && Files.size(p) > 0) {
-                    List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
-                    return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-                }
-            } catch (IOException e) {
-                return "(unreadable: " + e.getMessage() + ")";
+            String tail = tailOf(p, 20);
+            if (!tail.isEmpty()) {
+                return tail;
             }
         }
         return "(no log yet)";
+    }
+
+    /** The last {@code n} lines of a file; empty when it is missing or empty. */
+    private static String tailOf(Path p, int n) {
+        try {
+            if (!Files.isRegularFile(p)) {
+                return "";
+            }
+            List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     private static void sleep(long ms) {

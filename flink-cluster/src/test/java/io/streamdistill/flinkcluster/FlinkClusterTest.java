@@ -103,4 +103,19 @@ class FlinkClusterTest {
                 .hasMessageContaining("GET_TM_RESOURCE_PARAMS")
                 .hasMessageContaining("memory");
     }
+
+    @Test
+    void aRestartIsReportedByItsInnermostCause() {
+        String trace = """
+                org.apache.flink.runtime.JobException: Recovery is suppressed
+                	at org.apache.flink.runtime.executiongraph.failover.ExecutionFailureHandler.handleFailure(ExecutionFailureHandler.java:1)
+                Caused by: java.lang.RuntimeException: wrapped
+                	... 3 more
+                Caused by: java.net.ConnectException: Connection refused
+                	... 5 more
+                """;
+        assertThat(FlinkCluster.rootCause(trace)).isEqualTo("java.net.ConnectException: Connection refused");
+        assertThat(FlinkCluster.rootCause("java.lang.IllegalStateException: no cause\n\tat a.b(C.java:1)"))
+                .isEqualTo("java.lang.IllegalStateException: no cause");
+    }
 }

@@ -97,7 +97,7 @@ public final class ClusterBenchmark {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("kills", rows);
         result.put("checkpoint_interval_ms", 10_000);
-        result.put("heartbeat_timeout_ms", 5_000);
+        result.put("heartbeat_timeout_ms", 15_000);
         result.put("records_trained", seen);
         result.put("training_records_produced", trainingRecords(0, produced));
         result.put("versions_unique", increasing);

@@ -193,8 +193,7 @@ final class ClusterTraining {
                 return all.stream().filter(c -> c.getVersion() > version).findFirst().orElseThrow();
             }
         }
-        throw new AssertionError("no version after " + version + " within " + timeout + "; the cluster's logs are in "
-                + cluster.sharedDir().resolve("log"));
+        throw new AssertionError("no version after " + version + " within " + timeout + "; " + diagnosis());
     }
 
     /** Everything published once a version has seen {@code records} training records. */
@@ -208,8 +207,22 @@ final class ClusterTraining {
             }
         }
         throw new AssertionError("no published checkpoint reached " + records + " records in " + timeout + "; last: "
-                + (published.isEmpty() ? "none" : last(published).getRecordsSeen()) + "; the cluster's logs are in "
-                + cluster.sharedDir().resolve("log"));
+                + (published.isEmpty() ? "none" : last(published).getRecordsSeen()) + "; " + diagnosis());
+    }
+
+    /** Why a wait failed, as far as the cluster can say: its jobs, their restarts' causes, its processes. */
+    String diagnosis() {
+        return "the cluster's logs are in " + cluster.sharedDir().resolve("log") + "\n" + cluster.jobReport();
+    }
+
+    /**
+     * Cancels a job that is still running, in a test's finally block: a job that already failed
+     * is left alone, so that the test's own failure, not the cancellation's, is what it reports.
+     */
+    static void cancelIfRunning(org.apache.flink.core.execution.JobClient job) throws Exception {
+        if (!job.getJobStatus().get().isGloballyTerminalState()) {
+            job.cancel().get();
+        }
     }
 
     static StudentCheckpoint last(List<StudentCheckpoint> l) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,15 @@ class TrainerOnFlinkClusterTest {
         if (training != null) {
             training.cluster.close();
         }
+    }
+
+    /** Each test starts on two TaskManagers, whatever an earlier one (failed midway) left behind. */
+    @BeforeEach
+    void twoTaskManagers() {
+        while (training.cluster.aliveTaskManagers() < 2) {
+            training.cluster.startTaskManager();
+        }
+        training.cluster.awaitTaskManagers(2);
     }
 
     /**
@@ -87,8 +97,12 @@ class TrainerOnFlinkClusterTest {
             List<StudentCheckpoint> all = training.awaitRecordsSeen(out, trainingRecords(0, 4500), Duration.ofSeconds(120));
             assertExactlyOnce(all, 0, 4500);
             System.out.println("RSS per process: " + training.rssReport());
+            String report = training.cluster.jobReport();
+            System.out.println(report);
+            assertThat(report).as("what a failed wait would print").contains("job 'cluster tm-kill' " + job.getJobID() + ": RUNNING")
+                    .contains("taskmanager-" + victim + " not alive");
         } finally {
-            job.cancel().get();
+            ClusterTraining.cancelIfRunning(job);
         }
     }
 
@@ -127,7 +141,7 @@ class TrainerOnFlinkClusterTest {
                 assertThat(Files.readString(log)).as(log.getFileName().toString()).doesNotContain("already loaded in another classloader");
             }
         } finally {
-            second.cancel().get();
+            ClusterTraining.cancelIfRunning(second);
         }
     }
 
@@ -138,7 +152,6 @@ class TrainerOnFlinkClusterTest {
      */
     @Test
     void rescalingOneToTwoToOneThroughSavepointsOnTwoTaskManagers() throws Exception {
-        training.cluster.awaitTaskManagers(2);
         String in = SharedStack.newTopic("cluster-rescale-soft", 2);
         String out = SharedStack.newTopic("cluster-rescale-checkpoints", 1);
         String savepoints = training.cluster.sharedDir().resolve("savepoints").toUri().toString();
@@ -163,7 +176,7 @@ class TrainerOnFlinkClusterTest {
             assertThat(last(all).getMetrics().get("holdout_agreement")).as("the rule is still learnt")
                     .isGreaterThanOrEqualTo(last(one).getMetrics().get("holdout_agreement") - 0.01);
         } finally {
-            job.cancel().get();
+            ClusterTraining.cancelIfRunning(job);
         }
     }
 
