@@ -17,6 +17,7 @@ import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.teacher.service.Metrics;
 import io.streamdistill.teacher.service.TeacherConfig;
 import io.streamdistill.teacher.service.TeacherService;
+import io.streamdistill.trainer.Preset;
 import io.streamdistill.trainer.StudentTrainerJob;
 import io.streamdistill.trainer.TrainerConfig;
 import java.io.IOException;
@@ -122,8 +123,17 @@ public final class DemoCommand implements Callable<Integer> {
             + "student-trainer -am package) instead of this installation's trainer jars")
     Path jobJar;
 
+    @Option(names = "--preset", defaultValue = "fast", description = "the student: fast (a bag of token embeddings), balanced "
+            + "(the teacher's embeddings and last block, ~6x faster than the teacher) or quality (two of its blocks, ~3x faster); "
+            + "--set changes any of its settings (default: ${DEFAULT-VALUE}; docs/student-trainer.md, \"Presets\")")
+    String presetName;
+
     @Option(names = "--set", description = "trainer setting key=value, repeatable (e.g. --set training.learningRate=0.05); see docs/student-trainer.md")
     Map<String, String> trainerOverrides = new LinkedHashMap<>();
+
+    private Preset preset() {
+        return Preset.parse(presetName);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -207,20 +217,18 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
                 // Each demo trains a new student (its --task or corpus may differ from the last run's).
                 trainer.put("restore.from", "none");
-                boolean transformer = "transformer".equalsIgnoreCase(trainerOverrides.getOrDefault("student.arch", "bag").trim());
+                // The preset's settings under the user's --set ones.
+                Map<String, String> own = preset().under(trainerOverrides);
+                boolean transformer = "transformer".equalsIgnoreCase(own.getOrDefault("student.arch", "bag").trim());
+                System.out.println("  student:  --preset " + preset().id() + ": " + preset().description()
+                        + (trainerOverrides.isEmpty() ? "" : "; with --set " + trainerOverrides));
                 if (transformer) {
-                    // DistilBERT's start: the teacher's embeddings and every other block (student.init.blocks to choose).
-                    trainer.put("student.init", "teacher");
-                    if (classification) {
-                        // The teacher's head as the student's first head: version 1 answers as the chosen blocks allow.
-                        Path headFile = dataDir.resolve("teacher-head.json");
-                        teacher.linearHead().write(headFile);
-                        trainer.put("student.init.head", headFile.toAbsolutePath().toString());
-                    }
-                    // A student that starts as (part of) the teacher needs small steps, not the rate of one from random weights.
-                    trainer.put("training.learningRate", "0.0003");
-                } else if (init.equals("static") && !trainerOverrides.containsKey("student.init")) {
-                    int dim = Integer.parseInt(trainerOverrides.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
+                    // --set student.arch=transformer alone: DistilBERT's start, every other block of the teacher, at the
+                    // small rate a student that starts as part of its teacher needs (the presets say the same).
+                    own.putIfAbsent("student.init", Preset.TEACHER_INIT);
+                    own.putIfAbsent("training.learningRate", "0.0003");
+                } else if (init.equals("static") && !own.containsKey("student.init")) {
+                    int dim = Integer.parseInt(own.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
                     trainer.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), dataDir.toAbsolutePath(),
                             System.out, stream.stream().map(Corpus.Row::text).toList()).trainerSettings());
                     // Chosen across corpora for warm-started students (docs/benchmarks.md, "Student quality").
@@ -235,10 +243,8 @@ public final class DemoCommand implements Callable<Integer> {
                 } else {
                     trainer.put("student.output.dim", String.valueOf(teacher.embeddingDim()));
                 }
-                trainer.putAll(trainerOverrides);
-                if ("teacher".equals(trainer.get("student.init"))) {
-                    trainer.put("student.init", "teacher:" + descriptor.model().toAbsolutePath());
-                }
+                trainer.putAll(own);
+                trainer = new HashMap<>(TeacherBlocks.resolve(trainer, descriptor, teacher, dataDir));
                 TrainerConfig trainerConfig = TrainerConfig.of(trainer);
                 StreamExecutionEnvironment env = flink.environment(
                         StudentTrainerJob.configure(trainerConfig, dataDir.resolve("flink-checkpoints").toAbsolutePath().toUri().toString()));
@@ -321,6 +327,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (jobJar != null && flinkTaskManagers == 0) {
             throw new IllegalArgumentException("--job-jar goes with --flink-cluster N");
         }
+        preset();
         if (!init.equals("static") && !init.equals("random")) {
             throw new IllegalArgumentException("--init must be static or random, got '" + init + "'");
         }

@@ -1,6 +1,10 @@
 package io.streamdistill.cli;
 
 import io.streamdistill.schemas.Topics;
+import io.streamdistill.teacher.model.StaticDistillation;
+import io.streamdistill.teacher.model.Teacher;
+import io.streamdistill.teacher.model.TeacherDescriptor;
+import io.streamdistill.trainer.Preset;
 import io.streamdistill.trainer.replay.Replay;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -34,6 +38,16 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--set", description = "a trainer setting to change, key=value, repeatable "
             + "(e.g. training.temperature=4, student.embedding.dim=128, batch.size=64; see docs/student-trainer.md)")
     Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--preset", description = "train this student instead: fast (a bag of token embeddings), balanced (the "
+            + "teacher's embeddings and last block) or quality (two of its blocks); --set changes any of its settings "
+            + "(docs/student-trainer.md, \"Presets\")")
+    String preset;
+
+    @Option(names = "--teacher", defaultValue = "all-MiniLM-L6-v2", description = "with a student made of the teacher's blocks "
+            + "(--preset balanced|quality, or --set student.init=teacher): the teacher whose ONNX file it starts from, a built-in "
+            + "name or a directory (default: ${DEFAULT-VALUE})")
+    String teacher;
 
     @Option(names = "--out", defaultValue = "experiments", description = "where experiments go (default: ${DEFAULT-VALUE})")
     Path out;
@@ -70,7 +84,15 @@ public final class ReplayCommand implements Callable<Integer> {
         if (jobJar != null && flinkCluster == null) {
             throw new IllegalArgumentException("--job-jar goes with --flink-cluster");
         }
-        Replay.Result r = Replay.run(new Replay.Spec(name, base, overrides, topic, from, to, out, checkpointsTopic, publishTo,
+        Map<String, String> settings = preset == null ? new LinkedHashMap<>(overrides) : Preset.parse(preset).under(overrides);
+        if (TeacherBlocks.wanted(settings)) {
+            TeacherDescriptor descriptor = TeacherDescriptor.resolve(teacher);
+            try (Teacher t = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0)) {
+                settings = TeacherBlocks.resolve(settings, descriptor, t,
+                        StaticDistillation.defaultCacheDir().resolve("heads").resolve(t.ref().getSha256()));
+            }
+        }
+        Replay.Result r = Replay.run(new Replay.Spec(name, base, settings, topic, from, to, out, checkpointsTopic, publishTo,
                 flinkCluster, jobJar == null ? java.util.List.of() : java.util.List.of(jobJar)), System.out::println);
         if (r.last() == null) {
             System.out.println("replay " + name + ": no version was exported (too few records for the gate?); see "

@@ -5,6 +5,7 @@ import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.flinkcluster.JobJars;
 import io.streamdistill.trainer.ClusterJob;
+import io.streamdistill.trainer.Preset;
 import io.streamdistill.trainer.StudentTrainerJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Unmatched;
  * {@code --teacher=NAME|DIR} (default all-MiniLM-L6-v2) and, for a classification teacher, its head file.
  */
 @Command(name = "train", description = "Run the student trainer (local Flink, or --flink-cluster) against an external Kafka and "
-        + "registry: --key=value settings as in docs/student-trainer.md; --student.init=static --teacher=NAME|DIR warm-starts the student.")
+        + "registry: --key=value settings as in docs/student-trainer.md; --preset=fast|balanced|quality names a student (its "
+        + "settings under yours); --student.init=static --teacher=NAME|DIR warm-starts the student.")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--flink-cluster", paramLabel = "HOST:PORT", description = "submit the job to this Flink 2.2 cluster (its "
             + "JobManager's REST address) instead of running a local MiniCluster; the command stays attached until the job ends")
@@ -52,22 +54,36 @@ public final class TrainCommand implements Callable<Integer> {
                 ClusterJob.ownClasses().toArray(Class<?>[]::new));
     }
 
-    /** The arguments with {@code --student.init=static} replaced by the table and head files of {@code --teacher}. */
+    /**
+     * The arguments with {@code --preset=NAME}'s settings laid under the others, and {@code --student.init=static}
+     * (no file) replaced by the table and head files of {@code --teacher}, or {@code --student.init=teacher} by the
+     * teacher's ONNX file and head.
+     */
     static List<String> resolve(List<String> args) {
         Map<String, String> flags = StudentTrainerJob.flags(args.toArray(String[]::new));
         String teacherName = flags.remove("teacher");
-        if (!"static".equals(flags.get("student.init"))) {
-            if (teacherName != null) {
-                throw new IllegalArgumentException("--teacher is only used with --student.init=static");
-            }
-            return args;
+        String presetName = flags.remove("preset");
+        if (presetName != null) {
+            flags = Preset.parse(presetName).under(flags);
         }
-        int dim = Integer.parseInt(flags.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
-        try (Teacher teacher = Teacher.load(TeacherDescriptor.resolve(teacherName == null ? "all-MiniLM-L6-v2" : teacherName), 1,
-                Teacher.Device.CPU, 0)) {
-            WarmStartFiles.Files files = WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(),
-                    StaticDistillation.defaultCacheDir().resolve("heads").resolve(teacher.ref().getSha256()), System.err, null);
-            flags.putAll(files.trainerSettings());
+        boolean fromTable = "static".equals(flags.get("student.init"));
+        if (!fromTable && !TeacherBlocks.wanted(flags)) {
+            if (teacherName != null) {
+                throw new IllegalArgumentException("--teacher is only used with --student.init=static or teacher (or a --preset that"
+                        + " starts from the teacher)");
+            }
+            return toArgs(flags);
+        }
+        TeacherDescriptor descriptor = TeacherDescriptor.resolve(teacherName == null ? "all-MiniLM-L6-v2" : teacherName);
+        try (Teacher teacher = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0)) {
+            Path teacherFiles = StaticDistillation.defaultCacheDir().resolve("heads").resolve(teacher.ref().getSha256());
+            if (fromTable) {
+                int dim = Integer.parseInt(flags.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
+                flags.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), teacherFiles, System.err, null)
+                        .trainerSettings());
+            } else {
+                flags = TeacherBlocks.resolve(flags, descriptor, teacher, teacherFiles);
+            }
             if (!teacher.classNames().isEmpty()) {
                 flags.putIfAbsent("student.task", "CLASSIFICATION");
                 flags.putIfAbsent("student.classes", String.join(",", teacher.classNames()));
@@ -76,6 +92,10 @@ public final class TrainCommand implements Callable<Integer> {
                 flags.putIfAbsent("student.output.dim", String.valueOf(teacher.embeddingDim()));
             }
         }
+        return toArgs(flags);
+    }
+
+    private static List<String> toArgs(Map<String, String> flags) {
         List<String> out = new ArrayList<>();
         flags.forEach((k, v) -> out.add("--" + k + "=" + v));
         return out;

@@ -1,6 +1,7 @@
 package io.streamdistill.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -332,17 +334,38 @@ class CliTest {
             assertThat(Main.run("produce", "/nonexistent/file.txt", "--bootstrap-servers", "x:1", "--registry-url", "http://x")).isEqualTo(2);
             assertThat(Main.run("replay", "--from", "earliest", "--name", "x", "--data-dir", "/nonexistent/dir")).isEqualTo(2);
             assertThat(Main.run("report", "/nonexistent/experiment")).isEqualTo(2);
+            assertThat(Main.run("demo", "--preset", "fastest")).isEqualTo(2);
         } finally {
             System.setErr(saved);
         }
         List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).hasSize(6);
+        assertThat(lines).hasSize(7);
         assertThat(lines.get(0)).contains("--rate").contains("abc");
         assertThat(lines.get(1)).contains("--task").contains("regression");
         assertThat(lines.get(2)).contains("--no-such-flag");
         assertThat(lines.get(3)).contains("/nonexistent/file.txt");
         assertThat(lines.get(4)).contains("holds no demo state");
         assertThat(lines.get(5)).contains("not an experiment");
+        assertThat(lines.get(6)).contains("--preset must be one of fast, balanced, quality, got 'fastest'");
+    }
+
+    /**
+     * train --preset=balanced: the preset's settings under the user's, the teacher's ONNX file for
+     * student.init=teacher, and the task from the teacher (MiniLM is an embedding teacher).
+     */
+    @Test
+    void trainWithAPresetStartsFromTheTeachersFileWithTheUsersSettingsOnTop() {
+        Map<String, String> flags = io.streamdistill.trainer.StudentTrainerJob.flags(TrainCommand.resolve(List.of("--preset=balanced",
+                "--training.learningRate=0.001", "--input.topic=in")).toArray(String[]::new));
+        assertThat(flags).containsEntry("student.arch", "transformer").containsEntry("student.init.blocks", "last:1")
+                .containsEntry("training.learningRate", "0.001").containsEntry("input.topic", "in")
+                .containsEntry("student.task", "EMBEDDING").containsEntry("student.output.dim", "384").doesNotContainKey("preset");
+        assertThat(flags.get("student.init")).startsWith("teacher:").endsWith(".onnx");
+        assertThat(Path.of(flags.get("student.init").substring("teacher:".length()))).isRegularFile();
+        assertThat(TrainCommand.resolve(List.of("--preset=fast", "--input.topic=in"))).containsExactly("--student.arch=bag",
+                "--input.topic=in");
+        assertThatThrownBy(() -> TrainCommand.resolve(List.of("--preset=fast", "--teacher=all-MiniLM-L6-v2")))
+                .hasMessageContaining("--teacher is only used with");
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -23,7 +23,7 @@ import java.nio.file.Path;
  * distill-static}), with the teacher's head in {@code student.init.head} for classification. A
  * warm-started student works before it has trained on anything, so the trainer publishes it at once.
  */
-record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch arch, Path teacher, int[] blocks,
+record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch arch, Path teacher, Blocks blocks,
                    TransformerShape shape) {
     static final String RANDOM = "random";
     static final String STATIC = "static:";
@@ -34,6 +34,48 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
 
     /** student.transformer.* for a transformer started from random weights. */
     record TransformerShape(int layers, int width, int heads, int ffn, int maxPositions, EncoderSpec.Pooling pooling) {
+    }
+
+    /**
+     * Which of the teacher's blocks a transformer takes ({@code student.init.blocks}): the ones named
+     * ({@code 1,3,5}), or the last {@code K} taken every other block ending with the last ({@code last:K},
+     * what the presets say, whatever the teacher's depth), or, blank, every other block ending with the last.
+     */
+    record Blocks(int[] named, int last) {
+        static final String LAST = "last:";
+
+        static Blocks parse(String setting) {
+            String s = setting.trim();
+            if (s.isEmpty()) {
+                return new Blocks(null, 0);
+            }
+            try {
+                if (s.startsWith(LAST)) {
+                    int k = Integer.parseInt(s.substring(LAST.length()).trim());
+                    if (k < 1 || k > 6) {
+                        throw new IllegalArgumentException("student.init.blocks=" + s + ": K must be in 1..6");
+                    }
+                    return new Blocks(null, k);
+                }
+                return new Blocks(java.util.Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray(), 0);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("student.init.blocks must be block numbers separated by commas (1,3,5) or last:K,"
+                        + " got '" + s + "'");
+            }
+        }
+
+        /** The block numbers for a teacher of {@code teacherLayers} blocks. */
+        int[] of(int teacherLayers) {
+            if (named != null) {
+                return named;
+            }
+            int k = last > 0 ? last : Math.max(1, teacherLayers / 2);
+            if (k > (teacherLayers + 1) / 2) {
+                throw new IllegalArgumentException("student.init.blocks=last:" + k + " takes every other block, but the teacher has "
+                        + teacherLayers + ": at most last:" + (teacherLayers + 1) / 2);
+            }
+            return everyOther(teacherLayers, k);
+        }
     }
 
     /** Parses and checks the settings (files are read when the student is built). */
@@ -103,15 +145,7 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             throw new IllegalArgumentException("student.init must be 'random' or 'teacher:FILE' (a BERT-style ONNX encoder whose blocks"
                     + " the student takes) for student.arch=transformer, got '" + init + "'");
         }
-        String blocks = config.string("student.init.blocks").trim();
-        int[] chosen = null;
-        if (!blocks.isEmpty()) {
-            try {
-                chosen = java.util.Arrays.stream(blocks.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("student.init.blocks must be block numbers separated by commas, got '" + blocks + "'");
-            }
-        }
+        Blocks chosen = Blocks.parse(config.string("student.init.blocks"));
         String head = config.string("student.init.head").trim();
         return new StudentInit(TEACHER, null, head.isEmpty() ? null : Path.of(head), null, Arch.TRANSFORMER,
                 Path.of(init.substring(TEACHER.length())), chosen, shape);
@@ -152,7 +186,7 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("student.init=teacher:" + teacher + " cannot be read: " + e.getMessage(), e);
             }
-            int[] take = blocks != null ? blocks : everyOther(weights.layers());
+            int[] take = blocks.of(weights.layers());
             encoder = weights.take(shape.pooling(), take);
             if (encoder.spec().maxPositions() < shape.maxPositions()) {
                 throw new IllegalArgumentException("student.init=teacher:" + teacher + " holds " + encoder.spec().maxPositions()
@@ -199,9 +233,8 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
         return student.initHead(config.seed() + 1);
     }
 
-    /** DistilBERT's choice: every other block of the teacher, ending with its last (1, 3, 5 of 6). */
-    static int[] everyOther(int teacherBlocks) {
-        int n = Math.max(1, teacherBlocks / 2);
+    /** DistilBERT's choice: {@code n} blocks of the teacher, every other one, ending with its last (1, 3, 5 of 6 for n=3). */
+    static int[] everyOther(int teacherBlocks, int n) {
         int[] b = new int[n];
         for (int i = 0; i < n; i++) {
             b[i] = teacherBlocks - 1 - 2 * (n - 1 - i);
