@@ -2,6 +2,8 @@ package io.streamdistill.trainer;
 
 import io.streamdistill.records.TeacherRef;
 import io.streamdistill.student.init.StaticTable;
+import io.streamdistill.student.init.GeneralStart;
+import io.streamdistill.student.init.GeneralStudent;
 import io.streamdistill.student.init.WarmStart;
 import io.streamdistill.student.model.StudentConfig;
 import io.streamdistill.student.model.Task;
@@ -16,18 +18,23 @@ import io.streamdistill.student.transformer.TransformerTrainer;
 import io.streamdistill.student.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * How a new student starts ({@code student.init}): {@code random} (drawn from {@code student.seed}),
  * or {@code static:FILE}, a static table distilled from the teacher ({@code streamdistill
  * distill-static}), with the teacher's head in {@code student.init.head} for classification. A
  * warm-started student works before it has trained on anything, so the trainer publishes it at once.
+ * Either architecture may also start from {@code general:FILE}, a student general-distilled over generic
+ * text ({@code streamdistill distill-general}; see {@link GeneralStart}).
  */
 record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch arch, Path teacher, Blocks blocks,
-                   TransformerShape shape) {
+                   TransformerShape shape, Path general) {
     static final String RANDOM = "random";
     static final String STATIC = "static:";
     static final String TEACHER = "teacher:";
+    /** Either architecture: a general-distilled student ({@code streamdistill distill-general}). */
+    static final String GENERAL = "general:";
 
     /** The student architectures the job trains, behind one seam ({@link Learner}). */
     enum Arch { BAG, TRANSFORMER }
@@ -88,11 +95,21 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             default -> throw new IllegalArgumentException("student.arch must be bag or transformer, got '" + config.string("student.arch")
                     + "'");
         };
+        if (init.startsWith(GENERAL)) {
+            if (arch == Arch.TRANSFORMER) {
+                refuseBagOnlyTraining(config);
+            }
+            if (init.length() == GENERAL.length()) {
+                throw new IllegalArgumentException("student.init=general:FILE needs the file (made by streamdistill distill-general)");
+            }
+            return new StudentInit("general", null, head.isEmpty() ? null : Path.of(head), null, arch, null, null, null,
+                    Path.of(init.substring(GENERAL.length())));
+        }
         if (arch == Arch.TRANSFORMER) {
             return transformer(config, init);
         }
         if (init.equals(RANDOM)) {
-            return new StudentInit(RANDOM, null, null, null, arch, null, null, null);
+            return new StudentInit(RANDOM, null, null, null, arch, null, null, null, null);
         }
         if (!init.startsWith(STATIC) || init.length() == STATIC.length()) {
             throw new IllegalArgumentException("student.init must be 'random' or 'static:FILE' (a table from streamdistill"
@@ -111,14 +128,18 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             default -> throw new IllegalArgumentException("student.init.map must be auto, basis or fitted, got '" + map + "'");
         };
         return new StudentInit("static", Path.of(init.substring(STATIC.length())), head.isEmpty() ? null : Path.of(head), back, arch,
-                null, null, null);
+                null, null, null, null);
     }
 
-    private static StudentInit transformer(TrainerConfig config, String init) {
+    private static void refuseBagOnlyTraining(TrainerConfig config) {
         if (config.trainingConfig().featureBeta() > 0 || config.trainingConfig().tokenDropout() > 0) {
             throw new IllegalArgumentException("student.arch=transformer does not take training.featureBeta or training.tokenDropout"
                     + " yet: leave them at 0");
         }
+    }
+
+    private static StudentInit transformer(TrainerConfig config, String init) {
+        refuseBagOnlyTraining(config);
         EncoderSpec.Pooling pooling = switch (config.string("student.transformer.pooling").trim().toLowerCase(java.util.Locale.ROOT)) {
             case "mean" -> EncoderSpec.Pooling.MEAN;
             case "cls" -> EncoderSpec.Pooling.CLS;
@@ -139,7 +160,7 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             throw new IllegalArgumentException("student.transformer.layers must be in 1..6, got " + shape.layers());
         }
         if (init.equals(RANDOM)) {
-            return new StudentInit(RANDOM, null, null, null, Arch.TRANSFORMER, null, null, shape);
+            return new StudentInit(RANDOM, null, null, null, Arch.TRANSFORMER, null, null, shape, null);
         }
         if (!init.startsWith(TEACHER) || init.length() == TEACHER.length()) {
             throw new IllegalArgumentException("student.init must be 'random' or 'teacher:FILE' (a BERT-style ONNX encoder whose blocks"
@@ -148,12 +169,12 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
         Blocks chosen = Blocks.parse(config.string("student.init.blocks"));
         String head = config.string("student.init.head").trim();
         return new StudentInit(TEACHER, null, head.isEmpty() ? null : Path.of(head), null, Arch.TRANSFORMER,
-                Path.of(init.substring(TEACHER.length())), chosen, shape);
+                Path.of(init.substring(TEACHER.length())), chosen, shape, null);
     }
 
     /** Whether the new student starts from its teacher (a static table, or the teacher's own blocks): it is published at once. */
     boolean warm() {
-        return table != null || teacher != null;
+        return table != null || teacher != null || general != null;
     }
 
     /**
@@ -161,6 +182,9 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
      * architecture and initialisation come from these settings.
      */
     Learner create(StudentConfig config, TrainingConfig training) {
+        if (general != null) {
+            return fromGeneral(config, training);
+        }
         if (arch == Arch.TRANSFORMER) {
             return transformer(config, training);
         }
@@ -175,6 +199,28 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
             teacherHead = WarmStart.TeacherHead.read(head);
         }
         return StudentTrainer.create(WarmStart.student(config, readTable(), teacherHead, map), training);
+    }
+
+    /** The task's student from a general-distilled one: its table or encoder, and the teacher's head composed with its map. */
+    private Learner fromGeneral(StudentConfig config, TrainingConfig training) {
+        GeneralStudent g = GeneralStudent.read(general, Learners.defaultGemm());
+        String fileArch = g.learner().architecture();
+        if (!fileArch.equals(arch.name().toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("student.init=general:" + general + " holds a " + fileArch + " student; student.arch is "
+                    + arch.name().toLowerCase(java.util.Locale.ROOT) + " (set it to " + fileArch + ", or make the file with that preset)");
+        }
+        WarmStart.TeacherHead teacherHead = null;
+        if (config.task() == Task.CLASSIFICATION && head != null) {
+            if (!Files.isRegularFile(head)) {
+                throw new IllegalArgumentException("student.init.head " + head + " does not exist");
+            }
+            teacherHead = WarmStart.TeacherHead.read(head);
+        }
+        try {
+            return GeneralStart.forTask(g, config, training, teacherHead, Learners.defaultGemm());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("student.init=general:" + general + ": " + e.getMessage(), e);
+        }
     }
 
     private Learner transformer(StudentConfig config, TrainingConfig training) {
@@ -244,6 +290,11 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
 
     /** The teacher the table came from, for the checkpoint record of a version trained on nothing yet. */
     TeacherRef teacherRef() {
+        if (general != null) {
+            Map<String, String> info = GeneralStudent.read(general, Learners.defaultGemm()).info();
+            return TeacherRef.newBuilder().setModelId(info.getOrDefault("teacher", "")).setSha256(info.getOrDefault("teacher_sha256", ""))
+                    .setTokenizer(info.getOrDefault("tokenizer", "")).build();
+        }
         if (teacher != null) {
             try {
                 return TeacherRef.newBuilder().setModelId(teacher.getFileName().toString())

@@ -98,6 +98,17 @@ public final class TrainerConfig extends ServiceConfig {
         return new TrainerConfig(merged);
     }
 
+    /**
+     * Settings for a student built outside a job ({@link #newLearner}, as {@code distill-general} does): the job's
+     * Kafka and registry addresses are not asked for, and no client is ever made from these.
+     */
+    public static TrainerConfig forStudent(Map<String, String> settings) {
+        Map<String, String> s = new LinkedHashMap<>(settings);
+        s.putIfAbsent("bootstrap.servers", "not-used:9092");
+        s.putIfAbsent("schema.registry.url", "http://not-used");
+        return of(s);
+    }
+
     private void validate() {
         studentConfig(1000);
         trainingConfig();
@@ -129,6 +140,14 @@ public final class TrainerConfig extends ServiceConfig {
         require(!string("restore.from").isBlank(), "restore.from", "must be 'latest', 'none' or a checkpoint/savepoint path");
         bool("importance.weights");
         StudentInit.of(this);
+    }
+
+    /**
+     * The new student these settings describe, as the job starts it (architecture, initialisation, head),
+     * for a tokenizer of {@code vocabSize} ids: what {@code streamdistill distill-general} trains outside a job.
+     */
+    public io.streamdistill.student.train.Learner newLearner(int vocabSize) {
+        return StudentInit.of(this).create(studentConfig(vocabSize), trainingConfig());
     }
 
     /** The sync topic: {@code sync.topic}, or {@code <output.topic>.sync}. */

@@ -302,6 +302,17 @@ public final class TransformerTrainer implements Learner {
         return rows;
     }
 
+    /** The head's outputs before any softmax or normalisation (logits, or the embedding before its unit scaling), one row per text. */
+    public float[][] rawOutputs(int[][] tokens) {
+        Outputs o = forward(tokens);
+        int out = student.outputs();
+        float[][] rows = new float[tokens.length][];
+        for (int s = 0; s < tokens.length; s++) {
+            rows[s] = row(o.logits(), s, out);
+        }
+        return rows;
+    }
+
     private float lossAndGradient(Outputs o, int s, Example e, float[] grad) {
         int out = student.outputs();
         if (student.task() == Task.CLASSIFICATION) {
