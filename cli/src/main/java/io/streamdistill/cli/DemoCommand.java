@@ -219,6 +219,12 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.put("restore.from", "none");
                 // The preset's settings under the user's --set ones.
                 Map<String, String> own = preset().under(trainerOverrides);
+                if (TeacherBlocks.general(own)) {
+                    // The job's student must be the general file's: its settings under the user's.
+                    Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(own);
+                    fromFile.putAll(trainerOverrides);
+                    own.putAll(fromFile);
+                }
                 boolean transformer = "transformer".equalsIgnoreCase(own.getOrDefault("student.arch", "bag").trim());
                 System.out.println("  student:  --preset " + preset().id() + ": " + preset().description()
                         + (trainerOverrides.isEmpty() ? "" : "; with --set " + trainerOverrides));
@@ -227,6 +233,9 @@ public final class DemoCommand implements Callable<Integer> {
                     // small rate a student that starts as part of its teacher needs (the presets say the same).
                     own.putIfAbsent("student.init", Preset.TEACHER_INIT);
                     own.putIfAbsent("training.learningRate", "0.0003");
+                } else if (TeacherBlocks.general(own)) {
+                    // A bag general-distilled from the static table: the warm start's rate (TeacherBlocks adds the head).
+                    trainer.put("training.learningRate", WarmStartFiles.DEFAULT_LEARNING_RATE);
                 } else if (init.equals("static") && !own.containsKey("student.init")) {
                     int dim = Integer.parseInt(own.getOrDefault("student.embedding.dim", "" + WarmStartFiles.DEFAULT_DIM));
                     trainer.putAll(WarmStartFiles.prepare(teacher, dim, StaticDistillation.defaultCacheDir(), dataDir.toAbsolutePath(),

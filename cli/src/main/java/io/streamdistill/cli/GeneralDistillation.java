@@ -45,6 +45,9 @@ import java.util.TreeMap;
  * last sentences of the corpus are held out, never trained on, and say how close the student came.
  */
 final class GeneralDistillation {
+    /** Batches per window of the corpus that the teacher runs over at once, sorted by length. */
+    static final int WINDOW_BATCHES = 32;
+
     /** Sentences held out for the before/after cosine: 1% of the corpus, at least 50 and at most 1,000. */
     static int heldOut(int sentences) {
         return Math.max(Math.min(50, sentences / 2), Math.min(1000, sentences / 100));
@@ -138,7 +141,7 @@ final class GeneralDistillation {
             int resumedAt = done;
             List<String> heldTexts = corpus.sentences().subList(trainable, corpus.sentences().size());
             int[][] heldIds = tok.encode(heldTexts);
-            float[][] heldTargets = teacher.embedTexts(heldTexts);
+            float[][] heldTargets = teacher.embedAll(teacher.tokenizer().encode(heldTexts), o.batch(), (a, b) -> { });
             Map<String, String> info = info(teacherId, teacher, config, corpus, key, o, learner);
             if (done == 0) {
                 before = heldOutCosine(learner, heldIds, heldTargets);
@@ -150,14 +153,24 @@ final class GeneralDistillation {
             long lastPrint = System.nanoTime();
             long runStart = System.nanoTime();
             double recentCosine = Double.NaN;
+            int window = o.batch() * WINDOW_BATCHES;
+            float[][] windowTargets = null;
+            int windowStart = -1;
             while (done < trainable) {
                 int to = Math.min(trainable, done + o.batch());
+                // The teacher runs over fixed windows of the corpus, sorted by length inside (little padding); the
+                // same window whatever the run's starting point, so a resumed run sees the very same targets.
+                int w = done / window * window;
+                if (w != windowStart) {
+                    List<String> windowTexts = corpus.sentences().subList(w, Math.min(trainable, w + window));
+                    windowTargets = teacher.embedAll(teacher.tokenizer().encode(windowTexts), o.batch(), (a, b) -> { });
+                    windowStart = w;
+                }
                 List<String> texts = corpus.sentences().subList(done, to);
-                float[][] targets = teacher.embedTexts(texts);
                 int[][] ids = tok.encode(texts);
                 List<Example> batch = new ArrayList<>(texts.size());
                 for (int i = 0; i < ids.length; i++) {
-                    batch.add(Example.unlabelled(ids[i], targets[i]));
+                    batch.add(Example.unlabelled(ids[i], windowTargets[done - windowStart + i]));
                 }
                 BatchResult r = learner.train(batch);
                 recentCosine = Double.isNaN(recentCosine) ? r.meanAgreement() : 0.98 * recentCosine + 0.02 * r.meanAgreement();

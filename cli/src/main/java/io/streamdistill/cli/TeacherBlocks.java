@@ -11,7 +11,8 @@ import java.util.Map;
  * What a transformer student made of its teacher's blocks needs from the teacher (a preset's, or
  * {@code student.init=teacher}): {@code student.init=teacher:<its ONNX file>} and, for a teacher with a
  * classification head, that head as the student's first head ({@code student.init.head}), so version 1
- * answers as the chosen blocks allow. The demo, train and replay all use it.
+ * answers as the chosen blocks allow. A student from a general-distilled file ({@code general:FILE})
+ * takes the head the same way. The demo, train and replay all use it.
  */
 final class TeacherBlocks {
     private TeacherBlocks() {
@@ -22,16 +23,42 @@ final class TeacherBlocks {
         return Preset.TEACHER_INIT.equals(settings.getOrDefault("student.init", "").trim());
     }
 
+    /** Whether the settings start the student from a general-distilled file ({@code student.init=general:FILE}). */
+    static boolean general(Map<String, String> settings) {
+        return settings.getOrDefault("student.init", "").trim().startsWith("general:");
+    }
+
+    /**
+     * The student settings a general file was made with ({@code student.arch}, the bag's table width and
+     * buckets, the tokenizer and length), for a job to take under its own: the job's student must be the file's.
+     */
+    static Map<String, String> generalStudentSettings(Map<String, String> settings) {
+        Path file = Path.of(settings.get("student.init").trim().substring("general:".length()));
+        Map<String, String> out = new LinkedHashMap<>();
+        io.streamdistill.student.init.GeneralStudent g = io.streamdistill.student.init.GeneralStudent.read(file,
+                io.streamdistill.student.train.Learners.defaultGemm());
+        for (String k : new String[] {"student.arch", "student.embedding.dim", "student.bigram.buckets", "student.hidden.dim",
+                "student.tokenizer", "student.max.tokens"}) {
+            String v = g.info().get("setting." + k);
+            if (v != null) {
+                out.put(k, v);
+            }
+        }
+        return out;
+    }
+
     /**
      * The settings with {@code student.init=teacher} resolved against {@code teacher} (loaded from
      * {@code descriptor}); the head goes to {@code headDir}. A setting the user gave is kept.
      */
     static Map<String, String> resolve(Map<String, String> settings, TeacherDescriptor descriptor, Teacher teacher, Path headDir) {
         Map<String, String> out = new LinkedHashMap<>(settings);
-        if (!wanted(out)) {
+        if (!wanted(out) && !general(out)) {
             return out;
         }
-        out.put("student.init", "teacher:" + descriptor.model().toAbsolutePath());
+        if (wanted(out)) {
+            out.put("student.init", "teacher:" + descriptor.model().toAbsolutePath());
+        }
         if (teacher.linearHead() != null && !out.containsKey("student.init.head")) {
             Path head = headDir.resolve("teacher-head.json");
             try {
