@@ -85,7 +85,12 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--job-jar goes with --flink-cluster");
         }
         Map<String, String> settings = preset == null ? new LinkedHashMap<>(overrides) : Preset.parse(preset).under(overrides);
-        if (TeacherBlocks.wanted(settings)) {
+        if (TeacherBlocks.general(settings)) {
+            Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(settings);
+            fromFile.putAll(settings);
+            settings = fromFile;
+        }
+        if (TeacherBlocks.wanted(settings) || TeacherBlocks.general(settings)) {
             TeacherDescriptor descriptor = TeacherDescriptor.resolve(teacher);
             try (Teacher t = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0)) {
                 settings = TeacherBlocks.resolve(settings, descriptor, t,

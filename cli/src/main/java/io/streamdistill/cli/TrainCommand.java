@@ -67,10 +67,16 @@ public final class TrainCommand implements Callable<Integer> {
             flags = Preset.parse(presetName).under(flags);
         }
         boolean fromTable = "static".equals(flags.get("student.init"));
-        if (!fromTable && !TeacherBlocks.wanted(flags)) {
+        if (TeacherBlocks.general(flags)) {
+            // The job's student must be the general file's: its student settings under the user's.
+            Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(flags);
+            fromFile.putAll(flags);
+            flags = fromFile;
+        }
+        if (!fromTable && !TeacherBlocks.wanted(flags) && !TeacherBlocks.general(flags)) {
             if (teacherName != null) {
-                throw new IllegalArgumentException("--teacher is only used with --student.init=static or teacher (or a --preset that"
-                        + " starts from the teacher)");
+                throw new IllegalArgumentException("--teacher is only used with --student.init=static, teacher or general:FILE (or a"
+                        + " --preset that starts from the teacher)");
             }
             return toArgs(flags);
         }
