@@ -11,8 +11,15 @@ import io.streamdistill.student.model.Task;
 import io.streamdistill.student.tokenize.StudentTokenizers;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.Example;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.Learners;
 import io.streamdistill.student.train.StudentTrainer;
 import io.streamdistill.student.train.TrainingConfig;
+import io.streamdistill.student.transformer.BertOnnxWeights;
+import io.streamdistill.student.transformer.EncoderParams;
+import io.streamdistill.student.transformer.EncoderSpec;
+import io.streamdistill.student.transformer.TransformerStudent;
+import io.streamdistill.student.transformer.TransformerTrainer;
 import io.streamdistill.teacher.model.BuiltInTeachers;
 import io.streamdistill.teacher.model.ClassificationHead;
 import io.streamdistill.teacher.model.PrototypeHead;
@@ -35,27 +42,36 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
  * Student quality across corpora that differ in length, register and number of classes: random
- * initialisation (the demo before warm starts), static warm starts and their variants, as learning
- * curves at 0, 500, 1,000, 3,000 and 10,000 training records (a corpus shorter than that is
- * replayed in the same order again, as the demo does). The teacher is the demo's: all-MiniLM-L6-v2,
- * with class prototypes from 16 labelled stream rows per class for classification. Its pooled
- * embeddings are computed once per corpus and cached under target/benchmarks; logits come from the
- * head. Each variant runs on several stream orders; the table gives the mean.
+ * initialisation (the demo before warm starts), static warm starts and their variants, and transformer
+ * students started from the teacher's own blocks and head (as {@code student.arch=transformer},
+ * {@code student.init=teacher:FILE} does), as learning curves at 0, 500, 1,000, 3,000 and 10,000
+ * training records (a corpus shorter than that is replayed in the same order again, as the demo
+ * does). The teacher is the demo's: all-MiniLM-L6-v2, with class prototypes from 16 labelled stream
+ * rows per class for classification. Its pooled embeddings are computed once per corpus and cached
+ * under target/benchmarks; logits come from the head. Each variant runs on several stream orders;
+ * the table gives the mean.
  *
  * <pre>mvn -DskipTests install && mvn -pl teacher-service exec:java@quality-benchmark</pre>
- * System properties: {@code bench.corpora} (names, default all found), {@code bench.orders} (2),
- * {@code bench.spec} ({@code init:dim:lr:T:alpha:beta[:bigramBuckets];...}),
- * {@code bench.variants} (a name filter, substrings joined by '|'), {@code bench.tasks}
- * ({@code classification,embedding}). Writes {@code target/benchmarks/quality.json}.
+ * System properties: {@code bench.corpora} (names, in the order to run them; default all found),
+ * {@code bench.orders} (2), {@code bench.spec} ({@code init:dim:lr:T:alpha:beta[:bigramBuckets];...}),
+ * {@code bench.variants} (a name filter, substrings joined by '|'; {@code =NAME} matches one name exactly),
+ * {@code bench.tasks} ({@code classification,embedding}), {@code bench.curve} (record counts, default
+ * {@code 0,500,1000,3000,10000}). Writes {@code target/benchmarks/quality.json}, after each corpus.
+ * Transformer students need the Vector API kernel to run at a useful speed: give the JVM
+ * {@code --add-modules jdk.incubator.vector} (MAVEN_OPTS for exec:java).
  * Extra corpora are read from {@code corpus/benchmark/out/*.csv} (built by {@code corpus/benchmark/build_all.sh}).
  */
 public final class QualityBenchmark {
-    static final List<Integer> CURVE = List.of(0, 500, 1000, 3000, 10000);
+    /** Record counts scored; -Dbench.curve=0,500,1000,3000 stops a run (of slow transformer students) earlier. */
+    static final List<Integer> CURVE = Arrays.stream(System.getProperty("bench.curve", "0,500,1000,3000,10000").split(","))
+            .map(String::trim).map(Integer::valueOf).toList();
     static final int MAX_EVAL = 1000;
 
     /** One text: the student's token ids, the teacher's pooled (normalised) embedding, its logits, the label index (-1 none). */
@@ -70,19 +86,37 @@ public final class QualityBenchmark {
     static Teacher encoder;
     static Path cacheDir;
     static final Map<String, StaticTable> CORPUS_TABLES = new LinkedHashMap<>();
+    /** The teacher's ONNX encoder, read once, for transformer students that start from its blocks. */
+    static Path teacherModel;
+    static BertOnnxWeights teacherWeights;
 
-    /** How a student starts and learns. */
+    /** How a student starts and learns; {@code blocks} (null for a bag) are the teacher blocks a transformer student takes. */
     record Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta,
-                   int bigrams) {
+                   int bigrams, int[] blocks) {
         Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta) {
-            this(name, init, dim, learningRate, temperature, alpha, featureBeta, 0);
+            this(name, init, dim, learningRate, temperature, alpha, featureBeta, 0, null);
+        }
+
+        Variant(String name, String init, int dim, float learningRate, float temperature, float alpha, float featureBeta, int bigrams) {
+            this(name, init, dim, learningRate, temperature, alpha, featureBeta, bigrams, null);
+        }
+
+        /** A transformer student as the live job starts one from the teacher: its embeddings and these blocks, its head. */
+        static Variant transformer(String name, float learningRate, int... blocks) {
+            return new Variant(name, "teacher", 384, learningRate, 2f, 0.7f, 0f, 0, blocks);
+        }
+
+        boolean selected(String filter) {
+            return filter.isBlank() || Arrays.stream(filter.split("\\|"))
+                    .anyMatch(f -> f.startsWith("=") ? name.equals(f.substring(1)) : name.contains(f));
         }
     }
 
     record Point(int records, double agreement, double labelAccuracy, double kl, double cosine, double recall10, double spearman) {
     }
 
-    record Outcome(String corpus, String task, String variant, List<Point> curve) {
+    /** {@code seconds}: wall time of all orders, training and scoring; {@code trainSeconds}: training alone. */
+    record Outcome(String corpus, String task, String variant, List<Point> curve, double seconds, double trainSeconds) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -92,11 +126,30 @@ public final class QualityBenchmark {
         Map<String, List<String[]>> sources = sources();
         String wanted = System.getProperty("bench.corpora", "");
         if (!wanted.isBlank()) {
-            List<String> names = List.of(wanted.split(","));
-            sources.keySet().retainAll(names);
+            // In the order given, so that quick corpora can come first.
+            Map<String, List<String[]>> chosen = new LinkedHashMap<>();
+            for (String name : wanted.split(",")) {
+                if (sources.containsKey(name.trim())) {
+                    chosen.put(name.trim(), sources.get(name.trim()));
+                }
+            }
+            sources = chosen;
         }
         Path out = SamplingBenchmark.outputDir();
         TeacherDescriptor base = BuiltInTeachers.ALL_MINILM_L6_V2.descriptor();
+        teacherModel = base.model();
+        // Only the static tables the chosen bag variants start from: each one not cached takes minutes to distil.
+        Set<Integer> dims = new TreeSet<>();
+        for (String task : tasks) {
+            for (Variant v : variants(task)) {
+                if (v.selected(filter) && v.blocks == null && !v.init.equals("random") && !v.init.startsWith("general:")) {
+                    dims.add(v.dim);
+                }
+            }
+        }
+        if (Boolean.getBoolean("bench.probe")) {
+            dims.add(128);
+        }
         List<Outcome> outcomes = new ArrayList<>();
         Map<String, Object> corpusFacts = new LinkedHashMap<>();
         Map<Integer, StaticTable> tables = new TreeMap<>();
@@ -104,7 +157,7 @@ public final class QualityBenchmark {
              TextTokenizer studentTok = StudentTokenizers.load("all-MiniLM-L6-v2", 128)) {
             QualityBenchmark.encoder = encoder;
             QualityBenchmark.cacheDir = out.resolve("static");
-            for (int d : new int[] {64, 128, 256}) {
+            for (int d : dims) {
                 long t0 = System.nanoTime();
                 StaticDistillation.Result r = StaticDistillation.cached(encoder, d, null, out.resolve("static"),
                         StaticDistillation.printer(System.out));
@@ -124,7 +177,7 @@ public final class QualityBenchmark {
                 }
                 for (String task : tasks) {
                     for (Variant v : variants(task)) {
-                        if (!filter.isBlank() && Arrays.stream(filter.split("\\|")).noneMatch(v.name::contains)) {
+                        if (!v.selected(filter)) {
                             continue;
                         }
                         Outcome o = run(c, task, v, tables, orders);
@@ -132,11 +185,18 @@ public final class QualityBenchmark {
                         print(o);
                     }
                 }
+                // After each corpus, so that a long run that is stopped still leaves its results.
+                write(out, orders, corpusFacts, tables, outcomes);
             }
         }
+    }
+
+    static void write(Path out, int orders, Map<String, Object> corpusFacts, Map<Integer, StaticTable> tables, List<Outcome> outcomes)
+            throws java.io.IOException {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("date", Instant.now().toString());
         results.put("orders", orders);
+        results.put("curve", CURVE);
         results.put("corpora", corpusFacts);
         Map<String, Object> tableFacts = new LinkedHashMap<>();
         tables.forEach((d, t) -> tableFacts.put("d" + d, t.info()));
@@ -186,6 +246,21 @@ public final class QualityBenchmark {
             v.add(new Variant("random d64 lr.05 T1", "random", 64, 0.05f, 1f, 0.7f, 0f));
             v.add(new Variant("random d64 lr.05 T4", "random", 64, 0.05f, 4f, 0.7f, 0f));
         }
+        // Transformer students from the teacher's blocks at the demo's rate: one block (a "balanced" candidate, ~6x faster
+        // than the teacher), two ("quality", ~3x), the job's default every other block, and all six, which must agree
+        // with the teacher at 0 records (a check of the set-up, not a candidate).
+        // Students started from general-distilled files (streamdistill distill-general), -Dbench.general=FILE,FILE: each with
+        // the rate its preset trains at (the bag's warm-start rate, the transformer's small one).
+        for (String file : System.getProperty("bench.general", "").split(",")) {
+            if (!file.isBlank()) {
+                Path f = Path.of(file.trim());
+                v.add(new Variant("general " + f.getFileName(), "general:" + f, 0, 0f, 2f, 0.7f, 0f, 0, null));
+            }
+        }
+        v.add(Variant.transformer("transformer teacher block 5 (1x384)", 0.0003f, 5));
+        v.add(Variant.transformer("transformer teacher blocks 3,5 (2x384)", 0.0003f, 3, 5));
+        v.add(Variant.transformer("transformer teacher blocks 1,3,5 (3x384)", 0.0003f, 1, 3, 5));
+        v.add(Variant.transformer("transformer teacher blocks 0-5 (6x384, = teacher)", 0.0003f, 0, 1, 2, 3, 4, 5));
         return v;
     }
 
@@ -219,10 +294,12 @@ public final class QualityBenchmark {
     static Outcome run(Corpus c, String task, Variant v, Map<Integer, StaticTable> tables, int orders) {
         boolean classification = task.equals("classification");
         Map<Integer, double[]> sums = new TreeMap<>();
+        long start = System.nanoTime();
+        long training = 0;
         for (int o = 0; o < orders; o++) {
             List<Item> stream = new ArrayList<>(c.stream);
             Collections.shuffle(stream, new Random(100 + o));
-            StudentTrainer trainer = create(c, classification, v, tables);
+            Learner trainer = learner(c, classification, v, tables);
             List<Example> batch = new ArrayList<>();
             int trained = 0;
             for (int target : CURVE) {
@@ -232,12 +309,16 @@ public final class QualityBenchmark {
                             : Example.unlabelled(it.ids, it.embedding));
                     trained++;
                     if (batch.size() == 32) {
+                        long t0 = System.nanoTime();
                         trainer.train(batch);
+                        training += System.nanoTime() - t0;
                         batch.clear();
                     }
                 }
                 if (!batch.isEmpty()) {
+                    long t0 = System.nanoTime();
                     trainer.train(batch);
+                    training += System.nanoTime() - t0;
                     batch.clear();
                 }
                 double[] p = classification ? scoreClassification(trainer, c.eval, v.temperature) : scoreEmbedding(trainer, c.eval);
@@ -250,7 +331,35 @@ public final class QualityBenchmark {
         List<Point> curve = new ArrayList<>();
         sums.forEach((n, s) -> curve.add(classification ? new Point(n, s[0], s[1], s[2], Double.NaN, Double.NaN, Double.NaN)
                 : new Point(n, Double.NaN, Double.NaN, Double.NaN, s[0], s[1], s[2])));
-        return new Outcome(c.name, task, v.name, curve);
+        return new Outcome(c.name, task, v.name, curve, (System.nanoTime() - start) / 1e9, training / 1e9);
+    }
+
+    /** The variant's student: a transformer when it names teacher blocks, else a bag. */
+    static Learner learner(Corpus c, boolean classification, Variant v, Map<Integer, StaticTable> tables) {
+        if (v.init.startsWith("general:")) {
+            return general(c, classification, Path.of(v.init.substring("general:".length())));
+        }
+        return v.blocks != null ? transformer(c, classification, v) : create(c, classification, v, tables);
+    }
+
+    /**
+     * A student started from a general-distilled file as the job starts one ({@code student.init=general:FILE}, GeneralStart):
+     * for classification the corpus's teacher head composed with the file's map; for embeddings the file's student. The
+     * rate: the bag's warm-start 0.01, the transformer's 0.0003.
+     */
+    static Learner general(Corpus c, boolean classification, Path file) {
+        io.streamdistill.student.init.GeneralStudent g = io.streamdistill.student.init.GeneralStudent.read(file, Learners.defaultGemm());
+        boolean transformer = g.learner() instanceof TransformerTrainer;
+        TrainingConfig training = TrainingConfig.builder().learningRate(transformer ? 0.0003f : 0.01f).temperature(2f).alpha(0.7f).build();
+        StudentConfig.Builder config = StudentConfig.builder().vocabSize(30522).seed(42);
+        if (!transformer) {
+            config.embeddingDim(((StudentTrainer) g.learner()).config().embeddingDim());
+        }
+        StudentConfig sc = classification
+                ? config.task(Task.CLASSIFICATION).classNames(c.classes).outputDim(c.classes.size()).build()
+                : config.task(Task.EMBEDDING).outputDim(g.learner().outputDim()).build();
+        return io.streamdistill.student.init.GeneralStart.forTask(g, sc, training, classification ? c.head.linear(true) : null,
+                Learners.defaultGemm());
     }
 
     static StudentTrainer create(Corpus c, boolean classification, Variant v, Map<Integer, StaticTable> tables) {
@@ -279,14 +388,69 @@ public final class QualityBenchmark {
         return StudentTrainer.create(s, training);
     }
 
+    /**
+     * A transformer student as StudentInit builds one for {@code student.init=teacher:FILE}: the teacher's
+     * embeddings and chosen blocks, mean pooled as the teacher pools; for classification the teacher's linear
+     * head (the corpus's prototype head) on the unit pooled vector, for embeddings the identity. The same
+     * training settings as the bags but the job's transformer learning rate.
+     */
+    static Learner transformer(Corpus c, boolean classification, Variant v) {
+        if (teacherWeights == null) {
+            try {
+                teacherWeights = BertOnnxWeights.read(teacherModel);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        EncoderParams encoder = teacherWeights.take(EncoderSpec.Pooling.MEAN, v.blocks);
+        int width = encoder.spec().width();
+        TransformerStudent student;
+        if (classification) {
+            WarmStart.TeacherHead h = c.head.linear(true);
+            student = new TransformerStudent(Task.CLASSIFICATION, c.classes, c.classes.size(), encoder, h.unitInput())
+                    .headFrom(h.weights(), h.bias());
+        } else {
+            float[][] identity = new float[width][width];
+            for (int i = 0; i < width; i++) {
+                identity[i][i] = 1f;
+            }
+            student = new TransformerStudent(Task.EMBEDDING, List.of(), width, encoder).headFrom(identity, new float[width]);
+        }
+        TrainingConfig training = TrainingConfig.builder().learningRate(v.learningRate).temperature(v.temperature).alpha(v.alpha)
+                .featureBeta(v.featureBeta).build();
+        return new TransformerTrainer(student, training, Learners.defaultGemm());
+    }
+
+    /** The student's outputs for the evaluation texts; a transformer runs them in packed batches of 32 (the same outputs, faster). */
+    static float[][] predictAll(Learner t, List<Item> eval) {
+        float[][] out = new float[eval.size()][];
+        if (t instanceof TransformerTrainer transformer) {
+            for (int i = 0; i < eval.size(); i += 32) {
+                int n = Math.min(32, eval.size() - i);
+                int[][] ids = new int[n][];
+                for (int k = 0; k < n; k++) {
+                    ids[k] = eval.get(i + k).ids;
+                }
+                System.arraycopy(transformer.predict(ids), 0, out, i, n);
+            }
+        } else {
+            for (int i = 0; i < eval.size(); i++) {
+                out[i] = t.predict(eval.get(i).ids);
+            }
+        }
+        return out;
+    }
+
     /** Agreement, label accuracy (labelled rows), KL at the variant's temperature. */
-    static double[] scoreClassification(StudentTrainer t, List<Item> eval, float temperature) {
+    static double[] scoreClassification(Learner t, List<Item> eval, float temperature) {
         double agree = 0;
         double correct = 0;
         int labelled = 0;
         double kl = 0;
-        for (Item it : eval) {
-            float[] p = t.predict(it.ids);
+        float[][] predictions = predictAll(t, eval);
+        for (int i = 0; i < eval.size(); i++) {
+            Item it = eval.get(i);
+            float[] p = predictions[i];
             float[] logits = new float[p.length];
             for (int k = 0; k < p.length; k++) {
                 logits[k] = (float) Math.log(Math.max(p[k], 1e-30));
@@ -303,13 +467,12 @@ public final class QualityBenchmark {
     }
 
     /** Mean cosine, neighbour recall@10 against the teacher's own neighbours, Spearman of pairwise cosines. */
-    static double[] scoreEmbedding(StudentTrainer t, List<Item> eval) {
+    static double[] scoreEmbedding(Learner t, List<Item> eval) {
         int n = eval.size();
-        float[][] s = new float[n][];
+        float[][] s = predictAll(t, eval);
         float[][] e = new float[n][];
         double cos = 0;
         for (int i = 0; i < n; i++) {
-            s[i] = t.predict(eval.get(i).ids);
             e[i] = unit(eval.get(i).embedding);
             cos += dot(s[i], e[i]);
         }
@@ -403,7 +566,8 @@ public final class QualityBenchmark {
     }
 
     static void print(Outcome o) {
-        StringBuilder line = new StringBuilder(String.format("%-16s %-14s %-30s", o.corpus, o.task, o.variant));
+        StringBuilder line = new StringBuilder(String.format("%-16s %-14s %-38s %6.0f s (training %4.0f s)", o.corpus, o.task,
+                o.variant, o.seconds, o.trainSeconds));
         for (Point p : o.curve) {
             if (o.task.equals("classification")) {
                 line.append(String.format(" | %5d: agr %.3f acc %.3f kl %.3f", p.records, p.agreement, p.labelAccuracy, p.kl));
