@@ -293,22 +293,18 @@ public final class TransformerTrainer implements Learner {
 
     /** The outputs for a batch of texts: probabilities (classification) or unit embeddings, one row per text. */
     public float[][] predict(int[][] tokens) {
-        Outputs o = forward(tokens);
-        int out = student.outputs();
-        float[][] rows = new float[tokens.length][];
-        for (int s = 0; s < tokens.length; s++) {
-            rows[s] = row(o.predictions(), s, out);
-        }
-        return rows;
+        return rows(forward(tokens).predictions(), tokens.length);
     }
 
     /** The head's outputs before any softmax or normalisation (logits, or the embedding before its unit scaling), one row per text. */
     public float[][] rawOutputs(int[][] tokens) {
-        Outputs o = forward(tokens);
-        int out = student.outputs();
-        float[][] rows = new float[tokens.length][];
-        for (int s = 0; s < tokens.length; s++) {
-            rows[s] = row(o.logits(), s, out);
+        return rows(forward(tokens).logits(), tokens.length);
+    }
+
+    private float[][] rows(float[] flat, int texts) {
+        float[][] rows = new float[texts][];
+        for (int s = 0; s < texts; s++) {
+            rows[s] = row(flat, s, student.outputs());
         }
         return rows;
     }
