@@ -217,14 +217,8 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
                 // Each demo trains a new student (its --task or corpus may differ from the last run's).
                 trainer.put("restore.from", "none");
-                // The preset's settings under the user's --set ones.
-                Map<String, String> own = preset().under(trainerOverrides);
-                if (TeacherBlocks.general(own)) {
-                    // The job's student must be the general file's: its settings under the user's.
-                    Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(own);
-                    fromFile.putAll(trainerOverrides);
-                    own.putAll(fromFile);
-                }
+                // The preset's settings, a general file's, the user's --set ones.
+                Map<String, String> own = TeacherBlocks.layered(preset(), trainerOverrides);
                 boolean transformer = "transformer".equalsIgnoreCase(own.getOrDefault("student.arch", "bag").trim());
                 System.out.println("  student:  --preset " + preset().id() + ": " + preset().description()
                         + (trainerOverrides.isEmpty() ? "" : "; with --set " + trainerOverrides));

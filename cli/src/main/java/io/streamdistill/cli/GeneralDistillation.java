@@ -109,15 +109,15 @@ final class GeneralDistillation {
                 String.valueOf(o.maxSentences()), String.valueOf(o.batch())));
         Gemm gemm = Learners.defaultGemm();
         if (Files.exists(o.out())) {
-            GeneralStudent existing = GeneralStudent.read(o.out(), gemm);
-            if (key.equals(existing.info().get("key"))) {
+            Map<String, String> existing = GeneralStudent.readInfo(o.out());
+            if (key.equals(existing.get("key"))) {
                 log.printf("distill-general: reused %s (made from the same teacher, settings and corpus; key %s)%n", o.out(), key.substring(0, 12));
-                return new Result(o.out(), true, true, Integer.parseInt(existing.info().getOrDefault("sentences", "0")), 0,
-                        Double.parseDouble(existing.info().getOrDefault("heldout_cosine_before", "NaN")),
-                        Double.parseDouble(existing.info().getOrDefault("heldout_cosine_after", "NaN")), 0);
+                return new Result(o.out(), true, true, Integer.parseInt(existing.getOrDefault("sentences", "0")), 0,
+                        Double.parseDouble(existing.getOrDefault("heldout_cosine_before", "NaN")),
+                        Double.parseDouble(existing.getOrDefault("heldout_cosine_after", "NaN")), 0);
             }
             throw new IllegalArgumentException("--out " + o.out() + " exists and was made from another teacher, settings or corpus (key "
-                    + existing.info().getOrDefault("key", "none") + ", this run's " + key + "): delete it or choose another --out");
+                    + existing.getOrDefault("key", "none") + ", this run's " + key + "): delete it or choose another --out");
         }
         try (TextTokenizer tok = StudentTokenizers.load(config.string("student.tokenizer"), config.integer("student.max.tokens"))) {
             Learner learner = null;
@@ -125,8 +125,8 @@ final class GeneralDistillation {
             double before = Double.NaN;
             Path partial = partial(o.out());
             if (Files.exists(partial)) {
-                GeneralStudent p = GeneralStudent.read(partial, gemm);
-                if (key.equals(p.info().get("key"))) {
+                if (key.equals(GeneralStudent.readInfo(partial).get("key"))) {
+                    GeneralStudent p = GeneralStudent.read(partial, gemm);
                     learner = p.learner();
                     done = Integer.parseInt(p.info().get("sentences_done"));
                     before = Double.parseDouble(p.info().getOrDefault("heldout_cosine_before", "NaN"));

@@ -84,12 +84,7 @@ public final class ReplayCommand implements Callable<Integer> {
         if (jobJar != null && flinkCluster == null) {
             throw new IllegalArgumentException("--job-jar goes with --flink-cluster");
         }
-        Map<String, String> settings = preset == null ? new LinkedHashMap<>(overrides) : Preset.parse(preset).under(overrides);
-        if (TeacherBlocks.general(settings)) {
-            Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(settings);
-            fromFile.putAll(settings);
-            settings = fromFile;
-        }
+        Map<String, String> settings = TeacherBlocks.layered(preset == null ? null : Preset.parse(preset), overrides);
         if (TeacherBlocks.wanted(settings) || TeacherBlocks.general(settings)) {
             TeacherDescriptor descriptor = TeacherDescriptor.resolve(teacher);
             try (Teacher t = Teacher.load(descriptor, 1, Teacher.Device.CPU, 0)) {

@@ -29,21 +29,27 @@ final class TeacherBlocks {
     }
 
     /**
-     * The student settings a general file was made with ({@code student.arch}, the bag's table width and
-     * buckets, the tokenizer and length), for a job to take under its own: the job's student must be the file's.
+     * A student's settings in layers, the later winning: the preset's (none when null), then, when
+     * {@code student.init=general:FILE} is set by either, the student settings the file was made with
+     * ({@code student.arch}, the bag's table width and buckets, the tokenizer and length: the job's student
+     * must be the file's), then the user's own.
      */
-    static Map<String, String> generalStudentSettings(Map<String, String> settings) {
-        Path file = Path.of(settings.get("student.init").trim().substring("general:".length()));
-        Map<String, String> out = new LinkedHashMap<>();
-        io.streamdistill.student.init.GeneralStudent g = io.streamdistill.student.init.GeneralStudent.read(file,
-                io.streamdistill.student.train.Learners.defaultGemm());
-        for (String k : new String[] {"student.arch", "student.embedding.dim", "student.bigram.buckets", "student.hidden.dim",
-                "student.tokenizer", "student.max.tokens"}) {
-            String v = g.info().get("setting." + k);
-            if (v != null) {
-                out.put(k, v);
+    static Map<String, String> layered(Preset preset, Map<String, String> own) {
+        Map<String, String> out = preset == null ? new LinkedHashMap<>() : preset.settings();
+        Map<String, String> withOwn = new LinkedHashMap<>(out);
+        withOwn.putAll(own);
+        if (general(withOwn)) {
+            Path file = Path.of(withOwn.get("student.init").trim().substring("general:".length()));
+            Map<String, String> info = io.streamdistill.student.init.GeneralStudent.readInfo(file);
+            for (String k : new String[] {"student.arch", "student.embedding.dim", "student.bigram.buckets", "student.hidden.dim",
+                    "student.tokenizer", "student.max.tokens"}) {
+                String v = info.get("setting." + k);
+                if (v != null) {
+                    out.put(k, v);
+                }
             }
         }
+        out.putAll(own);
         return out;
     }
 

@@ -63,16 +63,8 @@ public final class TrainCommand implements Callable<Integer> {
         Map<String, String> flags = StudentTrainerJob.flags(args.toArray(String[]::new));
         String teacherName = flags.remove("teacher");
         String presetName = flags.remove("preset");
-        if (presetName != null) {
-            flags = Preset.parse(presetName).under(flags);
-        }
+        flags = TeacherBlocks.layered(presetName == null ? null : Preset.parse(presetName), flags);
         boolean fromTable = "static".equals(flags.get("student.init"));
-        if (TeacherBlocks.general(flags)) {
-            // The job's student must be the general file's: its student settings under the user's.
-            Map<String, String> fromFile = TeacherBlocks.generalStudentSettings(flags);
-            fromFile.putAll(flags);
-            flags = fromFile;
-        }
         if (!fromTable && !TeacherBlocks.wanted(flags) && !TeacherBlocks.general(flags)) {
             if (teacherName != null) {
                 throw new IllegalArgumentException("--teacher is only used with --student.init=static, teacher or general:FILE (or a"

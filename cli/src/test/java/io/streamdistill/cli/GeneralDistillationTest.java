@@ -107,6 +107,13 @@ class GeneralDistillationTest {
         Learner classifier = TrainerConfig.forStudent(job).newLearner(teacher.tokenizer().vocabSize());
         assertThat(classifier.describe()).startsWith("transformer 1x32").endsWith("-> 3 classes");
 
+        // demo, train and replay lay a general file's student settings between the preset's and the user's.
+        Map<String, String> layered = TeacherBlocks.layered(Preset.FAST, Map.of("student.init", "general:" + file,
+                "student.max.tokens", "24"));
+        assertThat(layered).containsEntry("student.arch", "transformer").containsEntry("student.max.tokens", "24")
+                .containsEntry("student.init", "general:" + file);
+        assertThat(GeneralStudent.readInfo(file)).isEqualTo(general.info());
+
         job.put("student.arch", "bag");
         assertThatThrownBy(() -> TrainerConfig.forStudent(job).newLearner(teacher.tokenizer().vocabSize()))
                 .hasMessageContaining("holds a transformer student; student.arch is bag");

@@ -291,7 +291,7 @@ record StudentInit(String mode, Path table, Path head, WarmStart.Back map, Arch 
     /** The teacher the table came from, for the checkpoint record of a version trained on nothing yet. */
     TeacherRef teacherRef() {
         if (general != null) {
-            Map<String, String> info = GeneralStudent.read(general, Learners.defaultGemm()).info();
+            Map<String, String> info = GeneralStudent.readInfo(general);
             return TeacherRef.newBuilder().setModelId(info.getOrDefault("teacher", "")).setSha256(info.getOrDefault("teacher_sha256", ""))
                     .setTokenizer(info.getOrDefault("tokenizer", "")).build();
         }

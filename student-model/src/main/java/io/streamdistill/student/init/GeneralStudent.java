@@ -70,8 +70,29 @@ public record GeneralStudent(Learner learner, float outputNorm, Map<String, Stri
         }
     }
 
+    /** What the file says it was made from ({@link #info}), without reading the student behind it. */
+    public static Map<String, String> readInfo(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + " does not exist (make it with streamdistill distill-general)");
+        }
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            DataInputStream data = new DataInputStream(in);
+            readHeader(data, file.toString());
+            return readMap(data);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the general student " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     static GeneralStudent readFrom(InputStream stream, Gemm gemm, String name) throws IOException {
         DataInputStream in = new DataInputStream(stream);
+        float norm = readHeader(in, name);
+        Map<String, String> info = readMap(in);
+        return new GeneralStudent(Learners.readFrom(in, gemm), norm, info);
+    }
+
+    /** Magic and version checked; returns the output length. */
+    private static float readHeader(DataInputStream in, String name) throws IOException {
         int magic = in.readInt();
         if (magic != MAGIC) {
             throw new IllegalArgumentException(name + " is not a general student (made by streamdistill distill-general)");
@@ -81,12 +102,15 @@ public record GeneralStudent(Learner learner, float outputNorm, Map<String, Stri
             throw new IllegalArgumentException(name + " is a general student of format " + version + "; this version reads "
                     + FORMAT_VERSION);
         }
-        float norm = in.readFloat();
+        return in.readFloat();
+    }
+
+    private static Map<String, String> readMap(DataInputStream in) throws IOException {
         int n = in.readInt();
         Map<String, String> info = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             info.put(in.readUTF(), in.readUTF());
         }
-        return new GeneralStudent(Learners.readFrom(in, gemm), norm, info);
+        return info;
     }
 }
