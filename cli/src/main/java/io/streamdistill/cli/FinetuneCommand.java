@@ -5,9 +5,9 @@ import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.student.loss.DistillationLoss;
-import io.streamdistill.student.model.Student;
 import io.streamdistill.student.tokenize.StudentTokenizers;
 import io.streamdistill.student.tokenize.TextTokenizer;
+import io.streamdistill.student.train.Learner;
 import io.streamdistill.student.train.TrainingConfig;
 import io.streamdistill.teacher.model.Teacher;
 import io.streamdistill.teacher.model.TeacherDescriptor;
@@ -159,10 +159,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (publish != null) {
             target(c, registry, line);
         }
-        Student model = StudentLine.load(parent);
         List<String> classes = List.copyOf(parent.getClassNames());
         Map<String, String> parentSettings = new TreeMap<>();
         parent.getSettings().forEach((k, v) -> parentSettings.put(k, v));
+        Learner model = StudentLine.load(parent, trainingConfig(parentSettings));
         LabelledData dataset = LabelledData.read(data, classes, MIN_ROWS_PER_CLASS);
         Split split = Split.of(dataset.rows(), testSplit);
         System.out.printf("finetune: student '%s' version %d (%s, %d records distilled), %d labelled rows of %s: %d to train, %d to"
@@ -304,7 +304,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         String name = publishAs == null ? student : publishAs;
         String topic = publish.production ? checkpointsTopic : publish.topic;
         StudentLine target = name.equals(student) && topic.equals(checkpointsTopic) ? line
-                : StudentLine.read(c.settings(), registry, topic, name);
+                : topic.equals(checkpointsTopic) ? StudentLine.read(c.settings(), registry, topic, name)
+                : StudentLine.readIfExists(c.settings(), registry, topic, name);
         if (topic.equals(checkpointsTopic) && !target.versions().isEmpty()) {
             // Numbers never clash (both claim theirs in the artifact store), but a live trainer's next version would
             // supersede the fine-tuned one within an export interval: refuse, and say how to keep both.
@@ -353,7 +354,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         metrics.put("parent_test_accuracy", result.before().accuracy());
         URI base = StudentLine.artifactBase(parent);
         return FineTunePublisher.publish(c.settings(), registry, topic, base, new FineTunePublisher.Candidate(name, version,
-                result.trainer().student(), result.trainer().step(), tokenizerId, parent, lineage, result.after().agreement(), stream.holdout().size(),
+                result.trainer(), result.trainer().step(), tokenizerId, parent, lineage, result.after().agreement(), stream.holdout().size(),
                 result.before().agreement(), metrics, shaping, qualityGate));
     }
 }

@@ -139,6 +139,29 @@ class FinetuneCommandTest {
                 assertThat(exit).isEqualTo(3);
                 assertThat(err.toString(StandardCharsets.UTF_8)).contains("version " + tuned.getVersion()).contains("altered after publication");
                 assertThat(dir.resolve("tampered")).doesNotExist();
+
+                // A transformer student fine-tunes the same way: a replay of the stream into a small transformer, then
+                // finetune from its published file, published to an experiment topic of its own.
+                assertThat(Main.run(args(cluster, "replay", "--from", "earliest", "--name", "tf", "--out", dir.resolve("experiments")
+                        .toString(), "--publish-to", "experiments.tf", "--set", "student.arch=transformer", "--set",
+                        "student.transformer.layers=1", "--set", "student.transformer.width=16", "--set", "student.transformer.heads=2",
+                        "--set", "student.transformer.ffn=32", "--set", "training.learningRate=0.003"))).isZero();
+                StudentCheckpoint tfParent = StudentLine.read(base, registry, "experiments.tf", "tf").version("latest");
+                assertThat(tfParent.getArchitecture()).startsWith("transformer 1x16");
+                Path tfOut = dir.resolve("tf-finetune");
+                assertThat(Main.run(args(cluster, "finetune", "--student", "tf", "--checkpoints-topic", "experiments.tf", "--data",
+                        data.toString(), "--epochs", "2", "--publish-to", "experiments.tf-tuned", "--gate", "gate.min.agreement=0",
+                        "--out", tfOut.toString()))).isZero();
+                JsonNode tfReport = new ObjectMapper().readTree(tfOut.resolve("finetune.json").toFile());
+                assertThat(tfReport.get("curve")).hasSize(3);
+                StudentCheckpoint tfTuned = StudentLine.read(base, registry, "experiments.tf-tuned", "tf").version("latest");
+                assertThat(tfTuned.getArchitecture()).isEqualTo(tfParent.getArchitecture());
+                assertThat(tfTuned.getFineTune().getParentVersion()).isEqualTo(tfParent.getVersion());
+                assertThat(tfTuned.getVersion()).isGreaterThan(tfParent.getVersion());
+                io.streamdistill.student.train.Learner tfStudent = StudentLine.load(tfTuned,
+                        io.streamdistill.student.train.TrainingConfig.defaults());
+                assertThat(tfStudent.architecture()).isEqualTo("transformer");
+                assertThat(tfStudent.step()).isZero();
             }
         }
     }

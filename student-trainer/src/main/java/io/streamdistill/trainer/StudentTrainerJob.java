@@ -184,21 +184,15 @@ public final class StudentTrainerJob {
         if (config.integer("train.parallelism") == 1) {
             return;
         }
-        Properties admin = new Properties();
+        KafkaTopics.ensure(adminSettings(config), config.syncTopic());
+    }
+
+    /** Admin client settings for the job's cluster: its bootstrap servers and client security. */
+    public static Map<String, Object> adminSettings(TrainerConfig config) {
+        Map<String, Object> admin = new HashMap<>();
         config.kafkaConfig().forEach((k, v) -> admin.put(k, v.toString()));
         admin.put("bootstrap.servers", config.string("bootstrap.servers"));
-        try (org.apache.kafka.clients.admin.Admin a = org.apache.kafka.clients.admin.Admin.create(admin)) {
-            if (!a.listTopics().names().get().contains(config.syncTopic())) {
-                try {
-                    a.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(config.syncTopic(), Optional.of(1),
-                            Optional.empty()))).all().get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-        }
+        return admin;
     }
 
     /**

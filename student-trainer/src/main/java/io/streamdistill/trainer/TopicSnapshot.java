@@ -51,6 +51,13 @@ public final class TopicSnapshot {
         return out;
     }
 
+    /** Whether the cluster has {@code topic}. */
+    public static boolean exists(Map<String, String> base, String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = consumer(base)) {
+            return c.listTopics(Duration.ofSeconds(10)).containsKey(topic);
+        }
+    }
+
     public static KafkaConsumer<byte[], byte[]> consumer(Map<String, String> base) {
         Map<String, Object> c = new HashMap<>(ClientSettings.kafka(base));
         c.put("bootstrap.servers", base.get("bootstrap.servers"));

@@ -167,6 +167,28 @@ class ReplayTest {
                 .hasMessageContaining("unbounded job");
     }
 
+    /** The newest production version may be a fine-tuned one: what finetune recorded of itself is not inherited. */
+    @Test
+    void aReplayAfterAFineTuneInheritsTheTrainersSettingsOnly() {
+        Map<String, String> production = Map.of("training.learningRate", "0.05", "finetune.epochs", "3", "finetune.testSplit", "0.2");
+        Map<String, String> settings = new java.util.HashMap<>(base());
+        settings.putAll(Replay.inherited("x", production, Map.of()));
+        settings.put("student.classes", "a,b");
+        assertThat(settings).containsEntry("training.learningRate", "0.05").doesNotContainKeys("finetune.epochs", "finetune.testSplit");
+        assertThat(TrainerConfig.of(settings).trainingConfig().learningRate()).isEqualTo(0.05f);
+    }
+
+    /** Replayed into another architecture, the production student's start does not follow (a bag's static table is no transformer's). */
+    @Test
+    void aReplayIntoAnotherArchitectureDoesNotInheritTheStart() {
+        Map<String, String> production = Map.of("student.init", "static:/tables/t.sdstatic", "student.init.head", "teacher",
+                "training.learningRate", "0.05");
+        Map<String, String> inherited = Replay.inherited("x", production, Map.of("student.arch", "transformer"));
+        assertThat(inherited).containsEntry("training.learningRate", "0.05").doesNotContainKeys("student.init", "student.init.head");
+        assertThat(Replay.inherited("x", production, Map.of("student.arch", "bag"))).containsEntry("student.init",
+                "static:/tables/t.sdstatic");
+    }
+
     /** Bad ranges fail before anything runs, with one clear line naming what is wrong. */
     @Test
     void badRangesGiveClearErrors(@TempDir Path out) {

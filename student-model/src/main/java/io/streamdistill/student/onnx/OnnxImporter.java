@@ -6,8 +6,15 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.streamdistill.student.math.Gemm;
 import io.streamdistill.student.model.Student;
 import io.streamdistill.student.model.StudentConfig;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.StudentTrainer;
+import io.streamdistill.student.train.TrainingConfig;
+import io.streamdistill.student.transformer.TransformerOnnx;
+import io.streamdistill.student.transformer.TransformerStudent;
+import io.streamdistill.student.transformer.TransformerTrainer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,34 +22,76 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Reads a student back from the ONNX file {@link OnnxExporter} wrote: the architecture from its
- * {@code streamdistill.student} metadata and the parameters from its initializers. What a student
+ * Reads a student back from the ONNX file its exporter wrote ({@link OnnxExporter} for a bag,
+ * {@link TransformerOnnx} for a transformer): the architecture from its metadata and the parameters
+ * from its initializers. What a student
  * needs only while training (feature distillation's projection, Adam's moments) is not in the file;
  * the projection comes back as the config's seeded initial values.
  */
 public final class OnnxImporter {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TRANSFORMER = "transformer";
 
     /**
-     * @throws IllegalArgumentException when the bytes are not a StreamDistill student, or its tensors
+     * A bag student back from its file.
+     *
+     * @throws IllegalArgumentException when the bytes are not a StreamDistill bag student, or its tensors
      *                                  do not fit its own architecture
      */
     public static Student read(byte[] onnx) {
-        ModelProto model;
+        ModelProto model = parse(onnx);
+        Map<String, String> meta = metadata(model);
+        if (TRANSFORMER.equals(meta.get(TransformerOnnx.META_ARCH))) {
+            throw new IllegalArgumentException("this is a transformer student (" + meta.get(OnnxExporter.META_ARCHITECTURE)
+                    + "), not a bag: read it with readLearner");
+        }
+        return bag(meta, tensors(model));
+    }
+
+    /**
+     * Any student file back as a learner that trains with {@code training} from fresh optimiser state
+     * (step 0, zero moments): a bag student or a transformer, whichever the file holds. This is how
+     * finetune starts from a published version.
+     *
+     * @throws IllegalArgumentException when the bytes are not a StreamDistill student, or its tensors do not fit its shape
+     */
+    public static Learner readLearner(byte[] onnx, TrainingConfig training, Gemm gemm) {
+        ModelProto model = parse(onnx);
+        Map<String, String> meta = metadata(model);
+        Map<String, TensorProto> tensors = tensors(model);
+        if (TRANSFORMER.equals(meta.get(TransformerOnnx.META_ARCH))) {
+            TransformerStudent student = TransformerOnnx.read(meta, (name, length) -> floats(tensors, name, length));
+            return new TransformerTrainer(student, training, gemm);
+        }
+        return StudentTrainer.create(bag(meta, tensors), training);
+    }
+
+    private static ModelProto parse(byte[] onnx) {
         try {
-            model = ModelProto.parseFrom(onnx);
+            return ModelProto.parseFrom(onnx);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalArgumentException("not an ONNX model: " + e.getMessage(), e);
         }
+    }
+
+    private static Map<String, String> metadata(ModelProto model) {
         Map<String, String> meta = new HashMap<>();
         for (StringStringEntryProto p : model.getMetadataPropsList()) {
             meta.put(p.getKey(), p.getValue());
         }
-        String configJson = meta.get(OnnxExporter.META_STUDENT);
-        if (configJson == null && "transformer".equals(meta.get("streamdistill.arch"))) {
-            throw new IllegalArgumentException("this is a transformer student (" + meta.get(OnnxExporter.META_ARCHITECTURE)
-                    + "): reading one back into a trainer (finetune) is not supported yet, only bag students");
+        return meta;
+    }
+
+    private static Map<String, TensorProto> tensors(ModelProto model) {
+        Map<String, TensorProto> tensors = new HashMap<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            tensors.put(t.getName(), t);
         }
+        return tensors;
+    }
+
+    private static Student bag(Map<String, String> meta, Map<String, TensorProto> tensors) {
+        String configJson = meta.get(OnnxExporter.META_STUDENT);
         if (configJson == null) {
             throw new IllegalArgumentException("the ONNX model has no '" + OnnxExporter.META_STUDENT
                     + "' metadata: it was not exported by StreamDistill's trainer");
@@ -53,10 +102,6 @@ public final class OnnxImporter {
         } catch (IOException e) {
             throw new IllegalArgumentException("the model's '" + OnnxExporter.META_STUDENT + "' metadata is not a JSON map: "
                     + e.getMessage(), e);
-        }
-        Map<String, TensorProto> tensors = new HashMap<>();
-        for (TensorProto t : model.getGraph().getInitializerList()) {
-            tensors.put(t.getName(), t);
         }
         Student student = new Student(config);
         float[][] p = student.parameters();

@@ -1,7 +1,6 @@
 package io.streamdistill.student.train;
 
 import io.streamdistill.student.loss.DistillationLoss;
-import io.streamdistill.student.model.Student;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -47,7 +46,7 @@ public final class FineTuner {
     public record Epoch(int epoch, double trainLoss, double accuracy, double macroF1, double agreement, long steps) {
     }
 
-    public record Result(StudentTrainer trainer, List<Epoch> curve) {
+    public record Result(Learner trainer, List<Epoch> curve) {
         public Epoch before() {
             return curve.get(0);
         }
@@ -58,10 +57,12 @@ public final class FineTuner {
     }
 
     /**
+     * @param parent  the published student as its file reads back ({@link io.streamdistill.student.onnx.OnnxImporter#readLearner}):
+     *                any architecture; its optimiser state is kept, so give it fresh (as the file gives it)
      * @param replay  soft targets to keep distilling on (may be empty when A is 0)
      * @param holdout stream records held out, scored for agreement (may be empty: agreement is then NaN)
      */
-    public static Result run(Student parent, List<Labelled> train, List<Labelled> test, List<Example> replay, List<Example> holdout,
+    public static Result run(Learner parent, List<Labelled> train, List<Labelled> test, List<Example> replay, List<Example> holdout,
                              Settings s, Consumer<String> progress) {
         if (train.isEmpty() || test.isEmpty()) {
             throw new IllegalArgumentException("fine-tuning needs labelled rows to train on and to test on, got " + train.size()
@@ -71,12 +72,16 @@ public final class FineTuner {
             throw new IllegalArgumentException("--keep-teacher " + s.keepTeacher() + " needs soft targets to replay, and the stream"
                     + " has none outside its holdout");
         }
-        int k = parent.config().outputDim();
+        if (parent.task() != io.streamdistill.student.model.Task.CLASSIFICATION) {
+            throw new IllegalArgumentException("fine-tuning trains a classification student on labels; this one is "
+                    + parent.task());
+        }
+        int k = parent.outputDim();
         TrainingConfig training = TrainingConfig.builder().temperature(s.training().temperature()).alpha(0f)
                 .learningRate(s.training().learningRate()).beta1(s.training().beta1()).beta2(s.training().beta2())
                 .epsilon(s.training().epsilon()).warmupSteps(s.training().warmupSteps()).clipNorm(s.training().clipNorm())
                 .tokenDropout(s.training().tokenDropout()).build();
-        StudentTrainer trainer = StudentTrainer.create(parent, training);
+        Learner trainer = parent.withTraining(training);
         float[] uniform = new float[k]; // a labelled row's teacher output: unused, alpha is 0
         List<Example> labelled = new ArrayList<>();
         for (Labelled l : train) {
@@ -123,7 +128,7 @@ public final class FineTuner {
                 e.agreement());
     }
 
-    static Epoch score(StudentTrainer trainer, int epoch, double loss, List<Labelled> test, List<Example> holdout, int k) {
+    static Epoch score(Learner trainer, int epoch, double loss, List<Labelled> test, List<Example> holdout, int k) {
         int[] predicted = new int[test.size()];
         int[] truth = new int[test.size()];
         for (int i = 0; i < test.size(); i++) {

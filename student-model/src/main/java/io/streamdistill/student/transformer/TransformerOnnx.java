@@ -21,6 +21,11 @@ import java.util.Map;
 public final class TransformerOnnx {
     /** Metadata key naming the architecture family ("transformer"); bag files have none. */
     public static final String META_ARCH = "streamdistill.arch";
+    /**
+     * Metadata key holding the student's shape as a JSON map (encoder spec, outputs, whether the head reads the
+     * unit pooled vector), so that {@link #read} rebuilds it from the file alone.
+     */
+    public static final String META_TRANSFORMER = "streamdistill.transformer";
 
     private TransformerOnnx() {
     }
@@ -64,9 +69,94 @@ public final class TransformerOnnx {
         props.put(OnnxExporter.META_VERSION, String.valueOf(meta.checkpointVersion()));
         props.put(OnnxExporter.META_ARCHITECTURE, student.describe());
         props.put(META_ARCH, "transformer");
+        props.put(META_TRANSFORMER, json(shape(student)));
         props.putAll(meta.extra());
         props.forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return model.build().toByteArray();
+    }
+
+    private static Map<String, String> shape(TransformerStudent student) {
+        EncoderSpec s = student.encoder().spec();
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("vocab", String.valueOf(s.vocab()));
+        m.put("width", String.valueOf(s.width()));
+        m.put("layers", String.valueOf(s.layers()));
+        m.put("heads", String.valueOf(s.heads()));
+        m.put("ffn", String.valueOf(s.ffn()));
+        m.put("maxPositions", String.valueOf(s.maxPositions()));
+        m.put("typeVocab", String.valueOf(s.typeVocab()));
+        m.put("eps", String.valueOf(s.eps()));
+        m.put("pooling", s.pooling().name());
+        m.put("outputs", String.valueOf(student.outputs()));
+        m.put("unitPooled", String.valueOf(student.unitPooled()));
+        return m;
+    }
+
+    /**
+     * The student a file {@link #export} wrote, from its metadata and initializers: what finetune trains on.
+     * Only the first token-type row is in the file (the only one a student uses); the others come back as zeros.
+     *
+     * @param meta    the file's metadata
+     * @param tensors its initializers, read by {@code floats(name, expectedLength)}
+     * @throws IllegalArgumentException when the file does not say its shape (written before it did) or its tensors do not fit it
+     */
+    public static TransformerStudent read(Map<String, String> meta, java.util.function.BiFunction<String, Integer, float[]> tensors) {
+        String shapeJson = meta.get(META_TRANSFORMER);
+        if (shapeJson == null) {
+            throw new IllegalArgumentException("this transformer student (" + meta.get(OnnxExporter.META_ARCHITECTURE) + ") was exported"
+                    + " before StreamDistill wrote a transformer's shape into its file ('" + META_TRANSFORMER + "' metadata), so it"
+                    + " cannot be read back; publish it again with this version's trainer (a replay of its topic does)");
+        }
+        Map<String, String> shape;
+        Task task;
+        java.util.List<String> classes;
+        try {
+            ObjectMapper json = new ObjectMapper();
+            shape = json.readValue(shapeJson, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
+            task = Task.valueOf(meta.get(OnnxExporter.META_TASK));
+            classes = json.readValue(meta.getOrDefault(OnnxExporter.META_CLASS_NAMES, "[]"),
+                    new com.fasterxml.jackson.core.type.TypeReference<java.util.List<String>>() { });
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("the transformer student's metadata is unreadable: " + e.getMessage(), e);
+        }
+        EncoderSpec spec;
+        int outputs;
+        boolean unitPooled;
+        try {
+            spec = new EncoderSpec(integer(shape, "vocab"), integer(shape, "width"), integer(shape, "layers"), integer(shape, "heads"),
+                    integer(shape, "ffn"), integer(shape, "maxPositions"), integer(shape, "typeVocab"),
+                    Float.parseFloat(value(shape, "eps")), EncoderSpec.Pooling.valueOf(value(shape, "pooling")));
+            outputs = integer(shape, "outputs");
+            unitPooled = Boolean.parseBoolean(value(shape, "unitPooled"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the transformer student's '" + META_TRANSFORMER + "' metadata has a bad number: "
+                    + e.getMessage(), e);
+        }
+        EncoderParams params = EncoderParams.zeros(spec);
+        int d = spec.width();
+        params.tensors().forEach((name, into) -> {
+            if (name.equals(EncoderParams.TYPE)) {
+                System.arraycopy(tensors.apply(EncoderParams.TYPE + ".row0", d), 0, into, 0, d);
+            } else {
+                System.arraycopy(tensors.apply(name, into.length), 0, into, 0, into.length);
+            }
+        });
+        TransformerStudent student = new TransformerStudent(task, classes, outputs, params, unitPooled);
+        System.arraycopy(tensors.apply("head.weight", d * outputs), 0, student.headWeight(), 0, d * outputs);
+        System.arraycopy(tensors.apply("head.bias", outputs), 0, student.headBias(), 0, outputs);
+        return student;
+    }
+
+    private static String value(Map<String, String> shape, String key) {
+        String v = shape.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("the transformer student's '" + META_TRANSFORMER + "' metadata has no '" + key + "'");
+        }
+        return v;
+    }
+
+    private static int integer(Map<String, String> shape, String key) {
+        return Integer.parseInt(value(shape, key));
     }
 
     private static String json(Object o) {

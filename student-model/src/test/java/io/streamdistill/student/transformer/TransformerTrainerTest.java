@@ -145,10 +145,47 @@ class TransformerTrainerTest {
                 assertThat(runner.metadata()).containsEntry(OnnxExporter.META_TASK, task.name())
                         .containsEntry(TransformerOnnx.META_ARCH, "transformer");
             }
+            // Read back as finetune reads a published version: the same student, fresh optimiser state.
+            io.streamdistill.student.train.Learner back = io.streamdistill.student.onnx.OnnxImporter.readLearner(onnx,
+                    TrainingConfig.defaults(), Gemm.REFERENCE);
+            assertThat(back).isInstanceOf(TransformerTrainer.class);
+            assertThat(back.describe()).isEqualTo(trainer.describe());
+            assertThat(back.classNames()).isEqualTo(trainer.classNames());
+            assertThat(back.step()).isZero();
+            float[][] again = ((TransformerTrainer) back).predict(ids);
+            for (int s = 0; s < ids.length; s++) {
+                assertThat(again[s]).as("%s text %d read back", task, s).containsExactly(java[s]);
+            }
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.streamdistill.student.onnx.OnnxImporter.read(onnx))
-                    .as("finetune's importer says what it cannot do").hasMessageContaining("transformer student")
-                    .hasMessageContaining("not supported yet");
+                    .as("the bag reader says what to use").hasMessageContaining("transformer student").hasMessageContaining("readLearner");
         }
+    }
+
+    @Test
+    void aFileWithoutItsShapeOrWithAWrongTensorIsRefusedWithTheReason() {
+        TransformerTrainer t = tinyTransformer(Task.CLASSIFICATION, 2, List.of("a", "b"), 3);
+        ai.onnx.proto.OnnxMl.ModelProto model;
+        try {
+            model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(t.exportOnnx(new OnnxExporter.Metadata("tok", 1)));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+        ai.onnx.proto.OnnxMl.ModelProto.Builder older = model.toBuilder().clearMetadataProps();
+        model.getMetadataPropsList().stream().filter(p -> !p.getKey().equals(TransformerOnnx.META_TRANSFORMER))
+                .forEach(older::addMetadataProps);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.streamdistill.student.onnx.OnnxImporter.readLearner(
+                        older.build().toByteArray(), TrainingConfig.defaults(), Gemm.REFERENCE))
+                .hasMessageContaining("exported before").hasMessageContaining(TransformerOnnx.META_TRANSFORMER);
+        ai.onnx.proto.OnnxMl.ModelProto.Builder cut = model.toBuilder();
+        for (int i = 0; i < cut.getGraph().getInitializerCount(); i++) {
+            if (cut.getGraph().getInitializer(i).getName().equals("head.bias")) {
+                cut.getGraphBuilder().setInitializer(i, cut.getGraph().getInitializer(i).toBuilder()
+                        .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[4])));
+            }
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.streamdistill.student.onnx.OnnxImporter.readLearner(
+                        cut.build().toByteArray(), TrainingConfig.defaults(), Gemm.REFERENCE))
+                .hasMessageContaining("tensor 'head.bias' holds 1 values where the architecture implies 2");
     }
 
     @Test

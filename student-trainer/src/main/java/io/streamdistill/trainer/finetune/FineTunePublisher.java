@@ -7,7 +7,8 @@ import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.student.Hashing;
-import io.streamdistill.student.model.Student;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.trainer.KafkaTopics;
 import io.streamdistill.student.onnx.OnnxExporter;
 import io.streamdistill.trainer.ArtifactStore;
 import io.streamdistill.trainer.QualityGate;
@@ -47,7 +48,7 @@ public final class FineTunePublisher {
      * @param metrics    the candidate's figures (holdout_agreement, test accuracy, ...)
      * @param settings   the settings that shaped it
      */
-    public record Candidate(String name, long version, Student student, long steps, String tokenizerId, StudentCheckpoint parent,
+    public record Candidate(String name, long version, Learner student, long steps, String tokenizerId, StudentCheckpoint parent,
                             FineTuneLineage lineage, double agreement, int holdoutCount, double parentAgreement,
                             Map<String, Double> metrics, Map<String, String> settings, QualityGate gate) {
     }
@@ -63,7 +64,7 @@ public final class FineTunePublisher {
         // published) holds is never taken, so the two never publish the same version.
         ArtifactStore store = new ArtifactStore(artifactBase.toString());
         long version = store.claim(c.name(), c.version());
-        byte[] onnx = OnnxExporter.export(c.student(), new OnnxExporter.Metadata(c.tokenizerId(), version,
+        byte[] onnx = c.student().exportOnnx(new OnnxExporter.Metadata(c.tokenizerId(), version,
                 Map.of("streamdistill.student_name", c.name(), "streamdistill.parent_version", String.valueOf(c.parent().getVersion()))));
         URI uri = store.write(c.name(), version, onnx);
         Map<String, Double> metrics = new LinkedHashMap<>(c.metrics());
@@ -85,6 +86,14 @@ public final class FineTunePublisher {
                 .build();
         Map<String, Object> p = new HashMap<>(ClientSettings.kafka(base));
         p.put("bootstrap.servers", base.get("bootstrap.servers"));
+        try {
+            KafkaTopics.ensure(new HashMap<>(p), topic); // an experiment topic of the user's naming may not exist yet
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot create topic " + topic + " to publish to: " + e.getCause().getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while creating topic " + topic, e);
+        }
         p.put("transactional.id", "streamdistill-finetune-" + c.name());
         p.put("acks", "all");
         p.put("enable.idempotence", "true");

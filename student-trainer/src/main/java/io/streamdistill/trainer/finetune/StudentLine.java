@@ -4,9 +4,11 @@ import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.student.Hashing;
-import io.streamdistill.student.model.Student;
 import io.streamdistill.student.onnx.ArtifactIntegrityException;
 import io.streamdistill.student.onnx.OnnxImporter;
+import io.streamdistill.student.train.Learner;
+import io.streamdistill.student.train.Learners;
+import io.streamdistill.student.train.TrainingConfig;
 import io.streamdistill.trainer.TopicSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +29,11 @@ public final class StudentLine {
         this.student = student;
         this.topic = topic;
         this.versions = versions;
+    }
+
+    /** Every version of {@code student} on a topic that may not exist yet (an experiment topic finetune will create): none then. */
+    public static StudentLine readIfExists(Map<String, String> base, SchemaRegistryClient registry, String topic, String student) {
+        return TopicSnapshot.exists(base, topic) ? read(base, registry, topic, student) : new StudentLine(student, topic, List.of());
     }
 
     /** Every version of {@code student} the topic holds, by version. */
@@ -68,11 +75,12 @@ public final class StudentLine {
     }
 
     /**
-     * The version's ONNX file, checked against the sha256 its record was published with, read back as a student.
+     * The version's ONNX file, checked against the sha256 its record was published with, read back as a
+     * student of whichever architecture it holds, ready to train with {@code training} from fresh optimiser state.
      *
      * @throws ArtifactIntegrityException when the file differs from what was published
      */
-    public static Student load(StudentCheckpoint version) {
+    public static Learner load(StudentCheckpoint version, TrainingConfig training) {
         byte[] bytes = bytes(version);
         String actual = Hashing.sha256(bytes);
         if (!actual.equals(version.getArtifact().getSha256())) {
@@ -80,7 +88,7 @@ public final class StudentLine {
                     + " (" + version.getArtifact().getUri() + ") has SHA-256 " + actual + " but was published with "
                     + version.getArtifact().getSha256() + ": it was altered after publication; refusing to fine-tune it");
         }
-        return OnnxImporter.read(bytes);
+        return OnnxImporter.readLearner(bytes, training, Learners.defaultGemm());
     }
 
     private static byte[] bytes(StudentCheckpoint version) {

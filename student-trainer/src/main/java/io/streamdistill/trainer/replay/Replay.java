@@ -11,6 +11,7 @@ import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.trainer.CheckpointRecords;
 import io.streamdistill.trainer.OutRecord;
+import io.streamdistill.trainer.KafkaTopics;
 import io.streamdistill.trainer.StudentTrainerJob;
 import io.streamdistill.trainer.TrainerConfig;
 import java.io.BufferedWriter;
@@ -100,12 +101,13 @@ public final class Replay {
         TrainerConfig config = TrainerConfig.of(settings);
         Files.createDirectories(dir);
         writeExperiment(dir, spec, range, config, null, "running");
-        progress.accept(String.format("replay %s: %d offsets of %s %s, student %s", spec.name(), range.records(), spec.topic(),
-                range.offsets().keySet(), config.studentConfig(30522).describe()));
+        progress.accept(String.format("replay %s: %d offsets of %s %s, student.arch=%s, student.init=%s", spec.name(), range.records(),
+                spec.topic(), range.offsets().keySet(), config.string("student.arch"), config.string("student.init")));
 
         StreamExecutionEnvironment env = environment(spec);
         DataStream<OutRecord> checkpoints = StudentTrainerJob.buildTraining(env, config, s -> s);
         if (spec.experimentTopic() != null) {
+            KafkaTopics.ensure(StudentTrainerJob.adminSettings(config), spec.experimentTopic());
             StudentTrainerJob.sinkToKafka(checkpoints, config, DeliveryGuarantee.AT_LEAST_ONCE);
         }
         List<StudentCheckpoint> versions = new ArrayList<>();
@@ -126,6 +128,9 @@ public final class Replay {
                 metrics.newLine();
                 metrics.flush();
                 Double quality = c.getMetrics().getOrDefault("holdout_agreement", Double.NaN);
+                if (versions.size() == 1) {
+                    progress.accept("replay " + spec.name() + ": student " + c.getArchitecture());
+                }
                 progress.accept(String.format("replay %s: version %d after %d records (%.0f s), holdout %s %.4f", spec.name(),
                         c.getVersion(), c.getRecordsSeen(), elapsed, config.task().name().equals("EMBEDDING") ? "cosine" : "agreement",
                         quality));
@@ -141,20 +146,35 @@ public final class Replay {
         return io.streamdistill.trainer.ClusterJob.environment(spec.flinkCluster(), new Configuration(), spec.jobJars());
     }
 
+    /** Settings a fine-tuned version records that belong to finetune, not to the trainer. */
+    static final String FINETUNE_PREFIX = "finetune.";
+
     /**
      * What a replay takes over from the production student's settings, given what it is asked to
-     * change: all of them, except a warm start that no longer fits another {@code student.embedding.dim},
+     * change: all of them, except what a fine-tuned version records of finetune itself, the start and
+     * shape of another architecture than the one asked for, a warm start that no longer fits another {@code student.embedding.dim},
      * and {@code train.parallelism} (a replay is a bounded job, which trains in one subtask; asked
      * for more, the trainer's configuration refuses it with a message).
      */
     public static Map<String, String> inherited(String name, Map<String, String> production, Map<String, String> overrides) {
         Map<String, String> inherited = new LinkedHashMap<>(production);
+        // A fine-tuned version records how finetune shaped it (finetune.epochs, ...) beside its parent's trainer
+        // settings; those are not the trainer's, and a replay after a fine-tune was refused for them.
+        inherited.keySet().removeIf(k -> k.startsWith(FINETUNE_PREFIX));
         if (inherited.containsKey("student.init") && !overrides.containsKey("student.init")
                 && overrides.containsKey("student.embedding.dim")
                 && !overrides.get("student.embedding.dim").equals(inherited.get("student.embedding.dim"))) {
             LOG.info("replay '{}': student.embedding.dim={} does not fit the production student's warm start ({}); it starts"
                     + " from random", name, overrides.get("student.embedding.dim"), inherited.get("student.init"));
             inherited.put("student.init", "random");
+        }
+        String arch = overrides.get("student.arch");
+        if (arch != null && !arch.equals(inherited.getOrDefault("student.arch", "bag")) && !overrides.containsKey("student.init")) {
+            // Another architecture: the production student's start (a static table for a bag, the teacher's blocks for a
+            // transformer) and its shape do not carry over; the new one starts as the trainer's defaults say.
+            LOG.info("replay '{}': student.arch={} is not the production student's ({}); its student.init and shape are not"
+                    + " inherited", name, arch, inherited.getOrDefault("student.arch", "bag"));
+            inherited.keySet().removeIf(k -> k.startsWith("student.init") || k.startsWith("student.transformer."));
         }
         String parallelism = inherited.get("train.parallelism");
         if (parallelism != null && !parallelism.trim().equals("1") && !overrides.containsKey("train.parallelism")) {

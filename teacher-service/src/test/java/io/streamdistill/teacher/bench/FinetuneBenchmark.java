@@ -111,7 +111,7 @@ public final class FinetuneBenchmark {
                     for (float a : KEEP_TEACHER) {
                         for (float lr : RATES) {
                             String name = String.format("A=%.1f lr=%s", a, lr);
-                            FineTuner.Result r = FineTuner.run(distilled.withTraining(distilled.training()).student(), train, test, replay,
+                            FineTuner.Result r = FineTuner.run(StudentTrainer.create(distilled.student(), distilled.training()), train, test, replay,
                                     holdout, new FineTuner.Settings(epochs, 32, a, TrainingConfig.builder().learningRate(lr).build(), 7 + o),
                                     line -> { });
                             double[][] curve = curves.computeIfAbsent(name, x -> new double[epochs + 1][3]);
