@@ -62,7 +62,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--corpus", description = "lines, .jsonl or .csv (text[,label]); default: the bundled WordNet corpus")
     Path corpusFile;
 
-    @Option(names = "--task", defaultValue = "classification", description = "classification or embedding (default: ${DEFAULT-VALUE})")
+    @Option(names = "--task", description = "classification or embedding (default: classification when the corpus has at least"
+            + " 2 labels, embedding otherwise)")
     String task;
 
     @Option(names = "--data-dir", defaultValue = "streamdistill-data", description = "state of the stack, checkpoints, summary (default: ${DEFAULT-VALUE})")
@@ -90,7 +91,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--export-every-seconds", defaultValue = "15", description = "student export cadence (default: ${DEFAULT-VALUE})")
     int exportSeconds;
 
-    @Option(names = "--eval-texts", defaultValue = "400", description = "corpus rows kept out of the stream for the summary (default: ${DEFAULT-VALUE})")
+    @Option(names = "--eval-texts", defaultValue = "400", description = "corpus rows kept out of the stream for the summary; a"
+            + " corpus of fewer than twice as many rows holds out a fifth instead (default: ${DEFAULT-VALUE})")
     int evalTexts;
 
     @Option(names = "--adaptive-sampling", description = "run the teacher only where the newest demo student needs it (the "
@@ -149,13 +151,21 @@ public final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--corpus " + corpusFile + " holds no usable texts: " + corpus.badLinesReport(badLines));
         }
         String fileReport = corpus.badLinesReport(badLines);
+        if (task == null) {
+            task = corpus.labels().size() >= 2 ? "classification" : "embedding";
+            if (corpus.labels().size() < 2) {
+                System.out.printf("%s has %s, so the demo distils the teacher's embeddings (task embedding; --task chooses)%n",
+                        corpus.source(), corpus.labels().isEmpty() ? "no labels" : "one label " + corpus.labels());
+            }
+        }
         boolean classification = task.equalsIgnoreCase("classification");
-        List<Corpus.Row> eval = corpus.rows().subList(Math.max(0, corpus.rows().size() - evalTexts), corpus.rows().size());
-        List<Corpus.Row> stream = corpus.rows().subList(0, corpus.rows().size() - eval.size());
         if (classification && corpus.labels().size() < 2) {
             throw new IllegalArgumentException("--task classification needs a corpus with at least 2 labels; "
-                    + corpus.source() + " has " + corpus.labels());
+                    + corpus.source() + " has " + corpus.labels() + " (--task embedding distils its embeddings instead)");
         }
+        int held = heldOut(corpus.rows().size(), evalTexts, corpus.source());
+        List<Corpus.Row> eval = corpus.rows().subList(corpus.rows().size() - held, corpus.rows().size());
+        List<Corpus.Row> stream = corpus.rows().subList(0, corpus.rows().size() - eval.size());
         System.out.printf("StreamDistill demo: %s, %d records at %d/s (or %s), task %s%n", corpus.source(), records, rate,
                 duration, task);
         if (fileReport != null) {
@@ -322,6 +332,24 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * How many of the corpus's last rows the summary holds out of the stream: {@code evalTexts}, or a fifth of a
+     * corpus of fewer than twice as many rows (said in one line), so that the stream keeps most of a small corpus.
+     */
+    static int heldOut(int rows, int evalTexts, String source) {
+        if (rows < 2) {
+            throw new IllegalArgumentException(source + " has " + rows + " usable text; the demo needs at least 2 (texts to"
+                    + " stream and texts to hold out for the summary)");
+        }
+        if (2 * evalTexts <= rows) {
+            return evalTexts;
+        }
+        int held = Math.max(1, rows / 5);
+        System.out.printf("%s has %d texts, fewer than twice --eval-texts %d: holding out %d (a fifth) for the summary%n", source,
+                rows, evalTexts, held);
+        return held;
+    }
+
     private void validate() {
         if (flinkTaskManagers < 0) {
             throw new IllegalArgumentException("--flink-cluster must be a number of TaskManagers >= 1 (0: the local MiniCluster), got "
@@ -340,7 +368,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (rate < 1 || rate > 100_000) {
             throw new IllegalArgumentException("--rate must be in 1..100000 records/s, got " + rate);
         }
-        if (!task.equalsIgnoreCase("classification") && !task.equalsIgnoreCase("embedding")) {
+        if (evalTexts < 1) {
+            throw new IllegalArgumentException("--eval-texts must be >= 1, got " + evalTexts);
+        }
+        if (task != null && !task.equalsIgnoreCase("classification") && !task.equalsIgnoreCase("embedding")) {
             throw new IllegalArgumentException("--task must be classification or embedding, got '" + task + "'");
         }
         if (duration.isNegative() || duration.isZero()) {

@@ -161,13 +161,27 @@ class CliTest {
             }
         }
         Files.write(corpus, file.toByteArray());
-        int exit = Main.run("demo", "--task", "embedding", "--corpus", corpus.toString(), "--records", "250", "--rate", "60",
-                "--data-dir", dir.resolve("data").toString(), "--fresh", "--export-every-seconds", "5", "--eval-texts", "50");
+        // No --task and the default --eval-texts (400): the unlabelled corpus picks the embedding task, and its 300
+        // texts hold out a fifth, each said in one line.
+        PrintStream savedOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            exit = Main.run("demo", "--corpus", corpus.toString(), "--records", "240", "--rate", "60",
+                    "--data-dir", dir.resolve("data").toString(), "--fresh", "--export-every-seconds", "5");
+        } finally {
+            System.setOut(savedOut);
+        }
+        System.out.print(out.toString(StandardCharsets.UTF_8));
         assertThat(exit).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("has no labels, so the demo distils the teacher's embeddings")
+                .contains("has 300 texts, fewer than twice --eval-texts 400: holding out 60 (a fifth)");
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("data/summary.json").toFile());
-        // 250 texts and the two bad lines that fit in a record; the teacher dead-letters those two with their reasons.
-        assertThat(summary.get("records_produced").asLong()).isEqualTo(252);
-        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong()).isEqualTo(252);
+        // 240 texts (the 300 less the 60 held out: each streamed once) and the two bad lines that fit in a record; the
+        // teacher dead-letters those two with their reasons.
+        assertThat(summary.get("records_produced").asLong()).isEqualTo(242);
+        assertThat(summary.get("soft_targets").asLong() + summary.get("dead_letters").asLong()).isEqualTo(242);
         assertThat(summary.get("dead_letters").asLong()).isGreaterThanOrEqualTo(2);
         JsonNode lines = summary.get("lines");
         assertThat(lines.get("read").asLong()).isEqualTo(305);
@@ -183,6 +197,16 @@ class CliTest {
         assertThat(summary.has("teacher_label_accuracy")).as("no labels in this corpus").isFalse();
         assertThat(summary.get("holdout_cosine").asDouble()).isBetween(-1.0, 1.0);
         assertThat(summary.get("initial_cosine").asDouble()).as("the warm start's cosine before training").isGreaterThan(0.3);
+    }
+
+    /** The summary's holdout: --eval-texts, a fifth of a small corpus, and one line for a corpus too small to split. */
+    @Test
+    void aSmallCorpusHoldsOutAFifth() {
+        assertThat(DemoCommand.heldOut(1000, 400, "c")).isEqualTo(400);
+        assertThat(DemoCommand.heldOut(799, 400, "c")).isEqualTo(159);
+        assertThat(DemoCommand.heldOut(3, 400, "c")).isEqualTo(1);
+        assertThatThrownBy(() -> DemoCommand.heldOut(1, 400, "notes.txt")).hasMessage("notes.txt has 1 usable text; the demo needs"
+                + " at least 2 (texts to stream and texts to hold out for the summary)");
     }
 
     /**
