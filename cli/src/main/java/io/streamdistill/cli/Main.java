@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "streamdistill", mixinStandardHelpOptions = true, version = "streamdistill 0.1.0",
         description = "Streaming online distillation: an ONNX teacher on Kafka, a Flink-trained student.",
         subcommands = {DemoCommand.class, ProduceCommand.class, InspectCommand.class, EvalCommand.class,
-                TeacherCommand.class, TrainCommand.class, ReplayCommand.class, ReportCommand.class, ReteachCommand.class, ServeCommand.class, DistillStaticCommand.class,
+                TeacherCommand.class, TrainCommand.class, ReplayCommand.class, ReportCommand.class, ReteachCommand.class, ServeCommand.class, ClassifyStreamCommand.class, DistillStaticCommand.class,
                 DistillGeneralCommand.class,
                 FitHeadCommand.class, FinetuneCommand.class, LocalStackCommand.class})
 public final class Main implements Runnable {

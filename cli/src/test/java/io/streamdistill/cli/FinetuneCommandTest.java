@@ -162,6 +162,37 @@ class FinetuneCommandTest {
                         io.streamdistill.student.train.TrainingConfig.defaults());
                 assertThat(tfStudent.architecture()).isEqualTo("transformer");
                 assertThat(tfStudent.step()).isZero();
+
+                // The fine-tuned transformer answers a stream: classify-stream (Kafka Streams, exactly once) reads texts
+                // and writes one prediction per text, naming the version, and a dead letter for a value that is no text.
+                try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                        Map.<String, Object>of("bootstrap.servers", stack.bootstrapServers()))) {
+                    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("texts-in", 1, (short) 1))).all().get();
+                }
+                try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer = new org.apache.kafka.clients.producer
+                        .KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", stack.bootstrapServers()),
+                        new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                    for (int i = 0; i < 20; i++) {
+                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("texts-in", "id-" + i,
+                                ("a dog that barks at night " + i).getBytes(StandardCharsets.UTF_8))).get();
+                    }
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("texts-in", "bad", new byte[] {(byte) 0xC3})).get();
+                }
+                String[] brokers = {"--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl()};
+                assertThat(Main.run(args(brokers, "classify-stream", "--student", "tf", "--checkpoints-topic", "experiments.tf-tuned",
+                        "--input", "texts-in", "--output", "predictions-out", "--duration", "PT15S"))).isZero();
+                Map<String, JsonNode> predictions = new java.util.TreeMap<>();
+                for (var r : io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out", r -> r, 100, Duration.ofSeconds(30))) {
+                    predictions.put(new String(r.key(), StandardCharsets.UTF_8), new ObjectMapper().readTree(r.value()));
+                }
+                assertThat(predictions).hasSize(20);
+                assertThat(predictions.values()).allSatisfy(p -> {
+                    assertThat(p.get("version").asLong()).isEqualTo(tfTuned.getVersion());
+                    assertThat(p.get("label").asText()).isIn(tfTuned.getClassNames());
+                });
+                assertThat(io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out.dead-letters", r -> r, 100,
+                        Duration.ofSeconds(30))).hasSize(1);
             }
         }
     }

@@ -2,7 +2,9 @@ package io.streamdistill.serving;
 
 import io.streamdistill.student.onnx.StudentRunner;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,6 +55,33 @@ public final class ServedModel {
 
     public float[][] score(List<String> texts) {
         return runner.score(texts);
+    }
+
+    /**
+     * One text's answer as serve and the stream processor write it: {@code label}, {@code confidence} (its
+     * probability) and {@code probabilities} by class name for a classification student; nothing but the
+     * {@code embedding} for an embedding student.
+     */
+    public Map<String, Object> answer(float[] output) {
+        Map<String, Object> a = new LinkedHashMap<>();
+        if (!task.equals("CLASSIFICATION")) {
+            a.put("embedding", output);
+            return a;
+        }
+        Map<String, Float> probabilities = new LinkedHashMap<>();
+        int best = 0;
+        for (int k = 0; k < output.length; k++) {
+            probabilities.put(className(k), output[k]);
+            best = output[k] > output[best] ? k : best;
+        }
+        a.put("label", className(best));
+        a.put("confidence", output[best]);
+        a.put("probabilities", probabilities);
+        return a;
+    }
+
+    private String className(int k) {
+        return k < classNames.size() ? classNames.get(k) : String.valueOf(k);
     }
 
     public String student() {

@@ -159,14 +159,7 @@ public final class StudentServer implements AutoCloseable {
                 if (m.task().equals("CLASSIFICATION")) {
                     List<Map<String, Object>> predictions = new ArrayList<>();
                     for (float[] p : out) {
-                        Map<String, Float> probabilities = new LinkedHashMap<>();
-                        int best = 0;
-                        for (int k = 0; k < p.length; k++) {
-                            probabilities.put(k < m.classNames().size() ? m.classNames().get(k) : String.valueOf(k), p[k]);
-                            best = p[k] > p[best] ? k : best;
-                        }
-                        predictions.add(Map.of("label", best < m.classNames().size() ? m.classNames().get(best) : String.valueOf(best),
-                                "probabilities", probabilities));
+                        predictions.add(m.answer(p));
                     }
                     body.put("predictions", predictions);
                 } else {
