@@ -1,0 +1,83 @@
+package io.streamdistill.flinksql;
+
+import io.streamdistill.serving.CheckpointFollower;
+import io.streamdistill.serving.FollowedStudent;
+import io.streamdistill.serving.ModelHolder;
+import io.streamdistill.serving.ServedModel;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.table.data.GenericArrayData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.PredictFunction;
+
+/**
+ * One task's predictions: it follows the student on its checkpoint topic (read_committed; each new version's
+ * file verified by sha256 and warmed up before it is swapped in, as serve does) and answers each row with
+ * the version current when the row arrives, so a running job moves to new versions between rows without a
+ * restart. A row whose text is null gets a row of nulls: every input row is answered once.
+ * Public: the planner's generated code refers to it by name.
+ */
+public final class StudentPredictFunction extends PredictFunction {
+    private final StudentModelProvider.Spec spec;
+    private transient FollowedStudent student;
+
+    StudentPredictFunction(StudentModelProvider.Spec spec) {
+        this.spec = spec;
+    }
+
+    @Override
+    public void open(FunctionContext context) throws Exception {
+        student = new FollowedStudent(new CheckpointFollower.Settings(spec.clients(), spec.checkpointsTopic(), spec.student(),
+                spec.pinnedVersion()), spec.tokenizer());
+        student.awaitFirstVersion(spec.firstVersionWait(), "student '" + spec.student() + "'");
+    }
+
+    @Override
+    public Collection<RowData> predict(RowData input) {
+        GenericRowData out = new GenericRowData(spec.outputs().size());
+        if (input.isNullAt(0)) {
+            return List.of(out);
+        }
+        try (ModelHolder.Lease lease = student.holder().acquire()) {
+            ServedModel m = lease.model(); // never null after open: a follower keeps its last good version
+            float[] scores = m.score(List.of(input.getString(0).toString()))[0];
+            Map<String, Object> answer = m.answer(scores);
+            for (int i = 0; i < spec.outputs().size(); i++) {
+                out.setField(i, field(spec.outputs().get(i), m, answer, scores));
+            }
+        }
+        return List.of(out);
+    }
+
+    private static Object field(OutputColumn column, ServedModel m, Map<String, Object> answer, float[] scores) {
+        boolean classification = m.task().equals("CLASSIFICATION");
+        return switch (column) {
+            case VERSION -> m.version();
+            case STUDENT -> StringData.fromString(m.student());
+            case LABEL -> classification ? StringData.fromString((String) answer.get("label")) : null;
+            case CONFIDENCE -> classification ? ((Float) answer.get("confidence")).doubleValue() : null;
+            case PROBABILITIES -> {
+                if (!classification) {
+                    yield null;
+                }
+                double[] p = new double[scores.length];
+                for (int k = 0; k < p.length; k++) {
+                    p[k] = scores[k];
+                }
+                yield new GenericArrayData(p);
+            }
+            case EMBEDDING -> classification ? null : new GenericArrayData(scores.clone());
+        };
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (student != null) {
+            student.close();
+        }
+    }
+}
