@@ -105,6 +105,33 @@ class FinetuneCommandTest {
                 // serve swaps to the fine-tuned version.
                 awaitServed(serving, tuned.getVersion());
 
+                // serve --cascade: the teacher answers what the student is least sure of, calibrated on the held-out soft targets.
+                try (CascadeTeacher teacher = CascadeTeacher.load(null, dir);
+                     Serving cascading = new Serving(new CheckpointFollower.Settings(base, Topics.CHECKPOINTS, "demo-classification", null),
+                             "all-MiniLM-L6-v2", "127.0.0.1", 0, 2, io.streamdistill.serving.StudentServer.Limits.DEFAULTS,
+                             CascadeTeacher.cascade(teacher, io.streamdistill.serving.Cascade.Target.parse("teacher-calls=0.3"), base,
+                                     registry, Topics.CHECKPOINTS, "demo-classification", Topics.SOFT_TARGETS, 2000))) {
+                    awaitServed(cascading, tuned.getVersion());
+                    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                    List<String> texts = Files.readAllLines(data).subList(1, 41).stream().map(l -> l.substring(1, l.lastIndexOf("\",")))
+                            .toList();
+                    JsonNode answers = new ObjectMapper().readTree(http.send(java.net.http.HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + cascading.port() + "/v1/predict")).POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            new ObjectMapper().writeValueAsString(Map.of("texts", texts)))).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body()).get("predictions");
+                    assertThat(answers).hasSize(40).allSatisfy(a -> assertThat(a.get("answered_by").asText()).isIn("student", "teacher"));
+                    JsonNode cascade = new ObjectMapper().readTree(http.send(java.net.http.HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + cascading.port() + "/v1/model")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body()).get("cascade");
+                    assertThat(cascade.get("holdout_texts").asInt()).as("the trainer's held-out soft targets").isGreaterThanOrEqualTo(10);
+                    assertThat(cascade.get("estimated_teacher_share").asDouble()).isLessThanOrEqualTo(0.3);
+                    assertThat(cascade.get("estimated_agreement").asDouble()).isGreaterThanOrEqualTo(
+                            cascade.get("student_alone_agreement").asDouble());
+                    assertThat(cascade.get("teacher_texts").asLong()).isEqualTo(
+                            java.util.stream.StreamSupport.stream(answers.spliterator(), false)
+                                    .filter(a -> a.get("answered_by").asText().equals("teacher")).count());
+                }
+
                 // A data file with a label the student does not have: one line naming the row, nothing trained.
                 Path bad = dir.resolve("bad.csv");
                 Files.writeString(bad, Files.readString(data) + "a shiny red car,vehicle\n");

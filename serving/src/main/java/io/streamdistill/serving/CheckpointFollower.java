@@ -49,6 +49,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
     }
 
     private final Settings settings;
+    private final java.util.function.Consumer<ServedModel> beforeSwap;
     private final TextTokenizer tokenizer;
     private final ModelHolder holder;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -64,6 +65,15 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
     private static final Duration OUTAGE_PAUSE = Duration.ofSeconds(1);
 
     public CheckpointFollower(Settings settings, TextTokenizer tokenizer, ModelHolder holder) {
+        this(settings, tokenizer, holder, m -> { });
+    }
+
+    /**
+     * @param beforeSwap runs on each version after it is verified and warmed up, before it serves (a cascade
+     *                   calibrates it there); an exception from it is logged and the version serves anyway
+     */
+    public CheckpointFollower(Settings settings, TextTokenizer tokenizer, ModelHolder holder, java.util.function.Consumer<ServedModel> beforeSwap) {
+        this.beforeSwap = beforeSwap;
         this.settings = settings;
         this.tokenizer = tokenizer;
         this.holder = holder;
@@ -192,6 +202,12 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
                     cp.getMetrics().getOrDefault("holdout_agreement", Double.NaN));
             for (int i = 0; i < 3; i++) {
                 model.score(List.of("warm up", "a slightly longer sentence to warm the student up"));
+            }
+            try {
+                beforeSwap.accept(model);
+            } catch (RuntimeException e) {
+                LOG.warn("'{}' version {}: preparing it before it serves failed ({}); it serves anyway", cp.getStudent(), cp.getVersion(),
+                        e.getMessage());
             }
             holder.swap(model);
             LOG.info("serving '{}' version {} (loaded, verified and warmed up in {} ms)", cp.getStudent(), cp.getVersion(),

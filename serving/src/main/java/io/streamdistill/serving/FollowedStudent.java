@@ -18,9 +18,14 @@ public final class FollowedStudent implements AutoCloseable {
 
     /** @param tokenizerName the student's tokenizer, as the trainer's {@code student.tokenizer} */
     public FollowedStudent(CheckpointFollower.Settings settings, String tokenizerName) {
+        this(settings, tokenizerName, m -> { });
+    }
+
+    /** @param beforeSwap runs on each new version before it serves ({@link CheckpointFollower}) */
+    public FollowedStudent(CheckpointFollower.Settings settings, String tokenizerName, java.util.function.Consumer<ServedModel> beforeSwap) {
         this.tokenizer = StudentTokenizers.load(tokenizerName, 128);
         StudentRunner.initNative();
-        this.follower = new CheckpointFollower(settings, tokenizer, holder);
+        this.follower = new CheckpointFollower(settings, tokenizer, holder, beforeSwap);
         // Loading a model runs native start-up code that overflowed default thread stacks (SIGSEGV).
         this.followerThread = new Thread(null, follower, "checkpoint-follower-" + settings.student(), 64L << 20);
         this.followerThread.setDaemon(true);

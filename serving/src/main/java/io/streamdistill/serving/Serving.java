@@ -5,6 +5,7 @@ package io.streamdistill.serving;
  * loaded, and the HTTP endpoint. What {@code streamdistill serve} runs.
  */
 public final class Serving implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Serving.class);
     private final FollowedStudent student;
     private final StudentServer server;
 
@@ -15,8 +16,19 @@ public final class Serving implements AutoCloseable {
     /** @param bind the address to listen on (127.0.0.1, or 0.0.0.0 for every interface) */
     public Serving(CheckpointFollower.Settings settings, String tokenizerName, String bind, int port, int threads,
                    StudentServer.Limits limits) {
-        this.student = new FollowedStudent(settings, tokenizerName);
-        this.server = new StudentServer(bind, port, threads, student.holder(), student.follower()::refused, limits);
+        this(settings, tokenizerName, bind, port, threads, limits, null);
+    }
+
+    /** @param cascade null, or the teacher that answers the texts the student is unsure of ({@link Cascade}) */
+    public Serving(CheckpointFollower.Settings settings, String tokenizerName, String bind, int port, int threads,
+                   StudentServer.Limits limits, Cascade cascade) {
+        this.student = new FollowedStudent(settings, tokenizerName, cascade == null ? m -> { } : m -> {
+            Cascade.Calibration c = cascade.calibration(m);
+            LOG.info("cascade for '{}' version {}: threshold {}, on {} held-out texts: {} to the teacher, agreement {} (the student"
+                            + " alone {})", m.student(), m.version(), String.format("%.4f", c.threshold()), c.holdout(),
+                    String.format("%.3f", c.teacherShare()), String.format("%.4f", c.agreement()), String.format("%.4f", c.studentAgreement()));
+        });
+        this.server = new StudentServer(bind, port, threads, student.holder(), student.follower()::refused, limits, cascade);
     }
 
     public ModelHolder holder() {

@@ -69,6 +69,7 @@ public final class StudentServer implements AutoCloseable {
     private final AtomicLongArray latency = new AtomicLongArray(BUCKETS.length + 1);
     private final AtomicLong latencySumMicros = new AtomicLong();
     private final Limits limits;
+    private final Cascade cascade;
     private final Map<String, AtomicLong> rejected = new java.util.concurrent.ConcurrentHashMap<>();
 
     public StudentServer(int port, int threads, ModelHolder holder, LongSupplier refused) {
@@ -76,6 +77,12 @@ public final class StudentServer implements AutoCloseable {
     }
 
     public StudentServer(String bind, int port, int threads, ModelHolder holder, LongSupplier refused, Limits limits) {
+        this(bind, port, threads, holder, refused, limits, null);
+    }
+
+    /** @param cascade null, or the teacher answering what the student is unsure of */
+    public StudentServer(String bind, int port, int threads, ModelHolder holder, LongSupplier refused, Limits limits, Cascade cascade) {
+        this.cascade = cascade;
         this.holder = holder;
         this.refused = refused;
         this.limits = limits;
@@ -110,6 +117,9 @@ public final class StudentServer implements AutoCloseable {
             }
             body.put("swaps", holder.swaps());
             body.put("refused", refused.getAsLong());
+            if (cascade != null && m != null && m.task().equals("CLASSIFICATION")) {
+                body.put("cascade", cascade.describe(m));
+            }
             send(ex, m == null ? 503 : 200, body);
         });
         server.createContext("/metrics", ex -> HttpReplies.send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus()));
@@ -158,8 +168,16 @@ public final class StudentServer implements AutoCloseable {
                 body.put("sha256", m.sha256());
                 if (m.task().equals("CLASSIFICATION")) {
                     List<Map<String, Object>> predictions = new ArrayList<>();
-                    for (float[] p : out) {
-                        predictions.add(m.answer(p));
+                    if (cascade != null) {
+                        for (Cascade.Answer a : cascade.answer(m, input, out)) {
+                            Map<String, Object> p = m.answer(a.probabilities());
+                            p.put("answered_by", a.byTeacher() ? "teacher" : "student");
+                            predictions.add(p);
+                        }
+                    } else {
+                        for (float[] p : out) {
+                            predictions.add(m.answer(p));
+                        }
                     }
                     body.put("predictions", predictions);
                 } else {
@@ -274,6 +292,21 @@ public final class StudentServer implements AutoCloseable {
         out.append("# HELP streamdistill_serving_refused_total Versions refused (sha256 mismatch, unreadable, failed warm-up).\n")
                 .append("# TYPE streamdistill_serving_refused_total counter\n")
                 .append("streamdistill_serving_refused_total ").append(refused.getAsLong()).append('\n');
+        if (cascade != null) {
+            out.append("# HELP streamdistill_serving_cascade_texts_total Texts answered through the cascade, by who answered.\n")
+                    .append("# TYPE streamdistill_serving_cascade_texts_total counter\n")
+                    .append("streamdistill_serving_cascade_texts_total{answered_by=\"student\"} ").append(cascade.texts() - cascade.teacherTexts())
+                    .append('\n').append("streamdistill_serving_cascade_texts_total{answered_by=\"teacher\"} ").append(cascade.teacherTexts())
+                    .append('\n');
+            if (m != null && m.task().equals("CLASSIFICATION")) {
+                Cascade.Calibration c = cascade.calibration(m);
+                out.append("# HELP streamdistill_serving_cascade_estimated_agreement Agreement with the teacher the cascade scored on the"
+                                + " held-out texts, for the version serving.\n")
+                        .append("# TYPE streamdistill_serving_cascade_estimated_agreement gauge\n")
+                        .append("streamdistill_serving_cascade_estimated_agreement ").append(String.format(Locale.ROOT, "%.6f", c.agreement()))
+                        .append('\n');
+            }
+        }
         return out.toString();
     }
 

@@ -43,7 +43,10 @@ class ServingTest {
     Path dir;
 
     @BeforeAll
-    static void setUp() {
+    static synchronized void setUp() {
+        if (registry != null) {
+            return;
+        }
         SharedLocalStack.get();
         tokenizer = StudentTokenizers.load("all-MiniLM-L6-v2", 128);
         registry = new SchemaRegistryClient(RegistryConfig.builder(SharedLocalStack.get().registryUrl()).build());
@@ -65,6 +68,16 @@ class ServingTest {
         try (StudentRunner r = StudentRunner.load(Path.of(URI.create(cp.getArtifact().getUri())), cp.getArtifact().getSha256(), tokenizer, 1)) {
             return r.score(List.of(PROBE))[0];
         }
+    }
+
+    static TextTokenizer tokenizer() {
+        setUp();
+        return tokenizer;
+    }
+
+    static void publishStatic(String topic, StudentCheckpoint cp) throws Exception {
+        setUp();
+        publish(topic, cp);
     }
 
     static void publish(String topic, StudentCheckpoint cp) throws Exception {
