@@ -54,18 +54,33 @@ class DashboardBrowserTest {
             JsonNode summary = new ObjectMapper().readTree(HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(url + "api/summary")).build(), HttpResponse.BodyHandlers.ofString()).body());
 
-            String dom = run(dir, chromium, "--dump-dom", url);
+            String dom = run(dir, chromium, "--window-size=1400,1800", "--dump-dom", url);
             assertThat(text(dom, "records-per-second")).isEqualTo(fixed(summary.get("records_per_second"), 2));
             assertThat(text(dom, "latency-p50")).isEqualTo(fixed(summary.get("teacher_latency_p50_ms"), 2));
             assertThat(text(dom, "dead-letters")).isEqualTo(summary.get("dead_letters").asText());
             JsonNode student = summary.get("students").elements().next();
-            assertThat(text(dom, "latest-version")).isEqualTo(student.get("student").asText() + " v" + student.get("version").asText());
+            assertThat(text(dom, "latest-version")).isEqualTo("v" + student.get("version").asText());
+            assertThat(text(dom, "latest-student")).isEqualTo(student.get("student").asText());
             assertThat(text(dom, "shadow-agreement")).isEqualTo(fixed(student.get("shadow_agreement"), 4));
             for (String chart : List.of("chart-throughput", "chart-latency", "chart-agreement", "chart-loss", "chart-drift")) {
                 Matcher m = Pattern.compile("id=\"" + chart + "\"[^>]*data-points=\"(\\d+)\"").matcher(dom);
                 assertThat(m.find()).as(chart + " was drawn").isTrue();
                 assertThat(Integer.parseInt(m.group(1))).as(chart + " has data points").isPositive();
             }
+
+            // No text cut off by its card (the page names what the browser laid out wider than its box), at a wide
+            // window and at a laptop's; the loss chart leaves out versions trained on no records.
+            assertThat(attribute(dom, "data-overflowing")).as("text cut off at 1400 px").isEmpty();
+            assertThat(attribute(run(dir, chromium, "--window-size=1024,1400", "--dump-dom", url), "data-overflowing"))
+                    .as("text cut off at 1024 px").isEmpty();
+            JsonNode shadow = new ObjectMapper().readTree(HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(url + "api/shadow")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            long trained = java.util.stream.StreamSupport.stream(shadow.spliterator(), false)
+                    .filter(v -> v.get("records_seen").asLong() > 0 && v.hasNonNull("checkpoint_loss")).count();
+            Matcher loss = Pattern.compile("id=\"chart-loss\"[^>]*data-points=\"(\\d+)\"").matcher(dom);
+            assertThat(loss.find()).isTrue();
+            assertThat(Long.parseLong(loss.group(1))).as("loss points: versions trained on records").isEqualTo(trained);
+            assertThat(dom).as("the agreement chart's version axis").containsPattern("id=\"chart-agreement\".*>v\\d+</text>");
 
             Path png = dir.resolve("dashboard.png");
             run(dir, chromium, "--screenshot=" + png, "--window-size=1400,1800", url);
@@ -101,8 +116,15 @@ class DashboardBrowserTest {
         return new String(out, StandardCharsets.UTF_8);
     }
 
+    /** An attribute of the body, as the page left it. */
+    private static String attribute(String dom, String name) {
+        Matcher m = Pattern.compile("<body[^>]*\\s" + name + "=\"([^\"]*)\"").matcher(dom);
+        assertThat(m.find()).as("body has " + name).isTrue();
+        return m.group(1);
+    }
+
     private static String text(String dom, String id) {
-        Matcher m = Pattern.compile("id=\"" + id + "\">([^<]*)<").matcher(dom);
+        Matcher m = Pattern.compile("id=\"" + id + "\"[^>]*>([^<]*)<").matcher(dom);
         assertThat(m.find()).as("element #" + id).isTrue();
         return m.group(1).trim();
     }

@@ -6,7 +6,6 @@ import io.streamdistill.serving.ModelHolder;
 import io.streamdistill.serving.ServedModel;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.table.data.GenericArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -45,21 +44,26 @@ public final class StudentPredictFunction extends PredictFunction {
         try (ModelHolder.Lease lease = student.holder().acquire()) {
             ServedModel m = lease.model(); // never null after open: a follower keeps its last good version
             float[] scores = m.score(List.of(input.getString(0).toString()))[0];
-            Map<String, Object> answer = m.answer(scores);
+            int best = 0;
+            for (int k = 1; k < scores.length; k++) {
+                best = scores[k] > scores[best] ? k : best;
+            }
             for (int i = 0; i < spec.outputs().size(); i++) {
-                out.setField(i, field(spec.outputs().get(i), m, answer, scores));
+                out.setField(i, field(spec.outputs().get(i), m, scores, best));
             }
         }
         return List.of(out);
     }
 
-    private static Object field(OutputColumn column, ServedModel m, Map<String, Object> answer, float[] scores) {
+    /** One output column's value, as serve answers it ({@link ServedModel#answer}), built without the map per row. */
+    private static Object field(OutputColumn column, ServedModel m, float[] scores, int best) {
         boolean classification = m.task().equals("CLASSIFICATION");
         return switch (column) {
             case VERSION -> m.version();
             case STUDENT -> StringData.fromString(m.student());
-            case LABEL -> classification ? StringData.fromString((String) answer.get("label")) : null;
-            case CONFIDENCE -> classification ? ((Float) answer.get("confidence")).doubleValue() : null;
+            case LABEL -> classification ? StringData.fromString(best < m.classNames().size() ? m.classNames().get(best)
+                    : String.valueOf(best)) : null;
+            case CONFIDENCE -> classification ? (double) scores[best] : null;
             case PROBABILITIES -> {
                 if (!classification) {
                     yield null;
