@@ -4,6 +4,7 @@ import io.streamdistill.records.DeadLetter;
 import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.schemas.serde.AvroSerializer;
+import io.streamdistill.serving.Cascade;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.FollowedStudent;
 import io.streamdistill.serving.ServedModel;
@@ -73,6 +74,18 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
             description = "the student's tokenizer, as the trainer's student.tokenizer (default: ${DEFAULT-VALUE})")
     String tokenizer;
 
+    @Option(names = "--cascade", description = "answer from the teacher where the student is unsure: teacher-calls=SHARE or"
+            + " agreement=SHARE, calibrated per version on the trainer's held-out soft targets (as serve --cascade)")
+    String cascade;
+
+    @Option(names = "--teacher", description = "with --cascade: the teacher, a built-in id, descriptor or directory (default: the"
+            + " demo's teacher.json in --data-dir)")
+    String teacherName;
+
+    @Option(names = "--topic", defaultValue = Topics.SOFT_TARGETS, description = "with --cascade: the soft targets whose held-out"
+            + " records calibrate it (default: ${DEFAULT-VALUE})")
+    String softTargets;
+
     @Mixin
     ClusterOptions cluster;
 
@@ -95,9 +108,18 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
         }
         String dead = deadLetters == null ? output + ".dead-letters" : deadLetters;
         String app = applicationId == null ? "streamdistill-classify-" + student : applicationId;
+        Cascade.Target target = cascade == null ? null : Cascade.Target.parse(cascade);
         try (ClusterOptions.Cluster c = cluster.open();
-             FollowedStudent followed = new FollowedStudent(new CheckpointFollower.Settings(c.settings(), checkpointsTopic, student,
-                     version), tokenizer)) {
+             CascadeTeacher teacher = target == null ? null : CascadeTeacher.load(teacherName, cluster.dataDir)) {
+            Cascade answering = target == null ? null : CascadeTeacher.cascade(teacher, target, c.settings(), c.registry(),
+                    checkpointsTopic, student, softTargets, 2000);
+            return run(c, answering, dead, app);
+        }
+    }
+
+    private int run(ClusterOptions.Cluster c, Cascade answering, String dead, String app) throws Exception {
+        try (FollowedStudent followed = new FollowedStudent(new CheckpointFollower.Settings(c.settings(), checkpointsTopic, student,
+                version), tokenizer, answering == null ? m -> { } : answering::calibration)) {
             Map<String, Object> clients = new HashMap<>(ClientSettings.kafka(c.settings()));
             clients.put("bootstrap.servers", c.settings().get("bootstrap.servers"));
             KafkaTopics.ensure(clients, output);
@@ -106,11 +128,17 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
             System.out.printf("classify-stream: '%s' %s from %s to %s (dead letters: %s), application %s; starting with version %d%n",
                     student, version == null ? "newest version, hot reload" : "pinned to version " + version, input, output, dead, app,
                     first.version());
+            if (answering != null) {
+                Cascade.Calibration cal = answering.calibration(first);
+                System.out.printf("cascade: the teacher answers below confidence %.4f (on %d held-out texts: %.1f%% to the teacher,"
+                        + " agreement %.4f; the student alone %.4f)%n", cal.threshold(), cal.holdout(), 100 * cal.teacherShare(),
+                        cal.agreement(), cal.studentAgreement());
+            }
 
             StudentPredictions.Counts counts = new StudentPredictions.Counts();
             AvroSerializer<DeadLetter> deadLetterSerializer = new AvroSerializer<>(c.registry());
             KafkaStreams streams = new KafkaStreams(StudentPredictions.topology(new StudentPredictions.Topics(input, output, dead),
-                    StudentPredictions.fromHolder(followed.holder(), firstVersionWait),
+                    StudentPredictions.fromHolder(followed.holder(), firstVersionWait, answering),
                     dl -> deadLetterSerializer.serialize(dead, dl), maxTextChars, counts), properties(clients, app, threads));
             // A failed thread (a model error, a broker hiccup) is replaced; its open transaction is aborted and its records read again.
             streams.setUncaughtExceptionHandler(e -> StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD);

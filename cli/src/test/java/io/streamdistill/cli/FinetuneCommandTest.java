@@ -191,7 +191,8 @@ class FinetuneCommandTest {
                 assertThat(tfStudent.step()).isZero();
 
                 // The fine-tuned transformer answers a stream: classify-stream (Kafka Streams, exactly once) reads texts
-                // and writes one prediction per text, naming the version, and a dead letter for a value that is no text.
+                // and writes one prediction per text, naming the version (and, through a cascade, who answered), and a
+                // dead letter for a value that is no text.
                 try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                         Map.<String, Object>of("bootstrap.servers", stack.bootstrapServers()))) {
                     admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("texts-in", 1, (short) 1))).all().get();
@@ -208,7 +209,8 @@ class FinetuneCommandTest {
                 }
                 String[] brokers = {"--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl()};
                 assertThat(Main.run(args(brokers, "classify-stream", "--student", "tf", "--checkpoints-topic", "experiments.tf-tuned",
-                        "--input", "texts-in", "--output", "predictions-out", "--duration", "PT15S"))).isZero();
+                        "--input", "texts-in", "--output", "predictions-out", "--duration", "PT15S", "--cascade", "teacher-calls=0.5",
+                        "--teacher", dir.resolve("teacher.json").toString()))).isZero();
                 Map<String, JsonNode> predictions = new java.util.TreeMap<>();
                 for (var r : io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out", r -> r, 100, Duration.ofSeconds(30))) {
                     predictions.put(new String(r.key(), StandardCharsets.UTF_8), new ObjectMapper().readTree(r.value()));
@@ -217,6 +219,7 @@ class FinetuneCommandTest {
                 assertThat(predictions.values()).allSatisfy(p -> {
                     assertThat(p.get("version").asLong()).isEqualTo(tfTuned.getVersion());
                     assertThat(p.get("label").asText()).isIn(tfTuned.getClassNames());
+                    assertThat(p.get("answered_by").asText()).as("through the cascade").isIn("student", "teacher");
                 });
                 assertThat(io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out.dead-letters", r -> r, 100,
                         Duration.ofSeconds(30))).hasSize(1);

@@ -3,6 +3,7 @@ package io.streamdistill.serving.streams;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamdistill.records.DeadLetter;
+import io.streamdistill.serving.Cascade;
 import io.streamdistill.serving.ModelHolder;
 import io.streamdistill.serving.ServedModel;
 import java.nio.ByteBuffer;
@@ -83,13 +84,28 @@ public final class StudentPredictions {
      * never answers without a model.
      */
     public static Predictor fromHolder(ModelHolder holder, Duration firstVersionWait) {
+        return fromHolder(holder, firstVersionWait, null);
+    }
+
+    /**
+     * Like {@link #fromHolder(ModelHolder, Duration)}, through a cascade when one is given: the teacher answers a text the
+     * version is unsure of, and the answer says who gave it ({@code answered_by}).
+     */
+    public static Predictor fromHolder(ModelHolder holder, Duration firstVersionWait, Cascade cascade) {
         return text -> {
             long deadline = System.nanoTime() + firstVersionWait.toNanos();
             while (true) {
                 try (ModelHolder.Lease lease = holder.acquire()) {
                     if (lease != null) {
                         ServedModel m = lease.model();
-                        return new Answer(m.student(), m.version(), m.answer(m.score(List.of(text))[0]));
+                        float[][] out = m.score(List.of(text));
+                        if (cascade == null || !m.task().equals("CLASSIFICATION")) {
+                            return new Answer(m.student(), m.version(), m.answer(out[0]));
+                        }
+                        Cascade.Answer a = cascade.answer(m, List.of(text), out).get(0);
+                        Map<String, Object> fields = m.answer(a.probabilities());
+                        fields.put("answered_by", a.byTeacher() ? "teacher" : "student");
+                        return new Answer(m.student(), m.version(), fields);
                     }
                 }
                 if (System.nanoTime() > deadline) {
