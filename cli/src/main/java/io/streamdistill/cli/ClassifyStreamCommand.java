@@ -74,17 +74,8 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
             description = "the student's tokenizer, as the trainer's student.tokenizer (default: ${DEFAULT-VALUE})")
     String tokenizer;
 
-    @Option(names = "--cascade", description = "answer from the teacher where the student is unsure: teacher-calls=SHARE or"
-            + " agreement=SHARE, calibrated per version on the trainer's held-out soft targets (as serve --cascade)")
-    String cascade;
-
-    @Option(names = "--teacher", description = "with --cascade: the teacher, a built-in id, descriptor or directory (default: the"
-            + " demo's teacher.json in --data-dir)")
-    String teacherName;
-
-    @Option(names = "--topic", defaultValue = Topics.SOFT_TARGETS, description = "with --cascade: the soft targets whose held-out"
-            + " records calibrate it (default: ${DEFAULT-VALUE})")
-    String softTargets;
+    @Mixin
+    CascadeOptions cascade;
 
     @Mixin
     ClusterOptions cluster;
@@ -108,12 +99,10 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
         }
         String dead = deadLetters == null ? output + ".dead-letters" : deadLetters;
         String app = applicationId == null ? "streamdistill-classify-" + student : applicationId;
-        Cascade.Target target = cascade == null ? null : Cascade.Target.parse(cascade);
+        cascade.target(); // checked before anything starts
         try (ClusterOptions.Cluster c = cluster.open();
-             CascadeTeacher teacher = target == null ? null : CascadeTeacher.load(teacherName, cluster.dataDir)) {
-            Cascade answering = target == null ? null : CascadeTeacher.cascade(teacher, target, c.settings(), c.registry(),
-                    checkpointsTopic, student, softTargets, 2000);
-            return run(c, answering, dead, app);
+             CascadeTeacher teacher = cascade.teacher(cluster.dataDir)) {
+            return run(c, cascade.open(teacher, c, checkpointsTopic, student), dead, app);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.streamdistill.cli;
 
 import io.streamdistill.schemas.Topics;
-import io.streamdistill.serving.Cascade;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.Serving;
 import io.streamdistill.serving.StudentServer;
@@ -50,22 +49,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "the student's tokenizer, as the trainer's student.tokenizer (default: ${DEFAULT-VALUE})")
     String tokenizer;
 
-    @Option(names = "--cascade", description = "answer from the teacher where the student is unsure: teacher-calls=SHARE (at most"
-            + " that share of texts to the teacher) or agreement=SHARE (the fewest teacher calls reaching that agreement), calibrated"
-            + " per version on the trainer's held-out soft targets; classification students only")
-    String cascade;
-
-    @Option(names = "--teacher", description = "with --cascade: the teacher, a built-in id, descriptor or directory (default: the"
-            + " demo's teacher.json in --data-dir)")
-    String teacherName;
-
-    @Option(names = "--topic", defaultValue = Topics.SOFT_TARGETS, description = "with --cascade: the soft targets whose held-out"
-            + " records calibrate it (default: ${DEFAULT-VALUE})")
-    String softTargets;
-
-    @Option(names = "--holdout-texts", defaultValue = "2000", description = "with --cascade: calibrate on at most this many held-out"
-            + " texts (default: ${DEFAULT-VALUE})")
-    int holdoutTexts;
+    @Mixin
+    CascadeOptions cascade;
 
     @Mixin
     ClusterOptions cluster;
@@ -81,20 +66,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (version != null && version < 1) {
             throw new IllegalArgumentException("--version must be >= 1, got " + version);
         }
-        Cascade.Target target = cascade == null ? null : Cascade.Target.parse(cascade);
-        if (holdoutTexts < 10) {
-            throw new IllegalArgumentException("--holdout-texts must be >= 10, got " + holdoutTexts);
-        }
+        cascade.target(); // checked before anything starts
         try (ClusterOptions.Cluster c = cluster.open();
-             CascadeTeacher teacher = target == null ? null : CascadeTeacher.load(teacherName, cluster.dataDir);
+             CascadeTeacher teacher = cascade.teacher(cluster.dataDir);
              Serving serving = new Serving(new CheckpointFollower.Settings(c.settings(), checkpointsTopic, student, version),
                      tokenizer, bind, port, threads, new StudentServer.Limits(maxBodyBytes, maxTexts, maxTextChars),
-                     target == null ? null : CascadeTeacher.cascade(teacher, target, c.settings(), c.registry(), checkpointsTopic,
-                             student, softTargets, holdoutTexts))) {
-            if (target != null) {
-                System.out.printf("cascade: %s answers where the student is unsure (%s, calibrated per version on held-out texts of %s)%n",
-                        teacher.id(), target, softTargets);
-            }
+                     cascade.open(teacher, c, checkpointsTopic, student))) {
             System.out.printf("serving student '%s' (%s) on http://%s:%d/v1/predict; /v1/model, /metrics, /ready%n", student,
                     version == null ? "newest version, hot reload" : "pinned to version " + version, bind, serving.port());
             CountDownLatch forever = new CountDownLatch(1);

@@ -359,11 +359,15 @@ class CliTest {
             assertThat(Main.run("replay", "--from", "earliest", "--name", "x", "--data-dir", "/nonexistent/dir")).isEqualTo(2);
             assertThat(Main.run("report", "/nonexistent/experiment")).isEqualTo(2);
             assertThat(Main.run("demo", "--preset", "fastest")).isEqualTo(2);
+            assertThat(Main.run("serve", "--student", "s", "--cascade", "calls=0.2", "--bootstrap-servers", "x:1", "--registry-url",
+                    "http://x")).isEqualTo(2);
+            assertThat(Main.run("classify-stream", "--student", "s", "--input", "a", "--output", "a", "--bootstrap-servers", "x:1",
+                    "--registry-url", "http://x")).isEqualTo(2);
         } finally {
             System.setErr(saved);
         }
         List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).hasSize(7);
+        assertThat(lines).hasSize(9);
         assertThat(lines.get(0)).contains("--rate").contains("abc");
         assertThat(lines.get(1)).contains("--task").contains("regression");
         assertThat(lines.get(2)).contains("--no-such-flag");
@@ -371,6 +375,8 @@ class CliTest {
         assertThat(lines.get(4)).contains("holds no demo state");
         assertThat(lines.get(5)).contains("not an experiment");
         assertThat(lines.get(6)).contains("--preset must be one of fast, balanced, quality, got 'fastest'");
+        assertThat(lines.get(7)).contains("--cascade must be teacher-calls=SHARE or agreement=SHARE").contains("'calls=0.2'");
+        assertThat(lines.get(8)).contains("--output must not be --input (a)");
     }
 
     /**
