@@ -132,7 +132,16 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
             // A failed thread (a model error, a broker hiccup) is replaced; its open transaction is aborted and its records read again.
             streams.setUncaughtExceptionHandler(e -> StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD);
             CountDownLatch stop = new CountDownLatch(1);
-            Thread hook = new Thread(stop::countDown, "classify-stream-shutdown");
+            CountDownLatch closed = new CountDownLatch(1);
+            // On SIGTERM the JVM halts once its hooks return: this one waits for the streams to commit and close first.
+            Thread hook = new Thread(() -> {
+                stop.countDown();
+                try {
+                    closed.await(40, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "classify-stream-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             streams.start();
             long started = System.nanoTime();
@@ -145,6 +154,7 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
             } finally {
                 streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                         .withTimeout(Duration.ofSeconds(30)));
+                closed.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
@@ -158,7 +168,7 @@ public final class ClassifyStreamCommand implements Callable<Integer> {
 
     private static void progress(StudentPredictions.Counts counts, FollowedStudent followed, KafkaStreams streams) {
         ServedModel current = followed.holder().peek();
-        System.out.printf("classify-stream: %d predictions (newest by version %s), %d dead letters; current version %s, %d refused;"
+        System.out.printf("classify-stream: %d predictions (newest by version %s), %d dead letter(s); current version %s, %d refused;"
                         + " %s%n", counts.predictions(), counts.lastVersion() < 0 ? "-" : String.valueOf(counts.lastVersion()),
                 counts.deadLetters(), current == null ? "none" : String.valueOf(current.version()), followed.follower().refused(),
                 streams.state());
