@@ -58,7 +58,10 @@ public final class StudentPredictions {
     public record Answer(String student, long version, Map<String, Object> fields) {
     }
 
-    /** What the processor has written so far (all stream threads together). */
+    /**
+     * What the processor has written so far (all stream threads together), including what a failed transaction
+     * then aborted: a progress figure, not a count of committed records.
+     */
     public static final class Counts {
         private final AtomicLong predictions = new AtomicLong();
         private final AtomicLong deadLetters = new AtomicLong();
