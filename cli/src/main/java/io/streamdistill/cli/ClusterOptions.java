@@ -29,12 +29,13 @@ public final class ClusterOptions {
             description = "schema registry URL (env STREAMDISTILL_REGISTRY_URL)")
     String registryUrl;
 
-    @Option(names = "--client", description = "a Kafka or registry client setting passed through, e.g. "
-            + "kafka.security.protocol=SASL_SSL or basic.auth.user.info=user:password; repeatable")
+    @Option(names = "--client", description = "a Kafka, registry or object-store client setting passed through, e.g. "
+            + "kafka.security.protocol=SASL_SSL, basic.auth.user.info=user:password or s3.endpoint=http://host:9000; repeatable "
+            + "(put secrets in --client-config, not on the command line)")
     Map<String, String> client = new LinkedHashMap<>();
 
     @Option(names = "--client-config", description = "a properties file of such client settings (kafka.*, basic.auth.*, "
-            + "schema.registry.ssl.*), e.g. one `streamdistill local-stack --secure` wrote for a principal; --client wins")
+            + "schema.registry.ssl.*, s3.*), e.g. one `streamdistill local-stack --secure` wrote for a principal; --client wins")
     Path clientConfig;
 
     /** A running cluster: its client settings, and the embedded stack to stop afterwards (if one was started). */
@@ -83,10 +84,15 @@ public final class ClusterOptions {
             }
             // A demo run with --secure left its certificates and principals there: the stack comes back secured.
             boolean secure = Files.isRegularFile(state.resolve("secure").resolve("credentials.properties"));
-            System.err.println("starting the embedded Kafka and registry on " + state.toAbsolutePath() + (secure ? " (secure)" : "")
-                    + " ...");
-            LocalStack stack = LocalStack.builder().dataDir(state).secure(secure).topics(Topics.ALL, 1).build().start();
+            // A demo run with --object-store left its objects there: the store comes back too, and its settings go to the command.
+            boolean objects = Files.isDirectory(state.resolve("s3"));
+            System.err.println("starting the embedded Kafka and registry" + (objects ? " and object store" : "") + " on "
+                    + state.toAbsolutePath() + (secure ? " (secure)" : "") + " ...");
+            LocalStack stack = LocalStack.builder().dataDir(state).secure(secure).objectStore(objects).topics(Topics.ALL, 1).build().start();
             Map<String, String> own = new LinkedHashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.ADMIN));
+            if (objects) {
+                own.putAll(stack.objectStore().clientSettings());
+            }
             own.putAll(settings); // what the command line gives wins over the stack's admin principal
             own.put("bootstrap.servers", stack.bootstrapServers());
             own.put("schema.registry.url", stack.registryUrl());

@@ -1,6 +1,7 @@
 package io.streamdistill.cli;
 
 import io.streamdistill.localstack.BrokerSecurity;
+import io.streamdistill.artifacts.ArtifactReader;
 import io.streamdistill.localstack.LocalStack;
 import io.streamdistill.monitor.Monitor;
 import io.streamdistill.monitor.MonitorConfig;
@@ -17,6 +18,7 @@ import io.streamdistill.teacher.model.TeacherDescriptor;
 import io.streamdistill.teacher.service.Metrics;
 import io.streamdistill.teacher.service.TeacherConfig;
 import io.streamdistill.teacher.service.TeacherService;
+import io.streamdistill.trainer.ObjectStoreFileSystem;
 import io.streamdistill.trainer.Preset;
 import io.streamdistill.trainer.StudentTrainerJob;
 import io.streamdistill.trainer.TrainerConfig;
@@ -125,6 +127,11 @@ public final class DemoCommand implements Callable<Integer> {
             + "student-trainer -am package) instead of this installation's trainer jars")
     Path jobJar;
 
+    @Option(names = "--object-store", description = "keep the student files on an S3-compatible object store (S3Proxy, a child JVM; "
+            + "objects under --data-dir) instead of the data directory: the trainer writes s3:// through Flink's S3 plugin, the "
+            + "monitor and the summary read them back (docs/serving.md, \"Artifacts on an object store\")")
+    boolean objectStore;
+
     @Option(names = "--preset", defaultValue = "fast", description = "the student: fast (a bag of token embeddings), balanced "
             + "(the teacher's embeddings and last block, ~6x faster than the teacher) or quality (two of its blocks, ~3x faster); "
             + "--set changes any of its settings (default: ${DEFAULT-VALUE}; docs/student-trainer.md, \"Presets\")")
@@ -180,12 +187,19 @@ public final class DemoCommand implements Callable<Integer> {
                 : java.util.concurrent.CompletableFuture.supplyAsync(
                         () -> TrainerRuntime.cluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, jobJar));
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir.resolve("stack")).brokerPort(kafkaPort)
-                .registryPort(registryPort).secure(secure).brokers(brokers).topics(Topics.ALL, 1).build().start();
+                .registryPort(registryPort).secure(secure).brokers(brokers).objectStore(objectStore).topics(Topics.ALL, 1).build().start();
              TrainerRuntime flink = awaitFlink(flinkStart)) {
             System.out.println("  Flink:    " + flink.describe());
             System.out.println("  Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL; a principal per component, ACLs)" : ""));
             System.out.println("  registry: " + stack.registryUrl());
+            Map<String, String> objects = objectStore ? stack.objectStore().clientSettings() : Map.of();
+            if (objectStore) {
+                System.out.println("  objects:  " + stack.objectStore().uri("artifacts") + " on " + stack.objectStore().endpoint()
+                        + " (S3Proxy)");
+                ObjectStoreFileSystem.initialize(objects);
+            }
             Map<String, String> monitorSettings = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.MONITOR));
+            monitorSettings.putAll(objects);
             monitorSettings.putAll(Map.of("application.id", "streamdistill-demo-monitor", "http.port", String.valueOf(dashboardPort),
                     "state.dir", dataDir.resolve("monitor").toAbsolutePath().toString(),
                     "holdout.percent", "10", "window.seconds", "5", "window.grace.seconds", "2"));
@@ -221,7 +235,8 @@ public final class DemoCommand implements Callable<Integer> {
                 Map<String, String> trainer = new HashMap<>(LocalStackCommand.clientFile(stack, BrokerSecurity.TRAINER));
                 trainer.putAll(Map.of(
                         "student.name", "demo-" + task.toLowerCase(), "student.task", classification ? "CLASSIFICATION" : "EMBEDDING",
-                        "artifact.dir", checkpointsDir.toUri().toString(), "export.every.records", "1000",
+                        "artifact.dir", objectStore ? stack.objectStore().uri("artifacts") : checkpointsDir.toUri().toString(),
+                        "export.every.records", "1000",
                         "export.every.seconds", String.valueOf(exportSeconds), "holdout.percent", "10",
                         "checkpoint.interval.ms", "5000", "starting.offsets", "committed"));
                 trainer.put("transactional.id.prefix", "streamdistill-demo-trainer");
@@ -293,7 +308,11 @@ public final class DemoCommand implements Callable<Integer> {
                 watcher.stop();
 
                 double teacherRate = handled(teacherMetrics) / ((teacherDone - productionStart) / 1e9);
-                DemoSummary summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started);
+                DemoSummary summary;
+                try (ArtifactReader artifacts = ArtifactReader.fromSettings(objects)) {
+                    summary = DemoSummary.summarize(produced, teacherMetrics, teacherRate, watcher, teacher, eval, classification, started,
+                            artifacts);
+                }
                 summary.addLines(corpus, sent, badLines, eval.size(), stream.size());
                 summary.addFlink(flink.summary(job), trainerConfig.integer("train.parallelism"));
                 if (head != null) {
@@ -357,6 +376,10 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (jobJar != null && flinkTaskManagers == 0) {
             throw new IllegalArgumentException("--job-jar goes with --flink-cluster N");
+        }
+        if (objectStore && flinkTaskManagers > 0) {
+            throw new IllegalArgumentException("--object-store runs with the local MiniCluster only: a Flink cluster's TaskManagers"
+                    + " take the S3 plugin and s3.* settings from their own plugins/ and config.yaml");
         }
         preset();
         if (!init.equals("static") && !init.equals("random")) {

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamdistill.artifacts.ArtifactReader;
 import io.streamdistill.monitor.Monitor;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.student.onnx.StudentRunner;
@@ -21,8 +22,14 @@ import java.util.Map;
 /** The demo's summary: teacher vs student on the held-out corpus rows and the run's counts, as JSON and as a table. */
 record DemoSummary(ObjectNode json, boolean classification) {
     /** Teacher vs student on the held-out corpus rows, and the run's counts. */
+    /** A published version read from wherever the trainer wrote it (the demo's directory or its object store) and verified. */
+    private static StudentRunner load(StudentCheckpoint version, ArtifactReader artifacts, Teacher teacher) throws IOException {
+        URI uri = URI.create(version.getArtifact().getUri());
+        return StudentRunner.verified(artifacts.read(uri), version.getArtifact().getSha256(), uri.toString(), teacher.tokenizer(), 1);
+    }
+
     static DemoSummary summarize(long produced, Metrics m, double teacherRate, CheckpointWatcher watcher, Teacher teacher,
-                              List<Corpus.Row> eval, boolean classification, Instant started) throws IOException {
+                              List<Corpus.Row> eval, boolean classification, Instant started, ArtifactReader artifacts) throws IOException {
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("records_produced", produced);
         json.put("soft_targets", m.softTargets());
@@ -55,16 +62,14 @@ record DemoSummary(ObjectNode json, boolean classification) {
         StudentCheckpoint first = watcher.all.isEmpty() ? null : watcher.all.get(0);
         if (first != null && first != last) {
             // The first published version, measured like the last: for a warm start, the student before any training.
-            Path firstFile = Path.of(URI.create(first.getArtifact().getUri()));
-            try (StudentRunner student = StudentRunner.load(firstFile, first.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
+            try (StudentRunner student = load(first, artifacts, teacher)) {
                 StudentVsTeacher.Quality q = StudentVsTeacher.compare(teacher, student, classification ? first.getClassNames() : List.of(), eval);
                 json.put(classification ? "initial_agreement" : "initial_cosine", q.agreement());
                 json.put("initial_version", first.getVersion());
                 json.put("initial_records_seen", first.getRecordsSeen());
             }
         }
-        Path file = Path.of(URI.create(last.getArtifact().getUri()));
-        try (StudentRunner student = StudentRunner.load(file, last.getArtifact().getSha256(), teacher.tokenizer(), 1)) {
+        try (StudentRunner student = load(last, artifacts, teacher)) {
             StudentVsTeacher.Quality q = StudentVsTeacher.compare(teacher, student, classification ? last.getClassNames() : List.of(), eval);
             json.put(classification ? "holdout_agreement" : "holdout_cosine", q.agreement());
             if (q.labelled() > 0) {

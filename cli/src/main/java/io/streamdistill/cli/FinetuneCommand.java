@@ -117,6 +117,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         try (ClusterOptions.Cluster c = cluster.open()) {
+            if (io.streamdistill.trainer.ObjectStoreFileSystem.needed(c.settings())) {
+                // The line's files are read, and the fine-tuned one written, through Flink's file systems.
+                io.streamdistill.trainer.ObjectStoreFileSystem.initialize(c.settings());
+            }
             return run(c);
         }
     }

@@ -30,7 +30,7 @@ import org.apache.flink.table.types.logical.LogicalTypeRoot;
  * </pre>
  *
  * Options are checked when the query is planned; errors name the option or column and what it should be.
- * {@code kafka.*}, {@code schema.registry.*} and {@code basic.auth.*} options pass through to the clients
+ * {@code kafka.*}, {@code schema.registry.*}, {@code basic.auth.*} and {@code s3.*} options pass through to the clients
  * (the secure stack's settings, as every other StreamDistill component takes them).
  */
 public final class StudentModelProviderFactory implements ModelProviderFactory {
@@ -69,7 +69,7 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
     @Override
     public ModelProvider createModelProvider(Context context) {
         FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
-        helper.validateExcept("kafka.", "schema.registry.", "basic.auth.");
+        helper.validateExcept("kafka.", "schema.registry.", "basic.auth.", "s3.");
         ResolvedCatalogModel model = context.getCatalogModel();
         String name = context.getObjectIdentifier().asSummaryString();
         ResolvedSchema input = model.getResolvedInputSchema();
@@ -98,7 +98,7 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
         }
         Map<String, String> clients = new LinkedHashMap<>();
         model.getOptions().forEach((k, v) -> {
-            if (k.equals(BOOTSTRAP_SERVERS.key()) || k.startsWith("kafka.") || k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
+            if (k.equals(BOOTSTRAP_SERVERS.key()) || io.streamdistill.schemas.ClientSettings.isPassThrough(k)) {
                 clients.put(k, v);
             }
         });

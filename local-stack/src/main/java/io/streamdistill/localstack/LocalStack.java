@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole local stack: an embedded KRaft broker (or a cluster of broker JVMs), a real Apicurio
- * Registry child JVM, and the topics. The registry JVM is launched first and starts while the broker starts in this JVM.
+ * Registry child JVM, optionally an S3-compatible object store (a child JVM), and the topics. The registry JVM is launched first and starts while the broker starts in this JVM.
  *
  * <pre>{@code
  * try (LocalStack stack = LocalStack.builder().topics(List.of("a", "b"), 1).build().start()) {
@@ -30,6 +30,7 @@ public final class LocalStack implements AutoCloseable {
     private final ApicurioRegistry registry;
     private final List<NewTopic> topics;
     private final int gatewayPort;
+    private final S3ProxyServer objectStore;
     private RegistryGateway gateway;
     private boolean started;
 
@@ -61,6 +62,7 @@ public final class LocalStack implements AutoCloseable {
                 .port(b.secure ? 0 : b.registryPort).build();
         this.topics = List.copyOf(b.topics);
         this.gatewayPort = b.secure ? b.registryPort : 0;
+        this.objectStore = b.objectStore ? S3ProxyServer.builder().dataDir(b.dataDir == null ? null : b.dataDir.resolve("s3")).build() : null;
     }
 
     public static Builder builder() {
@@ -77,6 +79,9 @@ public final class LocalStack implements AutoCloseable {
         try {
             registry.launch();
             kafka.start();
+            if (objectStore != null) {
+                objectStore.start();
+            }
             try (Admin admin = admin()) {
                 if (!topics.isEmpty()) {
                     TopicSetup.ensureTopics(admin, topics, Duration.ofSeconds(60));
@@ -93,6 +98,9 @@ public final class LocalStack implements AutoCloseable {
             closeGateway();
             registry.stop();
             kafka.stop();
+            if (objectStore != null) {
+                objectStore.stop();
+            }
             throw e;
         }
         started = true;
@@ -104,7 +112,7 @@ public final class LocalStack implements AutoCloseable {
     /** Stops the registry and the broker, keeping their data. Returns false if nothing was running. */
     public synchronized boolean stop() {
         closeGateway();
-        boolean any = registry.stop() | kafka.stop();
+        boolean any = registry.stop() | kafka.stop() | (objectStore != null && objectStore.stop());
         started = false;
         return any;
     }
@@ -115,6 +123,9 @@ public final class LocalStack implements AutoCloseable {
         closeGateway();
         registry.close();
         kafka.close();
+        if (objectStore != null) {
+            objectStore.close();
+        }
         started = false;
     }
 
@@ -182,6 +193,14 @@ public final class LocalStack implements AutoCloseable {
         return registry;
     }
 
+    /** The S3-compatible object store, when the stack was built with {@code objectStore(true)}. */
+    public S3ProxyServer objectStore() {
+        if (objectStore == null) {
+            throw new IllegalStateException("this stack has no object store; build it with objectStore(true)");
+        }
+        return objectStore;
+    }
+
     public static final class Builder {
         private Path dataDir;
         private int brokerPort;
@@ -189,6 +208,16 @@ public final class LocalStack implements AutoCloseable {
         private final List<NewTopic> topics = new ArrayList<>();
         private boolean secure;
         private int brokers = 1;
+        private boolean objectStore;
+
+        /**
+         * Also run an S3-compatible object store ({@link S3ProxyServer}, a child JVM, bucket
+         * {@value S3ProxyServer#BUCKET}), its objects kept under the data directory's s3/.
+         */
+        public Builder objectStore(boolean on) {
+            this.objectStore = on;
+            return this;
+        }
 
         /**
          * The number of Kafka brokers: 1 (default) in this JVM, or 3 or more, each its own JVM, with

@@ -103,7 +103,7 @@ public final class MonitorTopology {
         String tokenizer = config.string("student.tokenizer");
         int maxTokens = config.integer("student.max.tokens");
         int holdout = config.integer("holdout.percent");
-        all.process(() -> new ShadowProcessor(CHECKPOINTS, holdout, tokenizer, maxTokens))
+        all.process(() -> new ShadowProcessor(CHECKPOINTS, holdout, tokenizer, maxTokens, config.clientSettings()))
                 .groupByKey(Grouped.with("shadow-by-version", Serdes.String(), shadow))
                 .aggregate(ShadowStats::new, (k, v, agg) -> agg.merge(v),
                         Materialized.<String, ShadowStats, KeyValueStore<Bytes, byte[]>>as(SHADOW)

@@ -1,5 +1,7 @@
 package io.streamdistill.monitor;
 
+import io.streamdistill.artifacts.ArtifactReader;
+import io.streamdistill.artifacts.ArtifactUnavailableException;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.RandomShare;
@@ -9,8 +11,8 @@ import io.streamdistill.student.onnx.StudentRunner;
 import io.streamdistill.student.tokenize.StudentTokenizers;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.HoldoutSlice;
+import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Shadow evaluation: every holdout soft target (the trainer never trains on them: same id hash,
  * same share) is scored by the newest published version of each student whose output fits it.
- * Artifacts are loaded from the checkpoint record's URI and refused when their sha256 differs.
+ * Artifacts are loaded from the checkpoint record's URI ({@code file:}, {@code http(s):}, {@code s3:}) and refused when
+ * their sha256 differs; while their store is down the version is tried again every few seconds, not refused.
  * Emits one {@link ShadowStats} per scored record, keyed {@code student/version}; a version is
  * announced (with 0 records) as soon as it is seen, so the dashboard lists it before traffic scores it.
  */
@@ -48,11 +51,16 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
     /** Per student: the loaded version's runner (older versions are closed when a newer one loads). */
     private final Map<String, Loaded> runners = new HashMap<>();
     private final Set<String> announced = new HashSet<>();
+    private final ArtifactReader artifacts;
+    /** While the artifact store is down: when to try it again (System.nanoTime), or 0. */
+    private long storeRetryAt;
+    private static final Duration STORE_RETRY = Duration.ofSeconds(5);
 
     private record Loaded(long version, StudentRunner runner, String refused) {
     }
 
-    ShadowProcessor(String checkpointsStore, int holdoutPercent, String tokenizerName, int maxTokens) {
+    ShadowProcessor(String checkpointsStore, int holdoutPercent, String tokenizerName, int maxTokens, Map<String, String> clientSettings) {
+        this.artifacts = ArtifactReader.fromSettings(clientSettings);
         this.checkpointsStore = checkpointsStore;
         this.holdoutPercent = holdoutPercent;
         this.tokenizerName = tokenizerName;
@@ -124,27 +132,40 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
         if (current != null && current.version == cp.getVersion()) {
             return current;
         }
-        if (current != null && current.runner != null) {
-            current.runner.close();
+        if (storeRetryAt != 0 && System.nanoTime() < storeRetryAt) {
+            return new Loaded(cp.getVersion(), null, null); // not refused: not scored yet
         }
         Loaded next;
+        URI uri = URI.create(cp.getArtifact().getUri());
         try {
-            URI uri = URI.create(cp.getArtifact().getUri());
-            if (!"file".equals(uri.getScheme())) {
-                throw new IllegalArgumentException("the monitor reads local artifacts only, not " + uri.getScheme() + ":// URIs");
+            byte[] bytes = artifacts.read(uri);
+            if (storeRetryAt != 0) {
+                LOG.info("the artifact store answers again");
+                storeRetryAt = 0;
             }
             if (tokenizer == null) {
                 tokenizer = StudentTokenizers.load(tokenizerName, maxTokens);
             }
-            StudentRunner r = StudentRunner.load(Path.of(uri), cp.getArtifact().getSha256(), tokenizer, 1);
+            StudentRunner r = StudentRunner.verified(bytes, cp.getArtifact().getSha256(), uri.toString(), tokenizer, 1);
             next = new Loaded(cp.getVersion(), r, null);
             LOG.info("shadow-scoring student '{}' version {} ({})", cp.getStudent(), cp.getVersion(), uri);
+        } catch (ArtifactUnavailableException e) {
+            // Not the version's fault: not cached, tried again once the pause is over.
+            if (storeRetryAt == 0) {
+                LOG.warn("student '{}' version {}: its artifact store is unavailable; trying again every {} s: {}", cp.getStudent(),
+                        cp.getVersion(), STORE_RETRY.toSeconds(), e.getMessage());
+            }
+            storeRetryAt = System.nanoTime() + STORE_RETRY.toNanos();
+            return new Loaded(cp.getVersion(), null, null); // not refused: not scored yet
         } catch (ArtifactIntegrityException e) {
             LOG.error("student '{}' version {} refused: {}", cp.getStudent(), cp.getVersion(), e.getMessage());
             next = new Loaded(cp.getVersion(), null, "sha256 mismatch: " + e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.warn("student '{}' version {} cannot be scored: {}", cp.getStudent(), cp.getVersion(), e.getMessage());
             next = new Loaded(cp.getVersion(), null, e.getMessage());
+        }
+        if (current != null && current.runner != null) {
+            current.runner.close();
         }
         runners.put(cp.getStudent(), next);
         return next;
@@ -188,6 +209,7 @@ final class ShadowProcessor implements Processor<String, SoftTarget, String, Sha
             }
         });
         runners.clear();
+        artifacts.close();
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -8,14 +8,14 @@ import java.util.TreeMap;
 /**
  * How a service's flat settings reach its clients: {@code kafka.*} keys go to the Kafka clients
  * without the prefix; {@code schema.registry.*} and {@code basic.auth.*} go to the registry client
- * as they are. Also the one rule for which settings are secrets, so no service logs one.
+ * as they are; {@code s3.*} go to the object-store clients (Flink's S3 file system's own key names). Also the one rule for which settings are secrets, so no service logs one.
  */
 public final class ClientSettings {
     public static final String KAFKA_PREFIX = "kafka.";
 
     /** True for the keys that pass through to a client. */
     public static boolean isPassThrough(String key) {
-        return key.startsWith(KAFKA_PREFIX) || key.startsWith("schema.registry.") || key.startsWith("basic.auth.");
+        return key.startsWith(KAFKA_PREFIX) || key.startsWith("schema.registry.") || key.startsWith("basic.auth.") || key.startsWith("s3.");
     }
 
     /** Kafka client settings: every {@code kafka.*} key without its prefix. */

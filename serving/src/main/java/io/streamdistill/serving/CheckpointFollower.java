@@ -1,5 +1,7 @@
 package io.streamdistill.serving;
 
+import io.streamdistill.artifacts.ArtifactReader;
+import io.streamdistill.artifacts.ArtifactUnavailableException;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.ClientSettings;
 import io.streamdistill.schemas.registry.RegistryConfig;
@@ -12,11 +14,6 @@ import io.streamdistill.student.onnx.StudentRunner;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,11 +32,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows {@code distill.checkpoints} (read_committed) for one student and keeps the newest version
- * (or a pinned one) in a {@link ModelHolder}: each new artifact is fetched ({@code file:} or
- * {@code http(s):}), its sha256 checked against the record, warmed up, and only then swapped in. A
- * version that fails any of that is refused and counted; the one serving keeps serving. A record
- * that is no checkpoint is refused the same way; while the schema registry is unavailable the
- * follower waits and reads the record again, so no version is skipped for an outage.
+ * (or a pinned one) in a {@link ModelHolder}: each new artifact is fetched ({@code file:},
+ * {@code http(s):} or {@code s3:}, with the {@code s3.*} settings), its sha256 checked against the record,
+ * warmed up, and only then swapped in. A version that fails any of that is refused and counted; the one
+ * serving keeps serving. A record that is no checkpoint is refused the same way. While the schema registry
+ * or the artifact store is unavailable the follower waits and tries again, so no version is skipped for an
+ * outage.
  */
 public final class CheckpointFollower implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointFollower.class);
@@ -54,7 +52,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
     private final ModelHolder holder;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final AvroDeserializer<StudentCheckpoint> deserializer;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ArtifactReader artifacts;
     private final AtomicLong refused = new AtomicLong();
     private volatile String lastRefusal;
     private volatile boolean closing;
@@ -62,7 +60,12 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
     private long refusedVersion = -1;
     /** When the registry stopped answering (System.nanoTime), or 0: one log line per outage, not per poll. */
     private long registryDownSince;
+    /** When the artifact store stopped answering, or 0; the same, for the store. */
+    private long storeDownSince;
     private static final Duration OUTAGE_PAUSE = Duration.ofSeconds(1);
+
+    /** What became of a version: serving, refused for good, or waiting for its store to answer. */
+    enum Outcome { SERVED, REFUSED, STORE_UNAVAILABLE }
 
     public CheckpointFollower(Settings settings, TextTokenizer tokenizer, ModelHolder holder) {
         this(settings, tokenizer, holder, m -> { });
@@ -84,6 +87,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
         this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.deserializer = new AvroDeserializer<>(new SchemaRegistryClient(RegistryConfig.fromMap(
                 ClientSettings.registry(settings.clients()))), StudentCheckpoint.class);
+        this.artifacts = ArtifactReader.fromSettings(settings.clients());
     }
 
     @Override
@@ -143,11 +147,16 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
                 ServedModel current = holder.peek();
                 if (caughtUp && best != null && best.getVersion() != refusedVersion
                         && (current == null || best.getVersion() > current.version())) {
-                    if (current == null && holder.keepsPrevious() && secondBest != null) {
-                        load(secondBest); // the holder compares the two newest versions: start with both
+                    if (current == null && holder.keepsPrevious() && secondBest != null
+                            && load(secondBest) == Outcome.STORE_UNAVAILABLE) { // the holder compares the two newest: start with both
+                        Thread.sleep(OUTAGE_PAUSE.toMillis());
+                        continue;
                     }
-                    if (!load(best)) {
+                    Outcome outcome = load(best);
+                    if (outcome == Outcome.REFUSED) {
                         refusedVersion = best.getVersion(); // not retried; a newer version is
+                    } else if (outcome == Outcome.STORE_UNAVAILABLE) {
+                        Thread.sleep(OUTAGE_PAUSE.toMillis()); // the file may be fine: read it again, keep serving meanwhile
                     }
                 }
             }
@@ -159,6 +168,7 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             consumer.close();
+            artifacts.close();
         }
     }
 
@@ -186,11 +196,25 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
         LOG.warn("refused an {}; still serving {}", lastRefusal, holder.peek() == null ? "nothing" : "version " + holder.peek().version());
     }
 
-    /** Fetches, verifies, warms up and swaps in one version; false (and counted) if it was refused. */
-    boolean load(StudentCheckpoint cp) {
+    /** Fetches, verifies, warms up and swaps in one version; a refusal is counted, a store that is down is not. */
+    Outcome load(StudentCheckpoint cp) {
         long t0 = System.nanoTime();
         try {
-            byte[] bytes = fetch(URI.create(cp.getArtifact().getUri()));
+            byte[] bytes;
+            try {
+                bytes = artifacts.read(URI.create(cp.getArtifact().getUri()));
+            } catch (ArtifactUnavailableException e) {
+                if (storeDownSince == 0) {
+                    storeDownSince = System.nanoTime();
+                    LOG.warn("the store of '{}' version {} is unavailable; waiting for it, still serving {}: {}", cp.getStudent(),
+                            cp.getVersion(), holder.peek() == null ? "nothing" : "version " + holder.peek().version(), e.getMessage());
+                }
+                return Outcome.STORE_UNAVAILABLE;
+            }
+            if (storeDownSince != 0) {
+                LOG.info("the artifact store answers again after {} s", (System.nanoTime() - storeDownSince) / 1_000_000_000);
+                storeDownSince = 0;
+            }
             String actual = Hashing.sha256(bytes);
             if (!actual.equalsIgnoreCase(cp.getArtifact().getSha256())) {
                 throw new ArtifactIntegrityException("the artifact of '" + cp.getStudent() + "' version " + cp.getVersion() + " at "
@@ -212,34 +236,13 @@ public final class CheckpointFollower implements Runnable, AutoCloseable {
             holder.swap(model);
             LOG.info("serving '{}' version {} (loaded, verified and warmed up in {} ms)", cp.getStudent(), cp.getVersion(),
                     (System.nanoTime() - t0) / 1_000_000);
-            return true;
+            return Outcome.SERVED;
         } catch (RuntimeException | IOException e) {
             lastRefusal = "version " + cp.getVersion() + ": " + e.getMessage();
             refused.incrementAndGet(); // after the reason, so a reader that sees the count sees why
             LOG.error("refused '{}' version {}; still serving {}: {}", cp.getStudent(), cp.getVersion(),
                     holder.peek() == null ? "nothing" : "version " + holder.peek().version(), e.getMessage());
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private byte[] fetch(URI uri) throws IOException, InterruptedException {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme();
-        switch (scheme) {
-            case "file":
-                return Files.readAllBytes(Path.of(uri));
-            case "http":
-            case "https":
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).build(),
-                        HttpResponse.BodyHandlers.ofByteArray());
-                if (r.statusCode() != 200) {
-                    throw new IOException("GET " + uri + " answered " + r.statusCode());
-                }
-                return r.body();
-            default:
-                throw new IOException("artifact URI scheme '" + scheme + "' is not supported (file, http, https)");
+            return Outcome.REFUSED;
         }
     }
 

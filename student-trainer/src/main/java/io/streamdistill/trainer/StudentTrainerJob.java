@@ -255,7 +255,18 @@ public final class StudentTrainerJob {
         Map<String, String> flags = new LinkedHashMap<>(settings);
         String checkpointDir = flags.containsKey("checkpoint.dir") ? flags.remove("checkpoint.dir")
                 : "file://" + System.getProperty("user.dir") + "/streamdistill-data/flink-checkpoints";
+        Map<String, String> objectStore = io.streamdistill.artifacts.ObjectStoreSettings.only(flags);
+        flags.keySet().removeAll(objectStore.keySet());
         TrainerConfig config = TrainerConfig.of(flags);
+        if (flinkCluster != null && !objectStore.isEmpty()) {
+            throw new IllegalArgumentException("the s3.* settings (" + String.join(", ", objectStore.keySet()) + ") configure a local"
+                    + " MiniCluster's file system; a Flink cluster takes them in its own config.yaml, with the s3-fs-hadoop plugin in"
+                    + " its plugins/ directory");
+        }
+        if (flinkCluster == null && ObjectStoreFileSystem.needed(objectStore.isEmpty() ? Map.of("artifact.dir", config.string("artifact.dir"),
+                "checkpoint.dir", checkpointDir) : objectStore)) {
+            ObjectStoreFileSystem.initialize(objectStore);
+        }
         // Wrong credentials or a wrong port: one line naming the setting, not a job restarting forever.
         io.streamdistill.schemas.KafkaAccess.check(config.kafkaConfig(), "--kafka.", java.time.Duration.ofSeconds(30));
         createSyncTopic(config);

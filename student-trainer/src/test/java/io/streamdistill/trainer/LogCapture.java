@@ -14,15 +14,24 @@ final class LogCapture extends AbstractAppender implements AutoCloseable {
     private final Logger logger;
 
     LogCapture(Class<?> source) {
-        super("capture-" + source.getSimpleName(), null, null, true, Property.EMPTY_ARRAY);
-        this.logger = (Logger) LogManager.getLogger(source);
+        this((Logger) LogManager.getLogger(source), "capture-" + source.getSimpleName());
+    }
+
+    private LogCapture(Logger logger, String name) {
+        super(name, null, null, true, Property.EMPTY_ARRAY);
+        this.logger = logger;
         start();
         logger.addAppender(this);
     }
 
+    /** Every logger's messages (the root's appenders see them all), with their exceptions' text. */
+    static LogCapture everything() {
+        return new LogCapture((Logger) LogManager.getRootLogger(), "capture-all");
+    }
+
     @Override
     public void append(LogEvent event) {
-        messages.add(event.getMessage().getFormattedMessage());
+        messages.add(event.getMessage().getFormattedMessage() + (event.getThrown() == null ? "" : " " + event.getThrown()));
     }
 
     @Override

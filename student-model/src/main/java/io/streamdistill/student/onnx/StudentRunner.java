@@ -49,9 +49,19 @@ public final class StudentRunner implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the student model " + model, e);
         }
+        return verified(bytes, expectedSha256, model.toString(), tokenizer, threads);
+    }
+
+    /**
+     * Loads a model read from {@code source} (a path or URI, for the message) after checking its bytes against the
+     * sha256 it was published with (none: not checked).
+     *
+     * @throws ArtifactIntegrityException when they differ
+     */
+    public static StudentRunner verified(byte[] bytes, String expectedSha256, String source, TextTokenizer tokenizer, int threads) {
         String actual = Hashing.sha256(bytes);
         if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(actual)) {
-            throw new ArtifactIntegrityException("the student model " + model + " has SHA-256 " + actual + " but was published"
+            throw new ArtifactIntegrityException("the student model " + source + " has SHA-256 " + actual + " but was published"
                     + " with " + expectedSha256 + ": the file was altered or cut short after publication. Refusing to load it;"
                     + " fetch the artifact again or use another version.");
         }

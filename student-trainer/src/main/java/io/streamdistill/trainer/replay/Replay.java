@@ -2,6 +2,7 @@ package io.streamdistill.trainer.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.streamdistill.artifacts.ObjectStoreSettings;
 import io.streamdistill.records.SoftTarget;
 import io.streamdistill.records.StudentCheckpoint;
 import io.streamdistill.schemas.ClientSettings;
@@ -10,6 +11,7 @@ import io.streamdistill.schemas.registry.RegistryConfig;
 import io.streamdistill.schemas.registry.SchemaRegistryClient;
 import io.streamdistill.schemas.serde.AvroDeserializer;
 import io.streamdistill.trainer.CheckpointRecords;
+import io.streamdistill.trainer.ObjectStoreFileSystem;
 import io.streamdistill.trainer.OutRecord;
 import io.streamdistill.trainer.KafkaTopics;
 import io.streamdistill.trainer.StudentTrainerJob;
@@ -104,6 +106,10 @@ public final class Replay {
         progress.accept(String.format("replay %s: %d offsets of %s %s, student.arch=%s, student.init=%s", spec.name(), range.records(),
                 spec.topic(), range.offsets().keySet(), config.string("student.arch"), config.string("student.init")));
 
+        if (spec.flinkCluster() == null && (ObjectStoreFileSystem.needed(Map.of("artifact.dir", config.string("artifact.dir")))
+                || !ObjectStoreSettings.only(spec.base()).isEmpty())) {
+            ObjectStoreFileSystem.initialize(spec.base()); // artifacts on an object store, written from this JVM's MiniCluster
+        }
         StreamExecutionEnvironment env = environment(spec);
         DataStream<OutRecord> checkpoints = StudentTrainerJob.buildTraining(env, config, s -> s);
         if (spec.experimentTopic() != null) {
