@@ -50,6 +50,11 @@ public final class LocalStackCommand implements Callable<Integer> {
     @Option(names = "--flink-slots", defaultValue = "1", description = "task slots per TaskManager (default: ${DEFAULT-VALUE})")
     int flinkSlots;
 
+    @Option(names = "--object-store", description = "also an S3-compatible object store (S3Proxy, its own JVM, objects under "
+            + "--data-dir's s3/): its settings (s3.endpoint, s3.access-key, s3.secret-key, s3.path.style.access) are written to "
+            + "s3/client.properties for --client-config, never printed")
+    boolean objectStore;
+
     @Override
     public Integer call() throws Exception {
         if (flinkTaskManagers < 0 || flinkSlots < 1) {
@@ -57,12 +62,22 @@ public final class LocalStackCommand implements Callable<Integer> {
                     + flinkSlots);
         }
         try (LocalStack stack = LocalStack.builder().dataDir(dataDir).secure(secure).brokerPort(kafkaPort).registryPort(registryPort)
-                .brokers(brokers).topics(Topics.ALL, 1).build().start();
+                .brokers(brokers).objectStore(objectStore).topics(Topics.ALL, 1).build().start();
              FlinkCluster flink = flinkTaskManagers == 0 ? null
                      : TrainerRuntime.startCluster(dataDir.resolve("flink").toAbsolutePath(), flinkTaskManagers, flinkSlots)) {
             System.out.println("Kafka:    " + stack.bootstrapServers() + (secure ? " (SASL_SSL, SCRAM-SHA-512)" : "")
                     + (brokers > 1 ? " (" + brokers + " broker JVMs, replication factor " + brokers + ")" : ""));
             System.out.println("registry: " + stack.registryUrl());
+            if (objectStore) {
+                Path f = dataDir.resolve("s3").resolve("client.properties");
+                Map<String, String> settings = new LinkedHashMap<>(Map.of("bootstrap.servers", stack.bootstrapServers(),
+                        "schema.registry.url", stack.registryUrl()));
+                settings.putAll(stack.objectStore().clientSettings());
+                write(f, settings);
+                System.out.println("objects:  " + stack.objectStore().endpoint() + ", bucket " + stack.objectStore().uri("")
+                        + " (S3Proxy); settings in " + f.toAbsolutePath() + ", e.g. train --artifact.dir=" + stack.objectStore().uri("artifacts")
+                        + " with its s3.* keys, serve --client-config " + f.toAbsolutePath());
+            }
             if (flink != null) {
                 System.out.println("Flink:    " + flink.restUrl() + " (REST API and web UI; " + flinkTaskManagers + " TaskManager(s) of "
                         + flinkSlots + " slot(s); logs in " + flink.sharedDir().resolve("log") + ")");
@@ -102,7 +117,7 @@ public final class LocalStackCommand implements Callable<Integer> {
         java.util.Properties p = new java.util.Properties();
         settings.forEach(p::setProperty);
         try (Writer w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-            p.store(w, "written by streamdistill local-stack --secure: test credentials of this stack, never to be committed");
+            p.store(w, "written by streamdistill local-stack: test credentials of this stack, never to be committed");
         }
         try {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
