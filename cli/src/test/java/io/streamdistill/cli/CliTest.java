@@ -49,6 +49,44 @@ class CliTest {
     }
 
     /**
+     * {@code demo --object-store}: the trainer writes every version to S3Proxy (a child JVM) through Flink's S3 plugin,
+     * nothing goes to the data directory's checkpoints/, the summary and the monitor read the versions back from the
+     * store, and the store's secret is never printed.
+     */
+    @Test
+    void demoKeepsItsStudentsOnAnObjectStore(@TempDir Path dir) throws Exception {
+        PrintStream savedOut = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        int exit;
+        try {
+            exit = Main.run("demo", "--records", "240", "--rate", "60", "--data-dir", dir.toString(), "--fresh",
+                    "--export-every-seconds", "5", "--eval-texts", "100", "--object-store");
+        } finally {
+            System.setOut(savedOut);
+        }
+        String out = printed.toString(StandardCharsets.UTF_8);
+        System.out.print(out);
+        assertThat(exit).isZero();
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        JsonNode last = summary.get("last_checkpoint");
+        assertThat(last.get("uri").asText()).startsWith("s3://streamdistill/artifacts/demo-classification/");
+        assertThat(summary.get("holdout_agreement").asDouble()).as("the summary read the version from the store").isGreaterThan(0.5);
+        Path object = dir.resolve("stack/s3/objects/streamdistill").resolve(URI.create(last.get("uri").asText()).getPath().substring(1));
+        assertThat(Hashing.sha256(Files.readAllBytes(object))).isEqualTo(last.get("sha256").asText());
+        assertThat(dir.resolve("checkpoints")).doesNotExist();
+        JsonNode shadow = summary.at("/monitor/summary/students/demo-classification");
+        assertThat(shadow.isObject()).as("the monitor shadow-scored the student: %s", summary.get("monitor")).isTrue();
+        assertThat(shadow.get("refused").isNull()).as("the monitor read its version from the store: %s", shadow).isTrue();
+        assertThat(shadow.get("version").asLong()).isPositive();
+        java.util.Properties keys = new java.util.Properties();
+        try (java.io.Reader r = Files.newBufferedReader(dir.resolve("stack/s3/credentials.properties"))) {
+            keys.load(r);
+        }
+        assertThat(out).contains("objects:  s3://streamdistill/artifacts").doesNotContain(keys.getProperty("secret-key"));
+    }
+
+    /**
      * The demo end to end with a small N, its trainer on a Flink cluster of its own JVMs: every record
      * accounted for, a checkpoint whose artifact checks out and runs.
      */
