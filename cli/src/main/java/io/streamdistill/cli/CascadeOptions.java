@@ -2,6 +2,8 @@ package io.streamdistill.cli;
 
 import io.streamdistill.schemas.Topics;
 import io.streamdistill.serving.Cascade;
+import io.streamdistill.serving.CascadeHoldout;
+import io.streamdistill.teacher.cascade.CascadeTeacher;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -43,8 +45,8 @@ final class CascadeOptions {
         if (target == null) {
             return null;
         }
-        Cascade built = CascadeTeacher.cascade(teacher, target, c.settings(), c.registry(), checkpointsTopic, student, softTargets,
-                holdoutTexts);
+        Cascade built = new Cascade(teacher, target, CascadeHoldout.read(c.settings(), checkpointsTopic, student, softTargets,
+                holdoutTexts, teacher.classNames()));
         System.out.printf("cascade: %s answers where the student is unsure (%s, calibrated per version on held-out texts of %s)%n",
                 teacher.id(), target, softTargets);
         return built;

@@ -10,6 +10,7 @@ import io.streamdistill.serving.FollowedStudent;
 import io.streamdistill.serving.ServedModel;
 import io.streamdistill.serving.streams.StudentPredictions;
 import io.streamdistill.trainer.KafkaTopics;
+import io.streamdistill.teacher.cascade.CascadeTeacher;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

@@ -4,6 +4,7 @@ import io.streamdistill.schemas.Topics;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.Serving;
 import io.streamdistill.serving.StudentServer;
+import io.streamdistill.teacher.cascade.CascadeTeacher;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;

@@ -106,11 +106,12 @@ class FinetuneCommandTest {
                 awaitServed(serving, tuned.getVersion());
 
                 // serve --cascade: the teacher answers what the student is least sure of, calibrated on the held-out soft targets.
-                try (CascadeTeacher teacher = CascadeTeacher.load(null, dir);
+                try (io.streamdistill.teacher.cascade.CascadeTeacher teacher = io.streamdistill.teacher.cascade.CascadeTeacher.load(null, dir);
                      Serving cascading = new Serving(new CheckpointFollower.Settings(base, Topics.CHECKPOINTS, "demo-classification", null),
                              "all-MiniLM-L6-v2", "127.0.0.1", 0, 2, io.streamdistill.serving.StudentServer.Limits.DEFAULTS,
-                             CascadeTeacher.cascade(teacher, io.streamdistill.serving.Cascade.Target.parse("teacher-calls=0.3"), base,
-                                     registry, Topics.CHECKPOINTS, "demo-classification", Topics.SOFT_TARGETS, 2000))) {
+                             new io.streamdistill.serving.Cascade(teacher, io.streamdistill.serving.Cascade.Target.parse("teacher-calls=0.3"),
+                                     io.streamdistill.serving.CascadeHoldout.read(base, Topics.CHECKPOINTS, "demo-classification",
+                                             Topics.SOFT_TARGETS, 2000, teacher.classNames())))) {
                     awaitServed(cascading, tuned.getVersion());
                     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
                     List<String> texts = Files.readAllLines(data).subList(1, 41).stream().map(l -> l.substring(1, l.lastIndexOf("\",")))

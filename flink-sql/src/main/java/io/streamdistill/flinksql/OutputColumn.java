@@ -19,7 +19,9 @@ public enum OutputColumn {
     /** The student version that answered the row. */
     VERSION("version", "BIGINT"),
     /** The student line's name. */
-    STUDENT("student", "STRING");
+    STUDENT("student", "STRING"),
+    /** Who answered the row: 'student', or 'teacher' where a cascade sent it to the teacher. */
+    ANSWERED_BY("answered_by", "STRING");
 
     private final String column;
     private final String sqlType;
@@ -55,7 +57,7 @@ public enum OutputColumn {
     private boolean fits(LogicalType type) {
         LogicalTypeRoot root = type.getTypeRoot();
         return switch (this) {
-            case LABEL, STUDENT -> root == LogicalTypeRoot.VARCHAR || root == LogicalTypeRoot.CHAR;
+            case LABEL, STUDENT, ANSWERED_BY -> root == LogicalTypeRoot.VARCHAR || root == LogicalTypeRoot.CHAR;
             case CONFIDENCE -> root == LogicalTypeRoot.DOUBLE;
             case VERSION -> root == LogicalTypeRoot.BIGINT;
             case PROBABILITIES -> root == LogicalTypeRoot.ARRAY && type.getChildren().get(0).getTypeRoot() == LogicalTypeRoot.DOUBLE;

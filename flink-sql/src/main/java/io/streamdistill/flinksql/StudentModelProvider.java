@@ -12,11 +12,22 @@ public final class StudentModelProvider implements PredictRuntimeProvider {
 
     /** Everything a task needs to follow the student; serialisable, as the planner ships it to the tasks. */
     public record Spec(String student, Map<String, String> clients, String checkpointsTopic, Long pinnedVersion, String tokenizer,
-                       Duration firstVersionWait, List<OutputColumn> outputs) implements Serializable {
+                       Duration firstVersionWait, List<OutputColumn> outputs, CascadeSpec cascade) implements Serializable {
         public Spec {
             clients = Map.copyOf(clients);
             outputs = List.copyOf(outputs);
         }
+    }
+
+    /**
+     * A cascade: the teacher (in each task, ONNX Runtime on the CPU) answers the rows the student is least sure of.
+     *
+     * @param target       {@code teacher-calls=SHARE} or {@code agreement=SHARE}
+     * @param teacher      a built-in id, descriptor file or directory, whose classes are the student's
+     * @param topic        the soft targets whose held-out records calibrate it
+     * @param holdoutTexts at most this many of them
+     */
+    public record CascadeSpec(String target, String teacher, String topic, int holdoutTexts) implements Serializable {
     }
 
     private final Spec spec;

@@ -1,6 +1,7 @@
 package io.streamdistill.flinksql;
 
 import io.streamdistill.schemas.Topics;
+import io.streamdistill.serving.Cascade;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,6 +49,15 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
             .withDescription("'latest' (follow every new version) or a version number (pinned)");
     public static final ConfigOption<String> TOKENIZER = ConfigOptions.key("tokenizer").stringType().defaultValue("all-MiniLM-L6-v2")
             .withDescription("the student's tokenizer, as the trainer's student.tokenizer");
+    public static final ConfigOption<String> CASCADE = ConfigOptions.key("cascade").stringType().noDefaultValue()
+            .withDescription("answer from the teacher where the student is unsure: teacher-calls=SHARE or agreement=SHARE, calibrated"
+                    + " per version on the trainer's held-out soft targets (classification students)");
+    public static final ConfigOption<String> CASCADE_TEACHER = ConfigOptions.key("cascade.teacher").stringType().noDefaultValue()
+            .withDescription("with 'cascade': the teacher, a built-in id, descriptor file or directory with the student's classes");
+    public static final ConfigOption<String> CASCADE_TOPIC = ConfigOptions.key("cascade.topic").stringType()
+            .defaultValue(Topics.SOFT_TARGETS).withDescription("with 'cascade': the soft targets whose held-out records calibrate it");
+    public static final ConfigOption<Integer> CASCADE_HOLDOUT_TEXTS = ConfigOptions.key("cascade.holdout-texts").intType()
+            .defaultValue(2000).withDescription("with 'cascade': calibrate on at most this many held-out texts");
     public static final ConfigOption<Duration> FIRST_VERSION_WAIT = ConfigOptions.key("first-version-wait").durationType()
             .defaultValue(Duration.ofMinutes(2)).withDescription("how long a task waits at start for a version to load");
 
@@ -63,7 +73,8 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(CHECKPOINTS_TOPIC, VERSION, TOKENIZER, FIRST_VERSION_WAIT);
+        return Set.of(CHECKPOINTS_TOPIC, VERSION, TOKENIZER, FIRST_VERSION_WAIT, CASCADE, CASCADE_TEACHER, CASCADE_TOPIC,
+                CASCADE_HOLDOUT_TEXTS);
     }
 
     @Override
@@ -96,6 +107,7 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
                 throw new ValidationException("model " + name + ": 'version' must be 'latest' or a version number >= 1, got '" + version + "'");
             }
         }
+        StudentModelProvider.CascadeSpec cascade = cascade(helper, name, outputs);
         Map<String, String> clients = new LinkedHashMap<>();
         model.getOptions().forEach((k, v) -> {
             if (k.equals(BOOTSTRAP_SERVERS.key()) || io.streamdistill.schemas.ClientSettings.isPassThrough(k)) {
@@ -104,6 +116,37 @@ public final class StudentModelProviderFactory implements ModelProviderFactory {
         });
         return new StudentModelProvider(new StudentModelProvider.Spec(helper.getOptions().get(STUDENT), clients,
                 helper.getOptions().get(CHECKPOINTS_TOPIC), pinned, helper.getOptions().get(TOKENIZER),
-                helper.getOptions().get(FIRST_VERSION_WAIT), outputs));
+                helper.getOptions().get(FIRST_VERSION_WAIT), outputs, cascade));
+    }
+
+    /** The cascade options, checked at planning; null without 'cascade'. */
+    private static StudentModelProvider.CascadeSpec cascade(FactoryUtil.ModelProviderFactoryHelper helper, String name,
+                                                            List<OutputColumn> outputs) {
+        String target = helper.getOptions().getOptional(CASCADE).orElse(null);
+        String teacher = helper.getOptions().getOptional(CASCADE_TEACHER).orElse(null);
+        if (target == null) {
+            if (teacher != null || outputs.contains(OutputColumn.ANSWERED_BY)) {
+                throw new ValidationException("model " + name + ": '" + CASCADE_TEACHER.key() + "' and the answered_by column go with"
+                        + " 'cascade'");
+            }
+            return null;
+        }
+        try {
+            Cascade.Target.parse(target);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException("model " + name + ": 'cascade' must be teacher-calls=SHARE or agreement=SHARE, got '" + target + "'");
+        }
+        if (teacher == null || teacher.isBlank()) {
+            throw new ValidationException("model " + name + ": 'cascade' needs '" + CASCADE_TEACHER.key() + "' (a built-in teacher id,"
+                    + " descriptor file or directory, with the student's classes)");
+        }
+        int holdout = helper.getOptions().get(CASCADE_HOLDOUT_TEXTS);
+        if (holdout < 10) {
+            throw new ValidationException("model " + name + ": '" + CASCADE_HOLDOUT_TEXTS.key() + "' must be >= 10, got " + holdout);
+        }
+        if (outputs.contains(OutputColumn.EMBEDDING)) {
+            throw new ValidationException("model " + name + ": a cascade answers classification students; drop the embedding column");
+        }
+        return new StudentModelProvider.CascadeSpec(target, teacher, helper.getOptions().get(CASCADE_TOPIC), holdout);
     }
 }

@@ -1,9 +1,12 @@
 package io.streamdistill.flinksql;
 
+import io.streamdistill.serving.Cascade;
+import io.streamdistill.serving.CascadeHoldout;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.FollowedStudent;
 import io.streamdistill.serving.ModelHolder;
 import io.streamdistill.serving.ServedModel;
+import io.streamdistill.teacher.cascade.CascadeTeacher;
 import java.util.Collection;
 import java.util.List;
 import org.apache.flink.table.data.GenericArrayData;
@@ -17,12 +20,15 @@ import org.apache.flink.table.functions.PredictFunction;
  * One task's predictions: it follows the student on its checkpoint topic (read_committed; each new version's
  * file verified by sha256 and warmed up before it is swapped in, as serve does) and answers each row with
  * the version current when the row arrives, so a running job moves to new versions between rows without a
- * restart. A row whose text is null gets a row of nulls: every input row is answered once.
+ * restart. A row whose text is null gets a row of nulls: every input row is answered once. With a cascade, the rows the
+ * version is least sure of are answered by the teacher, in the task (calibrated per version, as serve's cascade).
  * Public: the planner's generated code refers to it by name.
  */
 public final class StudentPredictFunction extends PredictFunction {
     private final StudentModelProvider.Spec spec;
     private transient FollowedStudent student;
+    private transient CascadeTeacher teacher;
+    private transient Cascade cascade;
 
     StudentPredictFunction(StudentModelProvider.Spec spec) {
         this.spec = spec;
@@ -30,8 +36,16 @@ public final class StudentPredictFunction extends PredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        student = new FollowedStudent(new CheckpointFollower.Settings(spec.clients(), spec.checkpointsTopic(), spec.student(),
-                spec.pinnedVersion()), spec.tokenizer());
+        CheckpointFollower.Settings follow = new CheckpointFollower.Settings(spec.clients(), spec.checkpointsTopic(), spec.student(),
+                spec.pinnedVersion());
+        StudentModelProvider.CascadeSpec c = spec.cascade();
+        if (c != null) {
+            teacher = CascadeTeacher.load(c.teacher(), null);
+            cascade = new Cascade(teacher, Cascade.Target.parse(c.target()), CascadeHoldout.read(spec.clients(), spec.checkpointsTopic(),
+                    spec.student(), c.topic(), c.holdoutTexts(), teacher.classNames()));
+        }
+        // With a cascade each version is calibrated on the held-out texts before it answers a row.
+        student = new FollowedStudent(follow, spec.tokenizer(), cascade == null ? m -> { } : cascade::calibration);
         student.awaitFirstVersion(spec.firstVersionWait(), "student '" + spec.student() + "'");
     }
 
@@ -43,20 +57,27 @@ public final class StudentPredictFunction extends PredictFunction {
         }
         try (ModelHolder.Lease lease = student.holder().acquire()) {
             ServedModel m = lease.model(); // never null after open: a follower keeps its last good version
-            float[] scores = m.score(List.of(input.getString(0).toString()))[0];
+            List<String> text = List.of(input.getString(0).toString());
+            float[] scores = m.score(text)[0];
+            boolean byTeacher = false;
+            if (cascade != null) {
+                Cascade.Answer a = cascade.answer(m, text, new float[][] {scores}).get(0);
+                scores = a.probabilities();
+                byTeacher = a.byTeacher();
+            }
             int best = 0;
             for (int k = 1; k < scores.length; k++) {
                 best = scores[k] > scores[best] ? k : best;
             }
             for (int i = 0; i < spec.outputs().size(); i++) {
-                out.setField(i, field(spec.outputs().get(i), m, scores, best));
+                out.setField(i, field(spec.outputs().get(i), m, scores, best, byTeacher));
             }
         }
         return List.of(out);
     }
 
     /** One output column's value, as serve answers it ({@link ServedModel#answer}), built without the map per row. */
-    private static Object field(OutputColumn column, ServedModel m, float[] scores, int best) {
+    private static Object field(OutputColumn column, ServedModel m, float[] scores, int best, boolean byTeacher) {
         boolean classification = m.task().equals("CLASSIFICATION");
         return switch (column) {
             case VERSION -> m.version();
@@ -75,6 +96,7 @@ public final class StudentPredictFunction extends PredictFunction {
                 yield new GenericArrayData(p);
             }
             case EMBEDDING -> classification ? null : new GenericArrayData(scores.clone());
+            case ANSWERED_BY -> StringData.fromString(byTeacher ? "teacher" : "student");
         };
     }
 
@@ -82,6 +104,9 @@ public final class StudentPredictFunction extends PredictFunction {
     public void close() throws Exception {
         if (student != null) {
             student.close();
+        }
+        if (teacher != null) {
+            teacher.close();
         }
     }
 }

@@ -151,6 +151,115 @@ class MlPredictTest {
                 .hasStackTraceContaining("'version' must be 'latest' or a version number >= 1, got 'newest'");
     }
 
+    /**
+     * {@code 'cascade' = 'teacher-calls=0.5'}: each task loads the teacher and calibrates the version on the soft targets
+     * the trainer held out; the rows the student is least sure of get the teacher's answer (its class, said in
+     * answered_by), the others the student's. Bad cascade options fail at planning.
+     */
+    @Test
+    void aCascadeSendsTheRowsTheStudentIsLeastSureOfToTheTeacher() throws Exception {
+        String checkpoints = SharedLocalStack.newTopic("sql-cascade-checkpoints", 1);
+        String softTargets = SharedLocalStack.newTopic("sql-cascade-soft", 1);
+        StudentVersions versions = new StudentVersions(dir, StudentTokenizers.load("all-MiniLM-L6-v2", 128));
+        StudentCheckpoint v1 = versions.bag("casc", 1, 71);
+        StudentVersions.publish(registry, checkpoints, v1);
+        Map<String, List<String>> examples = new java.util.LinkedHashMap<>();
+        examples.put("animal", List.of("a small furry animal", "a wild cat that hunts at night"));
+        examples.put("food", List.of("hot vegetable soup", "a sweet baked dessert"));
+        examples.put("plant", List.of("a tall tree with broad leaves", "a flowering shrub"));
+        examples.put("person", List.of("a woman who teaches children", "a man who repairs shoes"));
+        assertThat(List.copyOf(examples.keySet())).isEqualTo(StudentVersions.CLASSES);
+        Path descriptorFile = dir.resolve("teacher.json");
+        io.streamdistill.teacher.model.TeacherDescriptor descriptor = io.streamdistill.teacher.model.BuiltInTeachers.ALL_MINILM_L6_V2
+                .descriptor().withHead(new io.streamdistill.teacher.model.TeacherDescriptor.PrototypeSpec(examples, 20f), "sql-cascade-teacher");
+        descriptor.write(descriptorFile);
+        List<String> nouns = List.of("dog", "horse", "bread", "cheese", "oak", "fern", "baker", "nurse", "sparrow", "apple");
+        List<String> heldOut = new ArrayList<>();
+        List<String> heldOutIds = new ArrayList<>();
+        for (int i = 0; heldOut.size() < 60; i++) {
+            String id = "h-" + i;
+            if (io.streamdistill.student.train.HoldoutSlice.contains(id, 5)) {
+                heldOutIds.add(id);
+                heldOut.add("a " + nouns.get(i % nouns.size()) + " seen on day " + i);
+            }
+        }
+        List<String> probes = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            probes.add("the " + nouns.get((i * 3) % nouns.size()) + " of story " + i);
+        }
+        Map<String, String> teacherClass = new TreeMap<>();
+        try (io.streamdistill.teacher.model.Teacher teacher = io.streamdistill.teacher.model.Teacher.load(descriptor, 1,
+                io.streamdistill.teacher.model.Teacher.Device.CPU, 0)) {
+            produceHeldOut(softTargets, teacher, heldOutIds, heldOut);
+            float[][] logits = teacher.infer(teacher.tokenizer().encode(probes));
+            for (int i = 0; i < probes.size(); i++) {
+                teacherClass.put(probes.get(i), StudentVersions.CLASSES.get(io.streamdistill.student.loss.DistillationLoss.argmax(logits[i])));
+            }
+        }
+        Map<String, String> studentClass = new TreeMap<>();
+        try (io.streamdistill.student.onnx.StudentRunner runner = io.streamdistill.student.onnx.StudentRunner.load(
+                Path.of(URI.create(v1.getArtifact().getUri())), v1.getArtifact().getSha256(), StudentTokenizers.load("all-MiniLM-L6-v2", 128), 1)) {
+            float[][] p = runner.score(probes);
+            for (int i = 0; i < probes.size(); i++) {
+                studentClass.put(probes.get(i), StudentVersions.CLASSES.get(io.streamdistill.student.loss.DistillationLoss.argmax(p[i])));
+            }
+        }
+
+        StreamTableEnvironment tEnv = tableEnvironment();
+        tEnv.createTemporaryView("probe", tEnv.fromValues(org.apache.flink.table.api.DataTypes.ROW(
+                org.apache.flink.table.api.DataTypes.FIELD("text", org.apache.flink.table.api.DataTypes.STRING())),
+                probes.stream().map(t -> Row.of(t)).toArray()));
+        String cascadeOptions = ", 'cascade.teacher' = '" + descriptorFile + "', 'cascade.topic' = '" + softTargets + "')";
+        tEnv.executeSql(model("c", checkpoints, "casc", "label STRING, answered_by STRING, version BIGINT").replaceFirst("\\)$",
+                ", 'cascade' = 'teacher-calls=0.5'" + cascadeOptions));
+        List<Row> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it = tEnv.executeSql("SELECT text, label, answered_by, version FROM ML_PREDICT(TABLE probe, MODEL c,"
+                + " DESCRIPTOR(text))").collect()) {
+            it.forEachRemaining(rows::add);
+        }
+        assertThat(rows).hasSize(probes.size());
+        List<Row> byTeacher = rows.stream().filter(r -> "teacher".equals(r.getField("answered_by"))).toList();
+        assertThat(byTeacher.size()).as("about half of the rows go to the teacher (calibrated at 0.5 on the held-out texts)")
+                .isBetween(6, 24);
+        assertThat(rows).allSatisfy(r -> {
+            String text = r.getFieldAs("text");
+            String by = r.getFieldAs("answered_by");
+            assertThat(by).isIn("student", "teacher");
+            assertThat(r.<String>getFieldAs("label")).as("%s answered by the %s", text, by)
+                    .isEqualTo(by.equals("teacher") ? teacherClass.get(text) : studentClass.get(text));
+            assertThat(r.<Long>getFieldAs("version")).isEqualTo(1L);
+        });
+
+        tEnv.executeSql(model("half", checkpoints, "casc", "label STRING").replaceFirst("\\)$", ", 'cascade' = 'half'" + cascadeOptions));
+        assertThatThrownBy(() -> tEnv.executeSql("SELECT * FROM ML_PREDICT(TABLE probe, MODEL half, DESCRIPTOR(text))"))
+                .isInstanceOf(ValidationException.class).hasStackTraceContaining("'cascade' must be teacher-calls=SHARE or agreement=SHARE");
+        tEnv.executeSql(model("noteacher", checkpoints, "casc", "label STRING").replaceFirst("\\)$", ", 'cascade' = 'agreement=0.9')"));
+        assertThatThrownBy(() -> tEnv.executeSql("SELECT * FROM ML_PREDICT(TABLE probe, MODEL noteacher, DESCRIPTOR(text))"))
+                .isInstanceOf(ValidationException.class).hasStackTraceContaining("'cascade' needs 'cascade.teacher'");
+    }
+
+    /** Soft targets the trainer would have held out (by id), labelled by {@code teacher}. */
+    private static void produceHeldOut(String topic, io.streamdistill.teacher.model.Teacher teacher, List<String> ids, List<String> texts)
+            throws Exception {
+        float[][] logits = teacher.infer(teacher.tokenizer().encode(texts));
+        io.streamdistill.schemas.serde.AvroSerializer<io.streamdistill.records.SoftTarget> serializer =
+                new io.streamdistill.schemas.serde.AvroSerializer<>(registry);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", SharedLocalStack.get().bootstrapServers()),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (int i = 0; i < ids.size(); i++) {
+                List<Float> l = new ArrayList<>();
+                for (float f : logits[i]) {
+                    l.add(f);
+                }
+                io.streamdistill.records.SoftTarget st = io.streamdistill.records.SoftTarget.newBuilder().setId(ids.get(i))
+                        .setText(texts.get(i)).setLabel(null).setEventTime(java.time.Instant.now()).setTeacher(teacher.ref())
+                        .setTask(io.streamdistill.records.Task.CLASSIFICATION).setClassLogits(l).setEmbedding(null).setLanguageModel(null)
+                        .setInputTokens(8).setTruncated(false).setTeacherLatencyMicros(1000).setProducedAt(java.time.Instant.now()).build();
+                p.send(new ProducerRecord<>(topic, ids.get(i).getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, st))).get();
+            }
+        }
+    }
+
     private static StreamTableEnvironment tableEnvironment() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);

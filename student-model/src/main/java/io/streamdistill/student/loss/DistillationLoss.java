@@ -190,6 +190,16 @@ public final class DistillationLoss {
         return p;
     }
 
+    /** Class probabilities from logits (temperature 1), as the student's ONNX output gives them. */
+    public static float[] probabilities(float[] logits) {
+        double[] p = softmax(logits, 1f);
+        float[] out = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            out[i] = (float) p[i];
+        }
+        return out;
+    }
+
     /** Index of the largest value (the first on ties). */
     public static int argmax(float[] x) {
         int best = 0;
