@@ -36,6 +36,25 @@ public final class StudentPredictFunction extends PredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
+        // ONNX Runtime's native start-up needs a deep stack: a TaskManager's task thread has too small a one, and the
+        // process died without a word on a cluster (MlPredictOnFlinkClusterTest). So the loading runs on a thread of its own.
+        Exception[] failure = new Exception[1];
+        Thread loader = new Thread(null, () -> {
+            try {
+                load();
+            } catch (Exception e) {
+                failure[0] = e;
+            }
+        }, "streamdistill-predict-open", 64L << 20);
+        loader.start();
+        loader.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private void load() throws Exception {
+        io.streamdistill.student.onnx.StudentRunner.initNative();
         CheckpointFollower.Settings follow = new CheckpointFollower.Settings(spec.clients(), spec.checkpointsTopic(), spec.student(),
                 spec.pinnedVersion());
         StudentModelProvider.CascadeSpec c = spec.cascade();
