@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * serve reading its versions from a real S3-compatible store (S3Proxy in its own JVM): each verified by sha256;
- * while the store is down the version waits (not refused) and the old one serves; when it is back the version
- * serves; an altered or missing object is refused.
+ * while the store is down (30 s) the version waits (not refused) and the old one serves; when it is back the
+ * version serves; an altered or missing object is refused.
  */
 class ObjectStoreServingTest {
     static S3ProxyServer store;
@@ -65,7 +65,7 @@ class ObjectStoreServingTest {
             store.stop();
             try {
                 ServingTest.publish(topic, v2);
-                Thread.sleep(6000);
+                Thread.sleep(30_000); // the target's outage: 30 s
                 assertThat(s.holder().peek().version()).as("the old version serves while the store is down").isEqualTo(1);
                 assertThat(s.follower().refused()).as("a store that is down refuses nothing").isZero();
             } finally {

@@ -91,6 +91,9 @@ class ObjectStoreArtifactsTest {
             TrainerJobTest.assertTrainedOnExactly(last, TrainerJobTest.trainingIds(1500, 61, 10), TrainerJobTest.trainingIds(1500, 62, 10));
             assertThat(published.stream().map(StudentCheckpoint::getVersion).toList()).as("versions increase, none twice")
                     .isSorted().doesNotHaveDuplicates();
+            // finetune reads a version back through the same file system: the newest one loads as a student to go on training.
+            assertThat(io.streamdistill.trainer.finetune.StudentLine.load(last, config.trainingConfig()).describe())
+                    .isEqualTo(last.getArchitecture());
             try (ArtifactReader reader = ArtifactReader.fromSettings(store.clientSettings())) {
                 for (StudentCheckpoint v : published) {
                     assertThat(v.getArtifact().getUri()).startsWith(store.uri("trained/"));
