@@ -59,8 +59,15 @@ final class ClusterTraining {
      * jars in lib/, resolved parent first), and the job's jars to ship.
      */
     static ClusterTraining start(Path dir, int taskManagers, String bootstrap, String registryUrl) {
-        FlinkCluster cluster = FlinkCluster.builder().dir(dir.resolve("flink")).taskManagers(taskManagers).slots(1)
-                .libJars(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.LIB_ARTIFACTS))
+        return start(dir, taskManagers, 1, List.of(), bootstrap, registryUrl);
+    }
+
+    /** Like the other, with {@code slots} per TaskManager and {@code moreLib} in lib/ besides the trainer's (e.g. the table runtime). */
+    static ClusterTraining start(Path dir, int taskManagers, int slots, List<Path> moreLib, String bootstrap, String registryUrl) {
+        List<Path> lib = new ArrayList<>(JobJars.named(ClusterJob.RUNTIME_LIST, ClusterJob.LIB_ARTIFACTS));
+        lib.addAll(moreLib);
+        FlinkCluster cluster = FlinkCluster.builder().dir(dir.resolve("flink")).taskManagers(taskManagers).slots(slots)
+                .libJars(lib)
                 .config("classloader.parent-first-patterns.additional", ClusterJob.PARENT_FIRST_PATTERNS).build().start();
         return new ClusterTraining(cluster, bootstrap, registryUrl,
                 JobJars.of(ClusterJob.RUNTIME_LIST, dir.resolve("job"), ClusterJob.LIB_ARTIFACTS,
