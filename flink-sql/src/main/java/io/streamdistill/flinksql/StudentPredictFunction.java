@@ -37,7 +37,7 @@ public final class StudentPredictFunction extends PredictFunction {
     @Override
     public void open(FunctionContext context) throws Exception {
         // ONNX Runtime's native start-up needs a deep stack: a TaskManager's task thread has too small a one, and the
-        // process died without a word on a cluster (MlPredictOnFlinkClusterTest). So the loading runs on a thread of its own.
+        // process died without a word on a cluster (TrainerToSqlOnFlinkClusterTest). So the loading runs on a thread of its own.
         Exception[] failure = new Exception[1];
         Thread loader = new Thread(null, () -> {
             try {
