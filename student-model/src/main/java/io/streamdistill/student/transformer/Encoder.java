@@ -14,11 +14,22 @@ public final class Encoder {
     private final EncoderSpec spec;
     private final EncoderParams params;
     private final Gemm gemm;
+    private final boolean causal;
 
     public Encoder(EncoderParams params, Gemm gemm) {
+        this(params, gemm, false);
+    }
+
+    /** @param causal each token attends only to itself and the tokens before it (a causal language model) */
+    public Encoder(EncoderParams params, Gemm gemm, boolean causal) {
         this.spec = params.spec();
         this.params = params;
         this.gemm = gemm;
+        this.causal = causal;
+    }
+
+    public boolean causal() {
+        return causal;
     }
 
     public EncoderSpec spec() {
@@ -165,7 +176,7 @@ public final class Encoder {
         Dense.forward(gemm, x, rows, d, params.get(p + "attention.self.value.weight"), params.get(p + "attention.self.value.bias"), d, a.v[l]);
         a.probs[l] = new float[SelfAttention.probabilitySize(a.length, spec.heads())];
         a.context[l] = new float[rows * d];
-        SelfAttention.forward(gemm, a.q[l], a.k[l], a.v[l], a.start, a.length, spec.heads(), d, a.probs[l], a.context[l]);
+        SelfAttention.forward(gemm, a.q[l], a.k[l], a.v[l], a.start, a.length, spec.heads(), d, a.probs[l], a.context[l], causal);
         float[] attended = new float[rows * d];
         Dense.forward(gemm, a.context[l], rows, d, params.get(p + "attention.output.dense.weight"),
                 params.get(p + "attention.output.dense.bias"), d, attended);

@@ -6,7 +6,9 @@ import io.streamdistill.student.math.Gemm;
  * Multi-head scaled dot-product attention over packed sequences: the rows of q, k, v ([rows × width],
  * width = heads × headDim) hold the sequences one after another, sequence s at rows
  * {@code start[s] .. start[s] + length[s]}, and a token attends to every token of its own sequence (no
- * padding, so no mask). The forward pass keeps each head's attention probabilities for the backward pass.
+ * padding, so no mask), or, causal, to itself and the tokens before it (a language model's mask). The forward
+ * pass keeps each head's attention probabilities for the backward pass; a masked pair has probability 0,
+ * so the backward pass needs no mask of its own.
  */
 final class SelfAttention {
 
@@ -21,6 +23,11 @@ final class SelfAttention {
 
     static void forward(Gemm gemm, float[] q, float[] k, float[] v, int[] start, int[] length, int heads, int width,
                         float[] probs, float[] context) {
+        forward(gemm, q, k, v, start, length, heads, width, probs, context, false);
+    }
+
+    static void forward(Gemm gemm, float[] q, float[] k, float[] v, int[] start, int[] length, int heads, int width,
+                        float[] probs, float[] context, boolean causal) {
         int dh = width / heads;
         float scale = (float) (1 / Math.sqrt(dh));
         int p = 0;
@@ -30,7 +37,9 @@ final class SelfAttention {
                 int off = start[s] * width + h * dh;
                 gemm.gemm(false, true, len, len, dh, scale, q, off, width, k, off, width, 0f, probs, p, len);
                 for (int i = 0; i < len; i++) {
-                    softmaxRow(probs, p + i * len, len);
+                    int visible = causal ? i + 1 : len;
+                    softmaxRow(probs, p + i * len, visible);
+                    java.util.Arrays.fill(probs, p + i * len + visible, p + (i + 1) * len, 0f);
                 }
                 gemm.gemm(false, false, len, dh, len, 1f, probs, p, len, v, off, width, 0f, context, off, width);
                 p += len * len;
