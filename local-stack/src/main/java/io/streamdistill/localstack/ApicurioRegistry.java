@@ -169,21 +169,7 @@ public final class ApicurioRegistry implements AutoCloseable {
         }
         Process p = process;
         process = null;
-        try {
-            lifeline.close();
-        } catch (IOException ignored) {
-            // Closing it is only a second stop signal.
-        }
-        p.destroy();
-        try {
-            if (!p.waitFor(15, TimeUnit.SECONDS)) {
-                LOG.warn("the registry (pid {}) did not stop within 15 s; killing it", p.pid());
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-        }
+        ChildJvms.stop(p, lifeline, "the registry");
         return true;
     }
 

@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,20 +134,7 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         Process p = process;
         process = null;
-        try {
-            lifeline.close();
-        } catch (IOException ignored) {
-            // Closing it is only a second stop signal.
-        }
-        p.destroy();
-        try {
-            if (!p.waitFor(15, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-        }
+        ChildJvms.stop(p, lifeline, "the object store");
         LOG.info("object store at {} stopped", endpoint());
         return true;
     }
