@@ -47,6 +47,19 @@ public final class CascadeBenchmark {
     static final String STUDENT = "warm fitted d128 lr.01";
     static final double[] SHARES = {0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50, 0.60, 0.80, 1.0};
 
+    /** -Dbench.signal=margin: rank texts by the gap between the two most probable classes instead of the top probability. */
+    static final boolean MARGIN = "margin".equals(System.getProperty("bench.signal", "top"));
+
+    static float secondLargest(float[] p, int best) {
+        float second = 0;
+        for (int k = 0; k < p.length; k++) {
+            if (k != best) {
+                second = Math.max(second, p[k]);
+            }
+        }
+        return second;
+    }
+
     record Point(double nominalShare, double threshold, double teacherShare, double agreement, double msPer1000) {
     }
 
@@ -100,7 +113,7 @@ public final class CascadeBenchmark {
                 boolean[] agrees = new boolean[n];
                 for (int i = 0; i < n; i++) {
                     int s = DistillationLoss.argmax(p[i]);
-                    confidence[i] = p[i][s];
+                    confidence[i] = MARGIN ? p[i][s] - secondLargest(p[i], s) : p[i][s];
                     agrees[i] = s == DistillationLoss.argmax(c.eval().get(i).logits());
                 }
                 // Calibrate on one half, measure on the other.
