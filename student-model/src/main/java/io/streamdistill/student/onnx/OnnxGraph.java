@@ -86,6 +86,16 @@ public final class OnnxGraph {
     }
 
     /** A float output of shape [batch, width] ({@code width} fixed). */
+    /** A float output [batch, sequence, width], as a causal language model's {@code logits}. */
+    public void floatSequenceOutput(String name, int width) {
+        graph.addOutput(ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
+                        .setShape(TensorShapeProto.newBuilder()
+                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("sequence"))
+                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width))))));
+    }
+
     public void floatOutput(String name, int width) {
         graph.addOutput(ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)

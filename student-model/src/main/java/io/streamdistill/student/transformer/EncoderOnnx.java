@@ -20,15 +20,34 @@ public final class EncoderOnnx {
     public static final String POOLED = "pooled";
     /** Added to the attention scores of pad keys: exp of it is 0 in float, as leaving them out is. */
     private static final float MASKED = -1e9f;
+    private static final String ONE = "one";
 
     private EncoderOnnx() {
     }
 
     /** Adds the encoder to {@code g}, reading {@code inputIds} and {@code attentionMask}; returns the pooled [batch, width] tensor. */
     public static String pooled(OnnxGraph g, EncoderParams params, String inputIds, String attentionMask) {
+        String maskF = g.node("Cast", attr("to", (long) TensorProto.DataType.FLOAT_VALUE), attentionMask);
+        String x = hidden(g, params, inputIds, maskF, false);
+        EncoderSpec spec = params.spec();
+        if (spec.pooling() == EncoderSpec.Pooling.CLS) {
+            return g.node("Gather", attr("axis", 1L), x, g.int64Scalar("cls_position", 0));
+        }
+        String one = ONE; // declared by hidden()
+        String axis1 = g.int64Vector("axis_1", 1);
+        String sum = g.node("ReduceSum", attr("keepdims", 0L), g.node("Mul", (AttributeProto) null, x,
+                g.node("Unsqueeze", (AttributeProto) null, maskF, g.int64Vector("axis_2", 2))), axis1);
+        String count = g.node("ReduceSum", attr("keepdims", 1L), maskF, axis1);
+        return g.node("Div", (AttributeProto) null, sum, g.node("Max", (AttributeProto) null, count, one));
+    }
+
+    /**
+     * The last hidden states [batch, sequence, width] from {@code inputIds} and the float attention mask; causal: a
+     * position attends to itself and the positions before it only ({@link Encoder}'s causal mask).
+     */
+    static String hidden(OnnxGraph g, EncoderParams params, String inputIds, String maskF, boolean causal) {
         EncoderSpec spec = params.spec();
         int d = spec.width();
-        String maskF = g.node("Cast", attr("to", (long) TensorProto.DataType.FLOAT_VALUE), attentionMask);
         String word = g.node("Gather", (AttributeProto) null,
                 g.floatInitializer(EncoderParams.WORD, params.get(EncoderParams.WORD), spec.vocab(), d), inputIds);
         String length = g.node("Gather", (AttributeProto) null, g.node("Shape", (AttributeProto) null, inputIds),
@@ -43,24 +62,48 @@ public final class EncoderOnnx {
         }
         String x = layerNorm(g, params, EncoderParams.EMB_LN, embedded);
         // (1 − mask) · MASKED, as [batch, 1, 1, sequence]: added to every head's scores of every query.
-        String one = g.floatScalar("one", 1f);
+        String one = g.floatScalar(ONE, 1f);
         String keyMask = g.node("Unsqueeze", (AttributeProto) null,
                 g.node("Mul", (AttributeProto) null, g.node("Sub", (AttributeProto) null, one, maskF), g.floatScalar("masked", MASKED)),
                 g.int64Vector("axes_1_2", 1, 2));
+        if (causal) {
+            // [sequence, sequence]: 0 on and below the diagonal, MASKED above it, added to every head's scores.
+            String square = g.node("Concat", attr("axis", 0L), g.node("Unsqueeze", (AttributeProto) null, length,
+                    g.int64Vector("axis_0", 0)), g.node("Unsqueeze", (AttributeProto) null, length, g.int64Vector("axis_0b", 0)));
+            String ones = g.node("Expand", (AttributeProto) null, one, square);
+            String lower = g.node("Trilu", attr("upper", 0L), ones);
+            keyMask = g.node("Add", (AttributeProto) null, keyMask, g.node("Mul", (AttributeProto) null,
+                    g.node("Sub", (AttributeProto) null, one, lower), g.floatScalar("masked_future", MASKED)));
+        }
         String heads = g.int64Vector("split_heads", 0, 0, spec.heads(), d / spec.heads());
         String merge = g.int64Vector("merge_heads", 0, 0, d);
         String scale = g.floatScalar("attention_scale", (float) (1 / Math.sqrt(d / spec.heads())));
         for (int l = 0; l < spec.layers(); l++) {
             x = block(g, params, l, x, keyMask, heads, merge, scale);
         }
-        if (spec.pooling() == EncoderSpec.Pooling.CLS) {
-            return g.node("Gather", attr("axis", 1L), x, g.int64Scalar("cls_position", 0));
-        }
-        String axis1 = g.int64Vector("axis_1", 1);
-        String sum = g.node("ReduceSum", attr("keepdims", 0L), g.node("Mul", (AttributeProto) null, x,
-                g.node("Unsqueeze", (AttributeProto) null, maskF, g.int64Vector("axis_2", 2))), axis1);
-        String count = g.node("ReduceSum", attr("keepdims", 1L), maskF, axis1);
-        return g.node("Div", (AttributeProto) null, sum, g.node("Max", (AttributeProto) null, count, one));
+        return x;
+    }
+
+    /**
+     * A causal language model ({@link CausalLm}) in the signature Hugging Face's exporter gives GPT-2 and its kin:
+     * {@code input_ids}, {@code attention_mask} ([batch, sequence], int64) → {@code logits} [batch, sequence, vocab],
+     * the head tied to the word embeddings. Sequences are padded on the right: a real position's logits equal the Java
+     * model's; a pad position's are not meaningful.
+     */
+    public static byte[] exportCausalLm(EncoderParams params) {
+        OnnxGraph g = new OnnxGraph("streamdistill-causal-lm");
+        g.int64Input("input_ids");
+        g.int64Input("attention_mask");
+        String maskF = g.node("Cast", attr("to", (long) TensorProto.DataType.FLOAT_VALUE), "attention_mask");
+        String x = hidden(g, params, "input_ids", maskF, true);
+        EncoderSpec spec = params.spec();
+        // The tied head: the word table (already an initializer of the graph, for the input side), transposed.
+        String wordT = g.node("Transpose", ints("perm", 1, 0), EncoderParams.WORD);
+        g.nodeTo("logits", "MatMul", null, x, wordT);
+        g.floatSequenceOutput("logits", spec.vocab());
+        return ModelProto.newBuilder().setIrVersion(8).setProducerName("streamdistill")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+                .setGraph(g.proto()).build().toByteArray();
     }
 
     private static String block(OnnxGraph g, EncoderParams p, int l, String x, String keyMask, String heads, String merge, String scale) {

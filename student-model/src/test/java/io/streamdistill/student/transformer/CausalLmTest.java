@@ -85,6 +85,47 @@ class CausalLmTest {
                 .isNotEqualTo(bidirectional.forward(new int[][] {{1, 4, 4, 9, 3}}).hidden()[0]);
     }
 
+    /**
+     * The export in the causal-LM signature ({@code input_ids}, {@code attention_mask} → {@code logits} [batch, sequence,
+     * vocab]) in ONNX Runtime equals the Java model at every real position of a right-padded batch.
+     */
+    @Test
+    void theOnnxExportInTheCausalLmSignatureEqualsJava() throws Exception {
+        EncoderParams params = params(13, 0.5);
+        CausalLm lm = new CausalLm(params, Gemm.REFERENCE);
+        int[][] sequences = {{1, 4, 4, 2, 7}, {3, 7}, {6, 8, 9, 10, 2, 5, 1}};
+        int longest = 7;
+        int vocab = SPEC.vocab();
+        long[] ids = new long[sequences.length * longest];
+        long[] mask = new long[ids.length];
+        for (int s = 0; s < sequences.length; s++) {
+            for (int t = 0; t < sequences[s].length; t++) {
+                ids[s * longest + t] = sequences[s][t];
+                mask[s * longest + t] = 1;
+            }
+        }
+        long[] shape = {sequences.length, longest};
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        double worst = 0;
+        try (ai.onnxruntime.OrtSession session = env.createSession(EncoderOnnx.exportCausalLm(params),
+                new ai.onnxruntime.OrtSession.SessionOptions());
+             ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(ids), shape);
+             ai.onnxruntime.OnnxTensor m = ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(mask), shape);
+             ai.onnxruntime.OrtSession.Result r = session.run(Map.of("input_ids", in, "attention_mask", m))) {
+            float[][][] onnx = (float[][][]) r.get("logits").orElseThrow().getValue();
+            assertThat(onnx[0][0]).hasSize(vocab);
+            for (int s = 0; s < sequences.length; s++) {
+                float[] java = lm.logits(new int[][] {sequences[s]});
+                for (int t = 0; t < sequences[s].length; t++) {
+                    for (int j = 0; j < vocab; j++) {
+                        worst = Math.max(worst, Math.abs(onnx[s][t][j] - java[t * vocab + j]));
+                    }
+                }
+            }
+        }
+        assertThat(worst).as("largest difference of a logit").isLessThan(1e-4);
+    }
+
     @Test
     void crossEntropyGradient() {
         gradientCheck(null, 0f);
