@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, ProduceCommand.class, InspectCommand.class, EvalCommand.class,
                 TeacherCommand.class, TrainCommand.class, ReplayCommand.class, ReportCommand.class, ReteachCommand.class, ServeCommand.class, ClassifyStreamCommand.class, DistillStaticCommand.class,
                 DistillGeneralCommand.class,
-                FitHeadCommand.class, FinetuneCommand.class, LocalStackCommand.class})
+                FitHeadCommand.class, FinetuneCommand.class, LocalStackCommand.class, TrainLmCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws InterruptedException {
