@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamdistill.student.Hashing;
 import io.streamdistill.student.math.Kernels;
 import io.streamdistill.student.tokenize.ByteTokenizer;
-import io.streamdistill.student.train.Rng;
 import io.streamdistill.student.transformer.EncoderOnnx;
 import io.streamdistill.student.transformer.EncoderParams;
 import io.streamdistill.student.transformer.EncoderSpec;
 import io.streamdistill.student.transformer.LmTrainer;
+import io.streamdistill.student.transformer.LmWindows;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -93,8 +93,8 @@ public final class TrainLmCommand implements Callable<Integer> {
             (i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 ? heldOut : train).add(texts.get(i));
         }
         int context = shape.maxPositions();
-        int[] trainStream = stream(train);
-        int[] heldOutStream = stream(heldOut);
+        int[] trainStream = LmWindows.stream(train);
+        int[] heldOutStream = LmWindows.stream(heldOut);
         if (trainStream.length <= context || heldOutStream.length < 2) {
             throw new IllegalArgumentException("the corpus is too small: " + trainStream.length + " training bytes for a context of " + context
                     + " and " + heldOutStream.length + " held-out bytes (every " + HOLDOUT_EVERY + "th text is held out)");
@@ -124,7 +124,7 @@ public final class TrainLmCommand implements Callable<Integer> {
         int lossCount = 0;
         double perplexity = Double.NaN;
         while (trainer.step() < steps) {
-            lossSum += trainer.train(windows(trainStream, context, batch, seed * 1_000_003L + trainer.step()), null, 0f);
+            lossSum += trainer.train(LmWindows.random(trainStream, context, batch, seed * 1_000_003L + trainer.step()), null, 0f);
             lossCount++;
             if (trainer.step() % evalEvery == 0 || trainer.step() == steps) {
                 perplexity = heldOutPerplexity(trainer, heldOutStream, context);
@@ -152,43 +152,9 @@ public final class TrainLmCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The texts' bytes, each followed by the end-of-text token. */
-    static int[] stream(List<String> texts) {
-        List<int[]> parts = new ArrayList<>();
-        int n = 0;
-        for (String t : texts) {
-            int[] ids = ByteTokenizer.encode(t);
-            parts.add(ids);
-            n += ids.length + 1;
-        }
-        int[] out = new int[n];
-        int at = 0;
-        for (int[] ids : parts) {
-            System.arraycopy(ids, 0, out, at, ids.length);
-            at += ids.length;
-            out[at++] = ByteTokenizer.END_OF_TEXT;
-        }
-        return out;
-    }
-
-    /** {@code batch} windows of {@code context} tokens at offsets drawn from {@code seed}: the same for a step whether resumed or not. */
-    static int[][] windows(int[] stream, int context, int batch, long seed) {
-        Rng rng = new Rng(seed);
-        int[][] out = new int[batch][];
-        for (int b = 0; b < batch; b++) {
-            int from = (int) Math.floor(rng.nextDouble() * (stream.length - context));
-            out[b] = java.util.Arrays.copyOfRange(stream, from, from + context);
-        }
-        return out;
-    }
-
     /** exp of the mean next-token cross-entropy over the held-out stream, in windows of the context (at most 64). */
     static double heldOutPerplexity(LmTrainer trainer, int[] stream, int context) {
-        List<int[]> windows = new ArrayList<>();
-        for (int from = 0; from + 1 < stream.length && windows.size() < 64; from += context) {
-            windows.add(java.util.Arrays.copyOfRange(stream, from, Math.min(stream.length, from + context)));
-        }
-        return trainer.model().perplexity(windows.toArray(int[][]::new));
+        return trainer.model().perplexity(LmWindows.consecutive(stream, context, 64));
     }
 
     private static void save(LmTrainer trainer, Path file) throws IOException {
