@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * Does distillation beat training on text alone (the seed's central claim)? A teacher from {@code train-lm}
  * ({@code -Dbench.teacher=DIR/state.bin}) and, per corpus, two students of one shape from the same weights on the
- * same windows for the same steps: one on next-token cross-entropy alone, one on {@code 0.5 · KD + 0.5 · CE} with the
+ * same windows for the same steps: one on next-token cross-entropy alone, one on {@code α · KD + (1 − α) · CE}
+ * ({@code bench.alpha}, 0.5) with the
  * teacher's top-{@code bench.k} next-token logits and the tail bucket. Held-out perplexity (per byte) of both and of
  * the teacher; every 20th text is held out.
  *
@@ -37,6 +38,7 @@ public final class LmDistillBenchmark {
         String[] corpora = System.getProperty("bench.corpora", "corpus/general/out/general.txt,corpus/benchmark/out/sotu.csv").split(",");
         int steps = Integer.getInteger("bench.steps", 400);
         int k = Integer.getInteger("bench.k", 32);
+        float alpha = Float.parseFloat(System.getProperty("bench.alpha", "0.5"));
         int batch = 8;
         int context = 64;
         Gemm gemm = Kernels.gemm();
@@ -51,6 +53,7 @@ public final class LmDistillBenchmark {
         results.put("steps", steps);
         results.put("batch", batch);
         results.put("k", k);
+        results.put("alpha", alpha);
         System.out.printf("%-28s %10s %10s %10s %8s%n", "corpus", "teacher", "CE only", "KD+CE", "KD gain");
         for (String corpus : corpora) {
             List<String> texts = read(Path.of(corpus.trim()));
@@ -64,10 +67,21 @@ public final class LmDistillBenchmark {
             LmTrainer ce = new LmTrainer(EncoderParams.random(studentSpec, 7), LmTrainer.Settings.defaults(3e-3f), gemm);
             LmTrainer kd = new LmTrainer(EncoderParams.random(studentSpec, 7), LmTrainer.Settings.defaults(3e-3f), gemm);
             long t0 = System.nanoTime();
+            List<Map<String, Object>> curve = new ArrayList<>();
             for (int s = 0; s < steps; s++) {
                 int[][] windows = LmWindows.random(trainStream, context, batch, 17L * s + 3);
                 ce.train(windows, null, 0f);
-                kd.train(windows, topK(teacher, windows, k), 0.5f);
+                kd.train(windows, topK(teacher, windows, k), alpha);
+                if ((s + 1) % Math.max(1, steps / 6) == 0 && s + 1 < steps) {
+                    Map<String, Object> point = new LinkedHashMap<>();
+                    point.put("steps", s + 1);
+                    point.put("bytes_seen", (long) (s + 1) * batch * context);
+                    point.put("ce_only_perplexity", ce.model().perplexity(eval));
+                    point.put("kd_perplexity", kd.model().perplexity(eval));
+                    curve.add(point);
+                    System.out.printf("  %-26s step %5d: CE only %.2f, KD+CE %.2f%n", Path.of(corpus).getFileName(), s + 1,
+                            point.get("ce_only_perplexity"), point.get("kd_perplexity"));
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             double pt = teacher.perplexity(eval);
@@ -82,6 +96,7 @@ public final class LmDistillBenchmark {
             r.put("kd_perplexity", pkd);
             r.put("kd_gain", 1 - pkd / pce);
             r.put("seconds", seconds);
+            r.put("curve", curve);
             results.put(Path.of(corpus).getFileName().toString(), r);
         }
         Path out = Files.isDirectory(Path.of("student-model")) ? Path.of("student-model/target/benchmarks") : Path.of("target/benchmarks");
