@@ -213,7 +213,7 @@ class FinetuneCommandTest {
                         "--input", "texts-in", "--output", "predictions-out", "--duration", "PT15S", "--cascade", "teacher-calls=0.5",
                         "--teacher", dir.resolve("teacher.json").toString()))).isZero();
                 Map<String, JsonNode> predictions = new java.util.TreeMap<>();
-                for (var r : io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out", r -> r, 100, Duration.ofSeconds(30))) {
+                for (var r : io.streamdistill.schemas.TopicSnapshot.read(base, "predictions-out", r -> r, 100, Duration.ofSeconds(30))) {
                     predictions.put(new String(r.key(), StandardCharsets.UTF_8), new ObjectMapper().readTree(r.value()));
                 }
                 assertThat(predictions).hasSize(20);
@@ -222,7 +222,7 @@ class FinetuneCommandTest {
                     assertThat(p.get("label").asText()).isIn(tfTuned.getClassNames());
                     assertThat(p.get("answered_by").asText()).as("through the cascade").isIn("student", "teacher");
                 });
-                assertThat(io.streamdistill.trainer.TopicSnapshot.read(base, "predictions-out.dead-letters", r -> r, 100,
+                assertThat(io.streamdistill.schemas.TopicSnapshot.read(base, "predictions-out.dead-letters", r -> r, 100,
                         Duration.ofSeconds(30))).hasSize(1);
             }
         }

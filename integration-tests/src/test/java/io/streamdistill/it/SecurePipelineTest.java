@@ -15,7 +15,7 @@ import io.streamdistill.schemas.serde.AvroSerializer;
 import io.streamdistill.serving.CheckpointFollower;
 import io.streamdistill.serving.Serving;
 import io.streamdistill.trainer.StudentTrainerJob;
-import io.streamdistill.trainer.TopicSnapshot;
+import io.streamdistill.schemas.TopicSnapshot;
 import io.streamdistill.trainer.TrainerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -45,6 +45,38 @@ public final class CausalLm {
         int positions() {
             return logSumExp.length;
         }
+
+        /**
+         * A teacher's targets from its next-token logits for one sequence, [positions × vocab] from {@code offset}: the k
+         * largest per position (largest first) and each row's log-sum-exp.
+         */
+        public static TopK of(float[] logits, int offset, int positions, int vocab, int k) {
+            if (k < 1 || k > vocab) {
+                throw new IllegalArgumentException("k must be in 1.." + vocab + ", got " + k);
+            }
+            int[] ids = new int[positions * k];
+            float[] top = new float[positions * k];
+            float[] lse = new float[positions];
+            double[] p = new double[vocab];
+            boolean[] taken = new boolean[vocab];
+            for (int t = 0; t < positions; t++) {
+                int row = offset + t * vocab;
+                lse[t] = (float) softmax(logits, row, vocab, p);
+                java.util.Arrays.fill(taken, false);
+                for (int i = 0; i < k; i++) {
+                    int best = -1;
+                    for (int j = 0; j < vocab; j++) {
+                        if (!taken[j] && (best < 0 || logits[row + j] > logits[row + best])) {
+                            best = j;
+                        }
+                    }
+                    taken[best] = true;
+                    ids[t * k + i] = best;
+                    top[t * k + i] = logits[row + best];
+                }
+            }
+            return new TopK(k, ids, top, lse);
+        }
     }
 
     /** The next-token logits at every position, [tokens × vocab], sequences one after another. */

@@ -107,40 +107,9 @@ public final class LmDistillBenchmark {
 
     /** The teacher's top-k next-token logits and full log-sum-exp at every position, as the soft-target record carries them. */
     static CausalLm.TopK[] topK(CausalLm teacher, int[][] windows, int k) {
-        int vocab = teacher.spec().vocab();
         CausalLm.TopK[] out = new CausalLm.TopK[windows.length];
         for (int s = 0; s < windows.length; s++) {
-            float[] logits = teacher.logits(new int[][] {windows[s]});
-            int n = windows[s].length;
-            int[] ids = new int[n * k];
-            float[] top = new float[n * k];
-            float[] lse = new float[n];
-            for (int t = 0; t < n; t++) {
-                int row = t * vocab;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < vocab; j++) {
-                    max = Math.max(max, logits[row + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < vocab; j++) {
-                    sum += Math.exp(logits[row + j] - max);
-                }
-                lse[t] = (float) (max + Math.log(sum));
-                // Partial selection of the k largest.
-                boolean[] taken = new boolean[vocab];
-                for (int i = 0; i < k; i++) {
-                    int best = -1;
-                    for (int j = 0; j < vocab; j++) {
-                        if (!taken[j] && (best < 0 || logits[row + j] > logits[row + best])) {
-                            best = j;
-                        }
-                    }
-                    taken[best] = true;
-                    ids[t * k + i] = best;
-                    top[t * k + i] = logits[row + best];
-                }
-            }
-            out[s] = new CausalLm.TopK(k, ids, top, lse);
+            out[s] = CausalLm.TopK.of(teacher.logits(new int[][] {windows[s]}), 0, windows[s].length, teacher.spec().vocab(), k);
         }
         return out;
     }

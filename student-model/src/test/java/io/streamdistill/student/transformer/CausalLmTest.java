@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
  * top-k + tail distillation, and both) against central finite differences through every tensor, and that it learns.
  */
 class CausalLmTest {
-    private static final float EPS = 1e-2f;
     private static final EncoderSpec SPEC = new EncoderSpec(11, 8, 2, 2, 12, 8, 0, 1e-12f, EncoderSpec.Pooling.MEAN);
     private static final int[][] TOKENS = {{1, 4, 4, 2, 7}, {3, 7, 9, 10, 2, 5}, {6, 8}};
 
@@ -33,34 +32,11 @@ class CausalLmTest {
     /** A teacher's top-k targets for every position of every sequence, from its own logits. */
     private static CausalLm.TopK[] targets(CausalLm teacher, int[][] tokens, int k) {
         float[] logits = teacher.logits(tokens);
-        int vocab = SPEC.vocab();
         CausalLm.TopK[] out = new CausalLm.TopK[tokens.length];
         int row = 0;
         for (int s = 0; s < tokens.length; s++) {
-            int n = tokens[s].length;
-            int[] ids = new int[n * k];
-            float[] top = new float[n * k];
-            float[] lse = new float[n];
-            for (int t = 0; t < n; t++, row++) {
-                Integer[] order = new Integer[vocab];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < vocab; j++) {
-                    order[j] = j;
-                    max = Math.max(max, logits[row * vocab + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < vocab; j++) {
-                    sum += Math.exp(logits[row * vocab + j] - max);
-                }
-                lse[t] = (float) (max + Math.log(sum));
-                final int r = row;
-                java.util.Arrays.sort(order, (x, y) -> Float.compare(logits[r * vocab + y], logits[r * vocab + x]));
-                for (int i = 0; i < k; i++) {
-                    ids[t * k + i] = order[i];
-                    top[t * k + i] = logits[row * vocab + order[i]];
-                }
-            }
-            out[s] = new CausalLm.TopK(k, ids, top, lse);
+            out[s] = CausalLm.TopK.of(logits, row * SPEC.vocab(), tokens[s].length, SPEC.vocab(), k);
+            row += tokens[s].length;
         }
         return out;
     }
@@ -153,23 +129,11 @@ class CausalLmTest {
             float[] g = grads.get(e.getKey());
             int step = Math.max(1, values.length / 6);
             for (int i = (int) (e.getKey().hashCode() & 0x7fffffffL) % step; i < values.length; i += step) {
-                double numeric = numeric(values, i, loss);
-                assertThat(Math.abs(g[i] - numeric)).as("%s[%d]: analytic %s, numeric %s", e.getKey(), i, g[i], numeric)
-                        .isLessThanOrEqualTo(3e-3 + 2e-2 * Math.abs(numeric));
+                EncoderGradientTest.assertClose(e.getKey() + "[" + i + "]", g[i], EncoderGradientTest.numeric(values, i, loss));
                 checked++;
             }
         }
         assertThat(checked).isGreaterThan(100);
-    }
-
-    private static double numeric(float[] values, int i, Supplier<Double> loss) {
-        float keep = values[i];
-        values[i] = keep + EPS;
-        double up = loss.get();
-        values[i] = keep - EPS;
-        double down = loss.get();
-        values[i] = keep;
-        return (up - down) / (2 * EPS);
     }
 
     /**

@@ -16,7 +16,7 @@ class EncoderGradientTest {
     private static final float EPS = 1e-2f;
 
     /** Numeric d(loss)/d(values[i]) by central differences. */
-    private static double numeric(float[] values, int i, Supplier<Double> loss) {
+    static double numeric(float[] values, int i, Supplier<Double> loss) {
         float keep = values[i];
         values[i] = keep + EPS;
         double up = loss.get();
@@ -26,7 +26,7 @@ class EncoderGradientTest {
         return (up - down) / (2 * EPS);
     }
 
-    private static void assertClose(String what, double analytic, double numeric) {
+    static void assertClose(String what, double analytic, double numeric) {
         assertThat(Math.abs(analytic - numeric)).as("%s: analytic %s, numeric %s", what, analytic, numeric)
                 .isLessThanOrEqualTo(3e-3 + 2e-2 * Math.abs(numeric));
     }

@@ -8,7 +8,7 @@ import io.streamdistill.schemas.serde.SerdeException;
 import io.streamdistill.student.tokenize.TextTokenizer;
 import io.streamdistill.student.train.Example;
 import io.streamdistill.student.train.HoldoutSlice;
-import io.streamdistill.trainer.TopicSnapshot;
+import io.streamdistill.schemas.TopicSnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

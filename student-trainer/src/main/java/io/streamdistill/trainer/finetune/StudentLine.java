@@ -9,7 +9,7 @@ import io.streamdistill.student.onnx.OnnxImporter;
 import io.streamdistill.student.train.Learner;
 import io.streamdistill.student.train.Learners;
 import io.streamdistill.student.train.TrainingConfig;
-import io.streamdistill.trainer.TopicSnapshot;
+import io.streamdistill.schemas.TopicSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -260,7 +260,7 @@ public final class Replay {
     private static List<StudentCheckpoint> productionCheckpoints(Spec spec, SchemaRegistryClient registry) {
         AvroDeserializer<StudentCheckpoint> d = new AvroDeserializer<>(registry, StudentCheckpoint.class);
         try {
-            return io.streamdistill.trainer.TopicSnapshot.read(spec.base(), spec.checkpointsTopic(),
+            return io.streamdistill.schemas.TopicSnapshot.read(spec.base(), spec.checkpointsTopic(),
                     r -> d.deserialize(r.topic(), r.value()), Integer.MAX_VALUE, Duration.ofSeconds(20));
         } catch (RuntimeException noCheckpoints) {
             return List.of(); // none readable: callers fall back to defaults
@@ -347,7 +347,7 @@ public final class Replay {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(Map<String, String> base) {
-        return io.streamdistill.trainer.TopicSnapshot.consumer(base);
+        return io.streamdistill.schemas.TopicSnapshot.consumer(base);
     }
 
     private Replay() {

@@ -1,6 +1,5 @@
-package io.streamdistill.trainer;
+package io.streamdistill.schemas;
 
-import io.streamdistill.schemas.ClientSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
